@@ -1,0 +1,97 @@
+"""complete: write stories (or any text) with a language model from a notebook.
+
+>>> from complete import Completer                                  # doctest: +SKIP
+>>> bloom = Completer("Once upon a time", temperature=1.0, top_k=30)  # doctest: +SKIP
+>>> bloom()                                                          # doctest: +SKIP
+
+The public names are listed here and nothing else happens on import: transports
+(and with them ``requests``, ``llama_cpp`` and IPython) load when first used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from complete.core import complete, complete_many, complete_stream
+from complete.errors import (
+    APIError,
+    AuthError,
+    CompleteError,
+    ContextLimitError,
+    LocalModelError,
+    ModelLoadingError,
+    ModelNotFoundError,
+    ParamsError,
+    RateLimitError,
+    ResponseError,
+    StoryFormatError,
+    TransportError,
+)
+from complete.generation import Generation, TokenLogprob
+from complete.params import Params
+from complete.reformat import reformat
+from complete.story import Story
+from complete.transports.base import Transport
+from complete.window import Prompt, Window
+
+if TYPE_CHECKING:
+    from complete.completer import Completer
+    from complete.transports.hf import HFInference
+    from complete.transports.local import LocalModel
+    from complete.transports.openai import OpenAICompletions
+    from complete.transports.retrying import RetryingTransport
+
+__all__ = [
+    "APIError",
+    "AuthError",
+    "CompleteError",
+    "Completer",
+    "ContextLimitError",
+    "Generation",
+    "HFInference",
+    "LocalModel",
+    "LocalModelError",
+    "ModelLoadingError",
+    "ModelNotFoundError",
+    "OpenAICompletions",
+    "Params",
+    "ParamsError",
+    "Prompt",
+    "RateLimitError",
+    "ResponseError",
+    "RetryingTransport",
+    "Story",
+    "StoryFormatError",
+    "TokenLogprob",
+    "Transport",
+    "TransportError",
+    "Window",
+    "complete",
+    "complete_many",
+    "complete_stream",
+    "reformat",
+]
+
+_LAZY = {
+    "Completer": "complete.completer",
+    "HFInference": "complete.transports.hf",
+    "LocalModel": "complete.transports.local",
+    "OpenAICompletions": "complete.transports.openai",
+    "RetryingTransport": "complete.transports.retrying",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the heavier public names on first use (PEP 562)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'complete' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,133 @@
+"""The heart of the library: extend a story by asking a transport for more text.
+
+``complete(story, params, transport)`` is a pure function in the sense that matters
+here: it reads no globals, prints nothing and mutates nothing. The new ``Story`` it
+returns shares every node of the old one; on any failure it raises and the caller's
+story is exactly as it was, because nothing was changed. Given the same story,
+params and a deterministic transport (a cassette, a seeded local model, a scripted
+fake), it returns an equal story.
+
+``complete_stream`` is the streaming twin: it yields text pieces as they arrive
+and finally the new ``Story``. ``complete_many`` continues many stories at once
+for pipelines, with bounded concurrency and per-item errors returned, not raised.
+
+What this module deliberately does not do: display, retries (see
+``complete.transports.retrying``), or choosing a backend (see ``complete.backend``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import attrs
+
+from complete.errors import CompleteError, ParamsError
+from complete.generation import Generation
+from complete.params import Params
+from complete.story import Story
+from complete.transports.base import Transport
+from complete.window import Window, build_prompt
+
+__all__ = ["complete", "complete_many", "complete_stream"]
+
+
+def _prompt(story: Story, params: Params, transport: Transport, window: Window | None) -> str:
+    if window is None:
+        return story.text
+    return build_prompt(story, params, transport, window).text
+
+
+def complete(story: Story, params: Params, transport: Transport, *, window: Window | None = None) -> Story:
+    """Ask ``transport`` for a continuation of ``story`` and return the longer story.
+
+    ``window`` (memory, author's note, trimming to the model's window) shapes the
+    prompt; the story itself always keeps everything.
+
+    >>> from complete.testing import ScriptedTransport
+    >>> story = complete(Story.from_prompt("Once upon a time"), Params(), ScriptedTransport([" there was"]))
+    >>> story.text
+    'Once upon a time there was'
+    """
+    prompt = _prompt(story, params, transport, window)
+    started = time.perf_counter()
+    generation = transport.generate(prompt, params)
+    generation = attrs.evolve(generation, elapsed=time.perf_counter() - started)
+    return story.extend(generation.text, origin="model", params=params, generation=generation)
+
+
+def complete_stream(
+    story: Story, params: Params, transport: Transport, *, window: Window | None = None
+) -> Iterator[str | Story]:
+    """Yield the continuation's text pieces as they arrive, then the new ``Story``.
+
+    If the stream fails part-way, the error is raised with the text received so far
+    in ``error.partial``; the story passed in is unchanged.
+
+    >>> from complete.testing import ScriptedTransport
+    >>> items = list(complete_stream(Story.from_prompt("Hi"), Params(), ScriptedTransport([" there, you"])))
+    >>> items[:-1], items[-1].text
+    ([' there,', ' you'], 'Hi there, you')
+    """
+    prompt = _prompt(story, params, transport, window)
+    started = time.perf_counter()
+    pieces: list[str] = []
+    final: object = None
+    stream = transport.stream(prompt, params)
+    try:
+        while True:
+            try:
+                piece = next(stream)
+            except StopIteration as stop:
+                final = stop.value
+                break
+            pieces.append(piece)
+            yield piece
+    except CompleteError as error:
+        error.partial = "".join(pieces)
+        raise
+    text = "".join(pieces)
+    if isinstance(final, Generation):
+        generation = attrs.evolve(final, text=text, elapsed=time.perf_counter() - started)
+    else:
+        generation = Generation(text=text, elapsed=time.perf_counter() - started)
+    yield story.extend(text, origin="model", params=params, generation=generation)
+
+
+def complete_many(
+    stories: Sequence[Story],
+    params: Params,
+    transport: Transport,
+    *,
+    concurrency: int = 8,
+    window: Window | None = None,
+) -> list[Story | CompleteError]:
+    """Continue every story; results come back in input order.
+
+    A story whose request fails gets its ``CompleteError`` in its place instead of
+    a ``Story``, so one bad item does not cost the others. At most ``concurrency``
+    requests are in flight at once; HTTP transports share one connection pool.
+    Other exceptions (bugs, KeyboardInterrupt) are raised.
+
+    >>> from complete.testing import ScriptedTransport
+    >>> from complete.errors import TransportError
+    >>> results = complete_many(
+    ...     [Story.from_prompt("A"), Story.from_prompt("B")], Params(),
+    ...     ScriptedTransport([" ok", TransportError("refused")]), concurrency=1)
+    >>> [getattr(r, "text", r) for r in results]
+    ['A ok', TransportError('refused')]
+    """
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise ParamsError(field="concurrency", value=concurrency, allowed="an integer >= 1")
+
+    def one(story: Story) -> Story | CompleteError:
+        try:
+            return complete(story, params, transport, window=window)
+        except CompleteError as error:
+            return error
+
+    if concurrency == 1 or len(stories) <= 1:
+        return [one(story) for story in stories]
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(stories))) as pool:
+        return list(pool.map(one, stories))

@@ -1,0 +1,174 @@
+"""Every error ``complete`` raises on purpose, in one shallow tree.
+
+Each class means one thing a caller may want to handle differently::
+
+    CompleteError
+     +-- ParamsError            bad parameter, raised before any I/O (also a ValueError)
+     +-- AuthError              no token found, or 401/403; says where tokens are looked for
+     +-- APIError               the server said no; .status, .message (the server's own words)
+     |    +-- ModelNotFoundError      404 / model not served
+     |    +-- ModelLoadingError       503 while the model loads; .estimated_time
+     |    +-- RateLimitError          429; .retry_after
+     |    +-- ContextLimitError       prompt + max_new_tokens over the model's window
+     +-- ResponseError          a body that is not what the protocol promises (kept in .body)
+     +-- TransportError         connection refused, DNS, timeout, stream cut short
+     +-- LocalModelError        llama-cpp-python missing (with the install command), bad GGUF
+     +-- StoryFormatError       a saved story or import file that cannot be read (also a
+                                ValueError); names the file and the field
+
+``StoryFormatError`` is the one addition to the tree in DESIGN.md: loading a corrupt
+or future-version file is neither a parameter nor a server problem, and a caller who
+loads files wants to catch exactly that.
+
+Low-level exceptions (``requests``, ``llama_cpp``, ``json``) are translated once, at
+the transport edge, and chained with ``raise ... from exc``; nothing above the
+transports sees them. Every error carries ``partial``: the text a stream delivered
+before it failed, so nothing the user paid for is lost (empty when there was none).
+
+This module deliberately holds no logic beyond building messages: which status maps
+to which class is each transport's business.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "APIError",
+    "AuthError",
+    "CompleteError",
+    "ContextLimitError",
+    "LocalModelError",
+    "ModelLoadingError",
+    "ModelNotFoundError",
+    "ParamsError",
+    "RateLimitError",
+    "ResponseError",
+    "StoryFormatError",
+    "TransportError",
+]
+
+
+class CompleteError(Exception):
+    """Base class of every error raised by ``complete``.
+
+    ``partial`` holds text a streamed call received before the failure.
+    """
+
+    partial: str = ""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        if self.partial:
+            return f"{self.message} (kept {len(self.partial)} characters received before the failure in .partial)"
+        return self.message
+
+
+class ParamsError(CompleteError, ValueError):
+    """A parameter was wrong; raised before any network call or model load.
+
+    >>> str(ParamsError(field="top_p", value=1.5, allowed="a number with 0 < top_p <= 1"))
+    'top_p=1.5 is not allowed: expected a number with 0 < top_p <= 1'
+    """
+
+    def __init__(self, *, field: str, value: Any, allowed: str, hint: str = "") -> None:
+        self.field = field
+        self.value = value
+        self.allowed = allowed
+        text = f"{field}={value!r} is not allowed: expected {allowed}"
+        if hint:
+            text = f"{text}. {hint}"
+        super().__init__(text)
+
+
+class AuthError(CompleteError):
+    """No usable credentials, or the server answered 401/403.
+
+    ``status`` is None when no request was made (for example, an unreadable token file).
+    """
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+class APIError(CompleteError):
+    """The server answered with an error; ``message`` is the server's own words."""
+
+    def __init__(self, *, status: int | None, message: str, hint: str = "") -> None:
+        self.status = status
+        self.server_message = message
+        self.hint = hint
+        prefix = f"HTTP {status}: " if status is not None else ""
+        text = f"{prefix}{message}"
+        if hint:
+            text = f"{text}\n{hint}"
+        super().__init__(text)
+
+
+class ModelNotFoundError(APIError):
+    """The model does not exist there, or that server does not serve it."""
+
+
+class ModelLoadingError(APIError):
+    """The model is still loading (HTTP 503); try again after ``estimated_time`` seconds."""
+
+    def __init__(
+        self, *, status: int | None = 503, message: str, estimated_time: float | None = None, hint: str = ""
+    ) -> None:
+        self.estimated_time = estimated_time
+        super().__init__(status=status, message=message, hint=hint)
+
+
+class RateLimitError(APIError):
+    """Too many requests (HTTP 429, or an overloaded server); wait ``retry_after`` seconds."""
+
+    def __init__(
+        self, *, status: int | None = 429, message: str, retry_after: float | None = None, hint: str = ""
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(status=status, message=message, hint=hint)
+
+
+class ContextLimitError(APIError):
+    """The prompt plus ``max_new_tokens`` does not fit the model's window.
+
+    ``limit`` is the window size in tokens and ``prompt_tokens`` the prompt's length,
+    when the server or model says them.
+    """
+
+    def __init__(
+        self,
+        *,
+        status: int | None = None,
+        message: str,
+        limit: int | None = None,
+        prompt_tokens: int | None = None,
+        hint: str = "",
+    ) -> None:
+        self.limit = limit
+        self.prompt_tokens = prompt_tokens
+        super().__init__(status=status, message=message, hint=hint)
+
+
+class ResponseError(CompleteError):
+    """The server answered, but not in the shape its protocol promises; ``body`` keeps it."""
+
+    def __init__(self, message: str, *, body: str | bytes = "") -> None:
+        self.body = body
+        super().__init__(message)
+
+
+class TransportError(CompleteError):
+    """The request did not complete: refused, DNS, timeout, or a stream cut short."""
+
+
+class LocalModelError(CompleteError):
+    """The local model cannot run: llama-cpp-python missing, model file missing or bad."""
+
+
+class StoryFormatError(CompleteError, ValueError):
+    """A story file or dictionary cannot be read; says which file and which field."""

@@ -1,0 +1,220 @@
+"""Test doubles and recording helpers, for your tests as much as ours.
+
+- ``ScriptedTransport(replies)`` answers each request with the next reply: a
+  ``str`` is returned as the model's text, an exception is raised, a ``Cut``
+  streams some text and then fails (or is interrupted, with
+  ``KeyboardInterrupt()``), a ``Generation`` is returned as is. ``.calls`` records
+  every ``(prompt, params)`` it received, so a test can assert exactly what was
+  asked.
+- ``ReplayTransport.from_story(story)`` answers each prompt with the model segment
+  a (saved) story recorded for it, so a saved session replays exactly with no
+  network and no model.
+- ``recording(path)`` is vcrpy with this project's settings: the token header
+  filtered, cookies and account headers dropped, anything that looks like a
+  Hugging Face token scrubbed from bodies, requests matched on their body too, and
+  record mode "once" (or "none" when the ``CI`` environment variable is set, so a
+  missing recording fails instead of reaching the network). Record a real notebook
+  session once, replay it in pytest for ever.
+
+Nothing here is imported by the rest of the package; vcrpy is needed only by
+``recording`` (install the ``test`` extra).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from complete.generation import Generation
+from complete.params import Params
+
+if TYPE_CHECKING:
+    from complete.story import Story
+
+__all__ = ["Cut", "ReplayTransport", "ScriptedTransport", "recording"]
+
+_PIECES = re.compile(r"\s*\S+|\s+$")
+TOKEN_PATTERN = re.compile(r"hf_[A-Za-z0-9]{30,}")
+"""What a Hugging Face access token looks like (used to scrub and to audit cassettes)."""
+
+
+def split_pieces(text: str) -> list[str]:
+    """Cut text the way a server streams it: each word with the space before it."""
+    return _PIECES.findall(text)
+
+
+@attrs.frozen
+class Cut:
+    """A scripted reply that streams ``text`` and then raises ``error``."""
+
+    text: str
+    error: BaseException
+
+
+Reply = str | BaseException | Cut | Generation
+
+
+class ScriptedTransport:
+    """A transport that plays back scripted replies, in order.
+
+    >>> transport = ScriptedTransport([" and then", ValueError("no")])
+    >>> transport.generate("Once", Params()).text
+    ' and then'
+    >>> transport.calls[0][0]
+    'Once'
+    """
+
+    def __init__(self, replies: Iterable[Reply], *, model: str = "scripted") -> None:
+        self._replies = list(replies)
+        self._lock = threading.Lock()
+        self.model = model
+        self.calls: list[tuple[str, Params]] = []
+
+    def __repr__(self) -> str:
+        return f"ScriptedTransport({len(self._replies)} replies left, {len(self.calls)} calls)"
+
+    def _next(self, prompt: str, params: Params) -> Reply:
+        with self._lock:
+            self.calls.append((prompt, params))
+            if not self._replies:
+                raise LookupError(f"ScriptedTransport has no reply left for call {len(self.calls)}")
+            return self._replies.pop(0)
+
+    def _generation(self, text: str, params: Params) -> Generation:
+        return Generation(text=text, finish_reason="length", backend="scripted", model=self.model, seed=params.seed)
+
+    def generate(self, prompt: str, params: Params) -> Generation:
+        reply = self._next(prompt, params)
+        if isinstance(reply, Generation):
+            return reply
+        if isinstance(reply, Cut):
+            raise reply.error
+        if isinstance(reply, BaseException):
+            raise reply
+        return self._generation(reply, params)
+
+    def stream(self, prompt: str, params: Params) -> Iterator[str]:
+        reply = self._next(prompt, params)
+        if isinstance(reply, BaseException):
+            raise reply
+        text = reply if isinstance(reply, str) else reply.text
+        yield from split_pieces(text)
+        if isinstance(reply, Cut):
+            raise reply.error
+        return reply if isinstance(reply, Generation) else self._generation(text, params)
+
+    def describe(self) -> dict[str, Any]:
+        return {"backend": "scripted", "model": self.model}
+
+
+class ReplayTransport:
+    """Answers each prompt with the model text a story recorded for it.
+
+    Built from a story (or several, for a whole tree), it knows, for every model
+    node, the text before it (the prompt that was sent, when no memory or note
+    shaped it) and the segment the model wrote. Asking for a prompt it never saw is
+    a ``LookupError`` naming the prompt's end.
+    """
+
+    def __init__(self, answers: Mapping[str, list[Generation]]) -> None:
+        self._answers = {prompt: list(items) for prompt, items in answers.items()}
+        self._lock = threading.Lock()
+        self.calls: list[tuple[str, Params]] = []
+
+    @classmethod
+    def from_story(cls, *stories: Story) -> ReplayTransport:
+        """Replay the model segments of ``stories`` (each node once, oldest first)."""
+        answers: dict[str, list[Generation]] = {}
+        seen: set[int] = set()
+        for story in stories:
+            for node in story.path:
+                if id(node) in seen or node.origin != "model" or node.parent is None:
+                    continue
+                seen.add(id(node))
+                generation = node.generation or Generation(text=node.segment)
+                answers.setdefault(node.parent.text, []).append(attrs.evolve(generation, text=node.segment))
+        return cls(answers)
+
+    def generate(self, prompt: str, params: Params) -> Generation:
+        with self._lock:
+            self.calls.append((prompt, params))
+            queue = self._answers.get(prompt)
+            if not queue:
+                raise LookupError(f"ReplayTransport has no recorded answer for a prompt ending {prompt[-60:]!r}")
+            return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    def stream(self, prompt: str, params: Params) -> Iterator[str]:
+        generation = self.generate(prompt, params)
+        yield from split_pieces(generation.text)
+        return generation
+
+    def describe(self) -> dict[str, Any]:
+        return {"backend": "replay"}
+
+
+_DROPPED_HEADER = re.compile(r"cookie|organization|project|account|user|request-id|trace|x-amz", re.IGNORECASE)
+
+
+def _scrub_body(body: Any, secrets: tuple[str, ...]) -> Any:
+    if isinstance(body, bytes):
+        text = body.decode("utf-8", "surrogateescape")
+        return _scrub_text(text, secrets).encode("utf-8", "surrogateescape")
+    if isinstance(body, str):
+        return _scrub_text(body, secrets)
+    return body
+
+
+def _scrub_text(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return TOKEN_PATTERN.sub("hf_***", text)
+
+
+@contextmanager
+def recording(
+    path: str | os.PathLike[str], *, record_mode: str | None = None, secrets: Iterable[str] = ()
+) -> Iterator[Any]:
+    """Record HTTP traffic to the cassette at ``path`` once, then replay it.
+
+    ``record_mode`` defaults to "once", or "none" when ``CI`` is set. ``secrets``
+    are extra strings to scrub from recorded bodies.
+
+    >>> # with recording("cassettes/my-session.yaml"):
+    >>> #     bloom()
+    """
+    import vcr  # the test extra; imported here so the package does not need it
+
+    hidden = tuple(secret for secret in secrets if secret)
+
+    def before_record_request(request: Any) -> Any:
+        request.body = _scrub_body(request.body, hidden)
+        return request
+
+    def before_record_response(response: dict[str, Any]) -> dict[str, Any]:
+        headers = response.get("headers", {})
+        for name in list(headers):
+            if _DROPPED_HEADER.search(name):
+                del headers[name]
+        body = response.get("body", {})
+        if "string" in body:
+            body["string"] = _scrub_body(body["string"], hidden)
+        return response
+
+    mode = record_mode or ("none" if os.environ.get("CI") else "once")
+    recorder = vcr.VCR(
+        record_mode=mode,
+        filter_headers=["authorization", "x-api-key", "api-key", "cookie"],
+        before_record_request=before_record_request,
+        before_record_response=before_record_response,
+        match_on=["method", "scheme", "host", "port", "path", "query", "body"],
+        decode_compressed_response=True,
+    )
+    with recorder.use_cassette(str(Path(path))) as cassette:
+        yield cassette

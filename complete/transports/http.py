@@ -1,0 +1,284 @@
+"""The HTTP edge shared by the server transports: requests in, typed errors out.
+
+Everything that touches ``requests``/``urllib3`` for the Hugging Face and
+OpenAI-compatible transports lives here, so that low-level exceptions are
+translated in exactly one place:
+
+- ``new_session`` makes the one ``requests.Session`` (one connection pool) a
+  transport reuses for every request, with a pool large enough for
+  ``complete_many``.
+- ``post`` sends one JSON request with a timeout, never follows redirects (a
+  token is not sent on to another address; the error names the new location), and
+  maps connection failures and timeouts to ``TransportError``.
+- ``iter_body`` yields the body as it arrives (chunk by chunk for chunked
+  responses, as soon as bytes are readable otherwise), and ``read_body`` collects
+  it with a size cap, so a gigantic or endless body cannot exhaust memory.
+- ``server_message`` pulls the server's own words out of any error body shape
+  seen in the wild (JSON ``error`` as string, list or object; ``message``;
+  FastAPI's ``detail``; ``X-Error-Message``; plain text; a proxy's HTML page),
+  with secrets scrubbed.
+- ``status_error`` maps what is common to every server (401/403, 404, 410, 429,
+  503, 3xx) to the error tree; transports refine what is theirs first.
+
+It deliberately knows nothing about any protocol's request or success bodies.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import html
+import json
+import re
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import requests
+import urllib3.exceptions
+from requests.adapters import HTTPAdapter
+
+from complete.errors import (
+    APIError,
+    AuthError,
+    CompleteError,
+    ModelLoadingError,
+    ModelNotFoundError,
+    RateLimitError,
+    ResponseError,
+    TransportError,
+)
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "MAX_BODY_BYTES",
+    "iter_body",
+    "new_session",
+    "parse_json",
+    "post",
+    "read_body",
+    "retry_after",
+    "scrub",
+    "server_message",
+    "status_error",
+]
+
+DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 300.0)
+"""Seconds to connect, and to wait for each read: a large model can think for minutes."""
+
+MAX_BODY_BYTES = 16 * 1024 * 1024
+_MESSAGE_CHARS = 2000
+
+
+def new_session(pool_size: int = 32) -> requests.Session:
+    """A session whose pool holds ``pool_size`` connections per host."""
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def post(
+    session: requests.Session,
+    url: str,
+    body: Mapping[str, Any],
+    *,
+    headers: Mapping[str, str],
+    timeout: float | tuple[float, float],
+    method: str = "POST",
+) -> requests.Response:
+    """Send ``body`` as JSON; the response is left unread (``stream=True``)."""
+    try:
+        return session.request(
+            method,
+            url,
+            json=body if method == "POST" else None,
+            headers=dict(headers),
+            timeout=timeout,
+            stream=True,
+            allow_redirects=False,
+        )
+    except requests.ConnectTimeout as exc:
+        raise TransportError(f"timed out after {_seconds(timeout, 0)} connecting to {url}") from exc
+    except requests.ReadTimeout as exc:
+        raise TransportError(f"no answer from {url} within {_seconds(timeout, 1)}") from exc
+    except requests.ConnectionError as exc:
+        raise TransportError(f"could not connect to {url}: {_reason(exc)}") from exc
+    except requests.RequestException as exc:
+        raise TransportError(f"request to {url} failed: {_reason(exc)}") from exc
+
+
+def iter_body(response: requests.Response) -> Iterator[bytes]:
+    """The body's bytes as they arrive; failures become ``TransportError``."""
+    raw = response.raw
+    try:
+        if raw.chunked and raw.supports_chunked_reads():
+            for chunk in raw.read_chunked(decode_content=True):
+                if chunk:
+                    yield chunk
+        else:
+            while True:
+                chunk = raw.read1(65536)
+                if not chunk:
+                    break
+                yield chunk
+    except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as exc:
+        raise TransportError(f"timed out waiting for more of the response from {response.url}") from exc
+    except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+        raise TransportError(f"the connection to {response.url} was cut while reading the response") from exc
+    finally:
+        response.close()
+
+
+def read_body(response: requests.Response, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The whole body, at most ``limit`` bytes (a larger one is a ``ResponseError``)."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in iter_body(response):
+        size += len(chunk)
+        if size > limit:
+            response.close()
+            raise ResponseError(
+                f"the response from {response.url} is larger than {limit} bytes; refusing to read it all",
+                body=b"".join(chunks)[:_MESSAGE_CHARS],
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_json(body: bytes, *, url: str) -> Any:
+    """Decode a UTF-8 JSON body; anything else is a ``ResponseError`` keeping the body."""
+    try:
+        return json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ResponseError(f"the response from {url} is not valid UTF-8", body=body[:_MESSAGE_CHARS]) from exc
+    except ValueError as exc:
+        excerpt = body[:200].decode("utf-8", "replace")
+        raise ResponseError(
+            f"the response from {url} is not valid JSON ({exc.args[0]}): {excerpt!r}", body=body[:_MESSAGE_CHARS]
+        ) from exc
+
+
+def scrub(text: str, secrets: Iterable[str | None]) -> str:
+    """``text`` with every secret replaced by ``***``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def server_message(response: requests.Response, body: bytes, secrets: Iterable[str | None] = ()) -> str:
+    """The server's own explanation of an error, whatever shape it came in."""
+    message = _message_from_body(body, response.headers.get("Content-Type", ""))
+    header = response.headers.get("X-Error-Message", "")
+    if header and header not in message:
+        message = f"{header} ({message})" if message else header
+    if not message:
+        message = response.reason or "no explanation given"
+    message = " ".join(message.split()) if "\n" not in message.strip() else message.strip()
+    if len(message) > _MESSAGE_CHARS:
+        message = message[:_MESSAGE_CHARS] + "…"
+    return scrub(message, secrets)
+
+
+def json_message(data: object) -> str:
+    """The message inside a decoded JSON error body, or "" when there is none."""
+    if isinstance(data, list) and data:
+        return json_message(data[0]) if isinstance(data[0], dict) else "; ".join(map(str, data))
+    if not isinstance(data, dict):
+        return ""
+    error = data.get("error")
+    if isinstance(error, str):
+        return error
+    if isinstance(error, list):
+        return "; ".join(str(item) for item in error)
+    if isinstance(error, dict):
+        inner = error.get("message")
+        return inner if isinstance(inner, str) else json.dumps(error)
+    if isinstance(data.get("message"), str):
+        return str(data["message"])
+    detail = data.get("detail")
+    if isinstance(detail, str):
+        return detail
+    if isinstance(detail, list):
+        return "; ".join(_detail_item(item) for item in detail)
+    return ""
+
+
+def _detail_item(item: object) -> str:
+    if isinstance(item, dict):
+        location = ".".join(str(part) for part in item.get("loc", ()) if part != "body")
+        text = str(item.get("msg", item))
+        return f"{location}: {text}" if location else text
+    return str(item)
+
+
+def _message_from_body(body: bytes, content_type: str) -> str:
+    text = body[:MAX_BODY_BYTES].decode("utf-8", "replace").strip()
+    if not text:
+        return ""
+    if "json" in content_type or text[:1] in "{[":
+        try:
+            found = json_message(json.loads(text))
+        except ValueError:
+            found = ""
+        if found:
+            return found
+    if "html" in content_type or text[:1] == "<":
+        title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+        plain = title.group(1) if title else re.sub(r"<[^>]+>", " ", text)
+        return "the server answered with an HTML page: " + " ".join(html.unescape(plain).split())[:300]
+    return text
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds from a ``Retry-After`` header (seconds or an HTTP date), if any."""
+    value = headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def status_error(
+    status: int,
+    message: str,
+    headers: Mapping[str, str],
+    *,
+    auth_hint: str,
+    not_found_hint: str = "",
+    estimated_time: float | None = None,
+) -> CompleteError:
+    """The error-tree class for what every HTTP server means by ``status``."""
+    if status in (401, 403):
+        return AuthError(f"HTTP {status}: {message}\n{auth_hint}", status=status)
+    if status == 404:
+        return ModelNotFoundError(status=status, message=message, hint=not_found_hint)
+    if status == 429:
+        return RateLimitError(status=status, message=message, retry_after=retry_after(headers))
+    if status == 503 and estimated_time is not None:
+        return ModelLoadingError(status=status, message=message, estimated_time=estimated_time)
+    if 300 <= status < 400:
+        location = headers.get("Location", "an unnamed address")
+        return APIError(
+            status=status,
+            message=message,
+            hint=f"The server redirects to {location}; requests are not followed there. Use that address directly.",
+        )
+    return APIError(status=status, message=message)
+
+
+def _seconds(timeout: float | tuple[float, float], index: int) -> str:
+    return f"{timeout[index]:g}s" if isinstance(timeout, tuple) else f"{timeout:g}s"
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc.__context__ or exc) or type(exc).__name__
+    return text if len(text) < 300 else text[:300] + "…"

@@ -1,0 +1,201 @@
+"""Fitting a long story into the model's window, and what the prompt is made of.
+
+A story outgrows any model's window (the original README simply stopped working
+there). The story keeps everything; only the *prompt* is windowed:
+
+- ``memory``: text always kept at the top (characters, setting);
+- ``note``: an author's note inserted ``note_depth`` paragraphs before the end,
+  verbatim (write your own brackets, such as ``[Style: gothic]``);
+- the oldest story text is left out, whole paragraphs first, so that memory + note
+  + recent story + ``max_new_tokens`` fit the window. Only when the last paragraph
+  alone is too long is it cut, at a word boundary, from its start.
+
+Tokens are counted with the backend's own tokenizer when the transport offers one
+(``Tokenizes``: llama.cpp in process, TGI's ``/tokenize``); the window size comes
+from ``Window.max_tokens`` or the transport's ``context_window()``. When the
+backend has no tokenizer and a window size is known, counts are an estimate of one
+token per three characters (deliberately pessimistic for English) and the
+``Prompt`` says ``exact=False``. With no window size known, nothing is trimmed.
+
+With no memory, no note and a story that fits, the prompt is exactly
+``story.text``, so a backend's prefix cache keeps working call after call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import attrs
+
+from complete.errors import ContextLimitError, ParamsError
+from complete.params import Params
+from complete.story import Story
+from complete.transports.base import Tokenizes
+
+__all__ = ["Prompt", "PromptPart", "Window", "build_prompt"]
+
+_CHARS_PER_TOKEN_ESTIMATE = 3
+
+
+def _non_negative(instance: Window, attribute: attrs.Attribute[int], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ParamsError(field=attribute.name, value=value, allowed="an integer >= 0")
+
+
+def _optional_positive(instance: Window, attribute: attrs.Attribute[int | None], value: int | None) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ParamsError(field=attribute.name, value=value, allowed="an integer >= 1, or None")
+
+
+def _text(instance: Window, attribute: attrs.Attribute[str], value: str) -> None:
+    if not isinstance(value, str):
+        raise ParamsError(field=attribute.name, value=value, allowed="a str")
+
+
+@attrs.frozen(kw_only=True)
+class Window:
+    """How to build the prompt from a story: memory, author's note, window size."""
+
+    memory: str = attrs.field(default="", validator=_text)
+    note: str = attrs.field(default="", validator=_text)
+    note_depth: int = attrs.field(default=3, validator=_non_negative)
+    max_tokens: int | None = attrs.field(default=None, validator=_optional_positive)
+
+
+@attrs.frozen
+class PromptPart:
+    """One piece of the prompt: ``kind`` is "memory", "story" or "note"."""
+
+    kind: str
+    text: str
+    tokens: int | None
+
+
+@attrs.frozen(kw_only=True)
+class Prompt:
+    """Exactly what the next request sends, and how it was made.
+
+    ``trimmed`` is the story text left out (oldest first); ``window`` the window
+    size used (None when unknown); ``exact`` whether counts come from the backend's
+    tokenizer.
+    """
+
+    text: str
+    parts: tuple[PromptPart, ...]
+    trimmed: str
+    tokens: int | None
+    window: int | None
+    max_new_tokens: int
+    exact: bool
+
+    def describe(self) -> str:
+        """A short report for ``Completer.preview()``."""
+        unit = "tokens" if self.exact else "tokens (estimated)"
+        lines = []
+        for part in self.parts:
+            count = "?" if part.tokens is None else str(part.tokens)
+            lines.append(f"  {part.kind:<7} {count:>6} {unit}  {len(part.text):>7} chars")
+        total = "?" if self.tokens is None else str(self.tokens)
+        window = "unknown" if self.window is None else str(self.window)
+        lines.append(f"  prompt  {total:>6} {unit} + max_new_tokens {self.max_new_tokens}; window {window}")
+        if self.trimmed:
+            lines.append(f"  left out: the oldest {len(self.trimmed)} characters of the story")
+        return "\n".join(lines)
+
+
+def build_prompt(story: Story, params: Params, transport: object, window: Window) -> Prompt:
+    """The prompt for the next request on ``story``, fitted to the window.
+
+    Raises ``ContextLimitError`` when memory, note and ``max_new_tokens`` alone do
+    not fit, before anything is sent.
+    """
+    limit = window.max_tokens
+    count: Callable[[str], int] | None = None
+    exact = False
+    if isinstance(transport, Tokenizes):
+        count = transport.count_tokens
+        exact = True
+        if limit is None:
+            limit = transport.context_window()
+    if count is None:
+        count = _estimate
+
+    paragraphs = story.text.split("\n")
+
+    def assemble(kept: list[str]) -> tuple[str, tuple[PromptPart, ...]]:
+        parts: list[tuple[str, str]] = []
+        if window.memory:
+            parts.append(("memory", window.memory))
+        if window.note:
+            at = max(0, len(kept) - window.note_depth)
+            if kept[:at]:
+                parts.append(("story", "\n".join(kept[:at])))
+            parts.append(("note", window.note))
+            if kept[at:]:
+                parts.append(("story", "\n".join(kept[at:])))
+        else:
+            parts.append(("story", "\n".join(kept)))
+        text = "\n".join(piece for _, piece in parts)
+        return text, tuple(PromptPart(kind, piece, None) for kind, piece in parts)
+
+    text, parts = assemble(paragraphs)
+    trimmed = ""
+    if limit is not None and count(text) + params.max_new_tokens > limit:
+        room = limit - params.max_new_tokens
+
+        def fits(kept: list[str]) -> bool:
+            assert count is not None
+            return count(assemble(kept)[0]) <= room
+
+        if not fits([]):
+            fixed = count(assemble([])[0])
+            raise ContextLimitError(
+                message=(
+                    f"memory and author's note ({fixed} tokens) plus max_new_tokens "
+                    f"{params.max_new_tokens} do not fit the window of {limit} tokens"
+                ),
+                limit=limit,
+                prompt_tokens=fixed,
+                hint="Shorten the memory or the note, or lower max_new_tokens.",
+            )
+        first = _first_fitting(len(paragraphs), lambda i: fits(paragraphs[i:]))
+        if first < len(paragraphs):
+            kept = paragraphs[first:]
+            trimmed = "\n".join(paragraphs[:first]) + "\n"
+        else:
+            words = paragraphs[-1].split(" ")
+            cut = _first_fitting(len(words), lambda i: fits([" ".join(words[i:])]))
+            kept = [" ".join(words[cut:])] if cut < len(words) else []
+            trimmed = "\n".join([*paragraphs[:-1], " ".join(words[:cut])])
+            if kept:
+                trimmed += " "
+        text, parts = assemble(kept)
+    counted = tuple(PromptPart(part.kind, part.text, count(part.text)) for part in parts)
+    return Prompt(
+        text=text,
+        parts=counted,
+        trimmed=trimmed,
+        tokens=count(text),
+        window=limit,
+        max_new_tokens=params.max_new_tokens,
+        exact=exact,
+    )
+
+
+def _estimate(text: str) -> int:
+    return -(-len(text) // _CHARS_PER_TOKEN_ESTIMATE)
+
+
+def _first_fitting(size: int, fits: Callable[[int], bool]) -> int:
+    """The smallest ``i`` in 0..size-1 with ``fits(i)``, or ``size`` if none fits.
+
+    ``fits`` must be monotone: dropping more text never makes a prompt longer.
+    """
+    low, high = 0, size
+    while low < high:
+        middle = (low + high) // 2
+        if fits(middle):
+            high = middle
+        else:
+            low = middle + 1
+    return low

@@ -1,0 +1,62 @@
+"""Development sessions. Run ``nox -l`` to list them.
+
+Each session installs the project from this checkout into its own virtualenv.
+llama-cpp-python compiles from source the first time (minutes on two cores); the
+CMake options below skip the parts this project does not use, and pip caches the
+built wheel for later sessions.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "typing", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+CMAKE_ARGS = (
+    "-DLLAVA_BUILD=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_EXAMPLES=OFF "
+    "-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF"
+)
+ENV = {"CMAKE_ARGS": CMAKE_ARGS}
+
+
+@nox.session(python="3.11")
+def tests(session: nox.Session) -> None:
+    """The whole test suite, offline: cassettes, loopback servers, the embedded model."""
+    session.install("-e", ".[test]", env=ENV)
+    session.run("pytest", *session.posargs, env={"CI": "1"})
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    """ruff: style and common bugs, and formatting."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python="3.11")
+def typing(session: nox.Session) -> None:
+    """mypy --strict on the package."""
+    session.install("-e", ".[test]", "mypy", "types-requests", env=ENV)
+    session.run("mypy", "--strict", "complete")
+
+
+@nox.session(python="3.11")
+def notebooks(session: nox.Session) -> None:
+    """Execute examples.ipynb top to bottom on a real kernel (also part of ``tests``)."""
+    session.install("-e", ".[test]", env=ENV)
+    session.run("pytest", "tests/test_notebook.py", env={"CI": "1"})
+
+
+@nox.session(python="3.11")
+def record(session: nox.Session) -> None:
+    """Re-record the HTTP cassettes.
+
+    The OpenAI-compatible cassettes are recorded against ``python -m
+    llama_cpp.server`` on loopback (no account needed). The Hugging Face cassettes
+    need a network and a token: set ``HF_TOKEN`` (and, for the TGI ones,
+    ``TGI_URL``); without them those are skipped and the hand-written ones stay.
+    """
+    session.install("-e", ".[test]", env=ENV)
+    session.run("python", "tests/record_cassettes.py", *session.posargs)

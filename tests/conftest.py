@@ -1,0 +1,37 @@
+"""Shared fixtures: an environment that cannot see real credentials, and paths.
+
+Every test runs in an empty temporary working directory with no Hugging Face
+token reachable (no ``.hf_token``, no ``HF_TOKEN``, ``HF_HOME`` pointing at an
+empty folder), so no test can pick up a developer's real token or reach the
+network with it. Tests that need repository files use the absolute paths below.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CASSETTES = ROOT / "cassettes"
+
+FAKE_TOKEN = "hf_FAKEfakeFAKEfakeFAKEfakeFAKEfake0123"
+"""A token-shaped string threaded through tests to prove it never leaks."""
+
+
+@pytest.fixture(autouse=True)
+def _no_real_credentials(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path_factory.mktemp("hf_home")
+    work = tmp_path_factory.mktemp("cwd")
+    for name in ("HF_TOKEN", "HF_TOKEN_PATH", "HUGGING_FACE_HUB_TOKEN", "OPENAI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HF_HOME", str(home))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    monkeypatch.chdir(work)
+    return work
+
+
+@pytest.fixture
+def cassettes() -> Path:
+    """The repository's cassette folder."""
+    return CASSETTES
