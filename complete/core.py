@@ -33,32 +33,37 @@ from complete.window import Window, build_prompt
 __all__ = ["complete", "complete_many", "complete_stream"]
 
 
-def _prompt(story: Story, params: Params, transport: Transport, window: Window | None) -> str:
+def _prompt(story: Story, params: Params, transport: Transport, window: Window | None, prompt: str | None) -> str:
+    if prompt is not None:
+        return prompt
     if window is None:
         return story.text
     return build_prompt(story, params, transport, window).text
 
 
-def complete(story: Story, params: Params, transport: Transport, *, window: Window | None = None) -> Story:
+def complete(
+    story: Story, params: Params, transport: Transport, *, window: Window | None = None, prompt: str | None = None
+) -> Story:
     """Ask ``transport`` for a continuation of ``story`` and return the longer story.
 
     ``window`` (memory, author's note, trimming to the model's window) shapes the
-    prompt; the story itself always keeps everything.
+    prompt; the story itself always keeps everything. ``prompt`` overrides both
+    with the exact text to send (the ``Completer`` passes the prompt it previewed).
 
     >>> from complete.testing import ScriptedTransport
     >>> story = complete(Story.from_prompt("Once upon a time"), Params(), ScriptedTransport([" there was"]))
     >>> story.text
     'Once upon a time there was'
     """
-    prompt = _prompt(story, params, transport, window)
+    text = _prompt(story, params, transport, window, prompt)
     started = time.perf_counter()
-    generation = transport.generate(prompt, params)
+    generation = transport.generate(text, params)
     generation = attrs.evolve(generation, elapsed=time.perf_counter() - started)
     return story.extend(generation.text, origin="model", params=params, generation=generation)
 
 
 def complete_stream(
-    story: Story, params: Params, transport: Transport, *, window: Window | None = None
+    story: Story, params: Params, transport: Transport, *, window: Window | None = None, prompt: str | None = None
 ) -> Iterator[str | Story]:
     """Yield the continuation's text pieces as they arrive, then the new ``Story``.
 
@@ -70,11 +75,11 @@ def complete_stream(
     >>> items[:-1], items[-1].text
     ([' there,', ' you'], 'Hi there, you')
     """
-    prompt = _prompt(story, params, transport, window)
+    text = _prompt(story, params, transport, window, prompt)
     started = time.perf_counter()
     pieces: list[str] = []
     final: object = None
-    stream = transport.stream(prompt, params)
+    stream = transport.stream(text, params)
     try:
         while True:
             try:
@@ -87,12 +92,12 @@ def complete_stream(
     except CompleteError as error:
         error.partial = "".join(pieces)
         raise
-    text = "".join(pieces)
+    joined = "".join(pieces)
     if isinstance(final, Generation):
-        generation = attrs.evolve(final, text=text, elapsed=time.perf_counter() - started)
+        generation = attrs.evolve(final, text=joined, elapsed=time.perf_counter() - started)
     else:
-        generation = Generation(text=text, elapsed=time.perf_counter() - started)
-    yield story.extend(text, origin="model", params=params, generation=generation)
+        generation = Generation(text=joined, elapsed=time.perf_counter() - started)
+    yield story.extend(joined, origin="model", params=params, generation=generation)
 
 
 def complete_many(

@@ -15,7 +15,8 @@ Tokens are counted with the backend's own tokenizer when the transport offers on
 from ``Window.max_tokens`` or the transport's ``context_window()``. When the
 backend has no tokenizer and a window size is known, counts are an estimate of one
 token per three characters (deliberately pessimistic for English) and the
-``Prompt`` says ``exact=False``. With no window size known, nothing is trimmed.
+``Prompt`` says ``exact=False``. With no window size known, nothing is counted or
+trimmed (no extra requests are made), and the server has the last word.
 
 With no memory, no note and a story that fits, the prompt is exactly
 ``story.text``, so a backend's prefix cache keeps working call after call.
@@ -27,7 +28,7 @@ from collections.abc import Callable
 
 import attrs
 
-from complete.errors import ContextLimitError, ParamsError
+from complete.errors import ContextLimitError, ParamsError, ResponseError
 from complete.params import Params
 from complete.story import Story
 from complete.transports.base import Tokenizes
@@ -109,16 +110,27 @@ def build_prompt(story: Story, params: Params, transport: object, window: Window
     Raises ``ContextLimitError`` when memory, note and ``max_new_tokens`` alone do
     not fit, before anything is sent.
     """
+    tokenizer = transport.count_tokens if isinstance(transport, Tokenizes) else None
     limit = window.max_tokens
-    count: Callable[[str], int] | None = None
+    if limit is None and tokenizer is not None:
+        limit = transport.context_window()  # type: ignore[union-attr]
     exact = False
-    if isinstance(transport, Tokenizes):
-        count = transport.count_tokens
-        exact = True
-        if limit is None:
-            limit = transport.context_window()
-    if count is None:
-        count = _estimate
+    count: Callable[[str], int] = _estimate
+    if limit is not None and tokenizer is not None:
+        initial = tokenizer(story.text)
+        if initial is not None:
+            exact = True
+            known = {story.text: initial}
+
+            def exact_count(text: str) -> int:
+                if text not in known:
+                    tokens = tokenizer(text)
+                    if tokens is None:
+                        raise ResponseError("the backend stopped answering token counts")
+                    known[text] = tokens
+                return known[text]
+
+            count = exact_count
 
     paragraphs = story.text.split("\n")
 
@@ -144,7 +156,6 @@ def build_prompt(story: Story, params: Params, transport: object, window: Window
         room = limit - params.max_new_tokens
 
         def fits(kept: list[str]) -> bool:
-            assert count is not None
             return count(assemble(kept)[0]) <= room
 
         if not fits([]):
@@ -170,12 +181,19 @@ def build_prompt(story: Story, params: Params, transport: object, window: Window
             if kept:
                 trimmed += " "
         text, parts = assemble(kept)
-    counted = tuple(PromptPart(part.kind, part.text, count(part.text)) for part in parts)
+    if limit is None:
+        counted = parts
+        total = None
+    else:
+        total = count(text)
+        counted = tuple(
+            PromptPart(part.kind, part.text, total if len(parts) == 1 else count(part.text)) for part in parts
+        )
     return Prompt(
         text=text,
         parts=counted,
         trimmed=trimmed,
-        tokens=count(text),
+        tokens=total,
         window=limit,
         max_new_tokens=params.max_new_tokens,
         exact=exact,

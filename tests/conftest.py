@@ -35,3 +35,10 @@ def _no_real_credentials(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
 def cassettes() -> Path:
     """The repository's cassette folder."""
     return CASSETTES
+
+
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+# No example database on disk: runs stay independent and the checkout stays clean.
+_hypothesis_settings.register_profile("complete", database=None)
+_hypothesis_settings.load_profile("complete")

@@ -47,8 +47,9 @@ class Transport(Protocol):
 class Tokenizes(Protocol):
     """A transport that can count tokens with the backend's own tokenizer."""
 
-    def count_tokens(self, text: str) -> int:
-        """How many tokens the backend reads for ``text`` as a prompt."""
+    def count_tokens(self, text: str) -> int | None:
+        """How many tokens the backend reads for ``text`` as a prompt (special
+        tokens such as BOS included), or None when this backend cannot say."""
         ...
 
     def context_window(self) -> int | None:

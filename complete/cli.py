@@ -1,0 +1,145 @@
+"""The ``complete`` command: continue a text from the shell.
+
+::
+
+    complete "Once upon a time"                       # prints the continuation
+    complete --temperature 0.9 --top-k 30 --stream "It was a dark and stormy night"
+    echo "Dear diary," | complete - --save diary.json # prompt from stdin, keep the session
+    complete --resume diary.json                      # continue it later
+    complete --resume diary.json "Today I wrote back." # add your words, then continue
+
+The continuation goes to standard output (the whole story with ``--full``); the
+line saying which backend is used goes to standard error, so output can be piped.
+Exit status: 0 on success, 1 when the backend fails (the message says why), 2 for
+bad options or parameters, 130 when interrupted.
+
+Saved files are the same session files as ``Completer.save``. This module is a
+second thin facade over ``complete.core``; it shares no state with the Completer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from complete.backend import BACKENDS, choose, from_description
+from complete.core import complete, complete_stream
+from complete.errors import CompleteError, ParamsError
+from complete.params import Params
+from complete.session import Session, read_session, write_session
+from complete.story import Story
+from complete.transports.base import Transport, describe
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="complete",
+        description="Continue a text with a language model and print the continuation.",
+    )
+    parser.add_argument("prompt", nargs="?", help="the text to continue; '-' reads it from standard input")
+    sampling = parser.add_argument_group("sampling parameters")
+    sampling.add_argument("--temperature", type=float, help="randomness, >= 0 (0 is greedy)")
+    sampling.add_argument("--top-k", type=int, help="sample among the k most likely tokens (>= 1)")
+    sampling.add_argument("--top-p", type=float, help="nucleus sampling, 0 < p <= 1")
+    sampling.add_argument("--max-new-tokens", type=int, help="length of the continuation in tokens (default 64)")
+    sampling.add_argument("--repetition-penalty", type=float, help="> 0; 1.0 is no penalty")
+    sampling.add_argument("--seed", type=int, help="make sampling reproducible (0 .. 2**32-1)")
+    sampling.add_argument("--stop", action="append", help="stop at this string (repeatable)")
+    choice = sampling.add_mutually_exclusive_group()
+    choice.add_argument("--greedy", dest="do_sample", action="store_false", default=None, help="always pick the likeliest")
+    choice.add_argument("--sample", dest="do_sample", action="store_true", help="sample even with default settings")
+    backend = parser.add_argument_group("backend")
+    backend.add_argument("--backend", choices=BACKENDS, help="default: hf when a token is found, else local")
+    backend.add_argument("--model", help="model id (hf/openai) or GGUF path (local)")
+    backend.add_argument("--url", help="server address (tgi/openai, or an HF Inference Endpoint)")
+    output = parser.add_argument_group("output and sessions")
+    output.add_argument("--stream", action="store_true", help="print text as it arrives")
+    output.add_argument("--full", action="store_true", help="print the whole story, not only the continuation")
+    output.add_argument("--no-reformat", action="store_true", help="send the prompt exactly as typed")
+    output.add_argument("--save", metavar="FILE", help="save the session (story JSON) to FILE")
+    output.add_argument("--resume", metavar="FILE", help="continue the session saved in FILE")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    """Run the command; returns the exit status (see the module docstring)."""
+    out = stdout or sys.stdout
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return _run(args, stdin or sys.stdin, out)
+    except ParamsError as error:
+        print(f"complete: error: {error}", file=sys.stderr)
+        return 2
+    except CompleteError as error:
+        print(f"complete: error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"complete: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("complete: interrupted", file=sys.stderr)
+        return 130
+
+
+def _params(args: argparse.Namespace, base: Params) -> Params:
+    changes: dict[str, Any] = {}
+    for name in ("temperature", "top_k", "top_p", "max_new_tokens", "repetition_penalty", "seed", "stop", "do_sample"):
+        value = getattr(args, name)
+        if value is not None:
+            changes[name] = value
+    return base.evolve(**changes)
+
+
+def _run(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+    text = args.prompt
+    if text == "-":
+        text = stdin.read()
+    session: Session | None = None
+    if args.resume:
+        session = read_session(args.resume)
+        story = session.current
+        params = _params(args, session.params)
+        if text is not None and text.strip():
+            story = story.extend(" " + text.strip() if not text[:1].isspace() else text, origin="user")
+    else:
+        if text is None:
+            raise ParamsError(field="prompt", value=None, allowed="a prompt argument, '-' for standard input, or --resume")
+        story = Story.from_prompt(text, reformat=not args.no_reformat)
+        params = _params(args, Params())
+    transport = _transport(args, session)
+    before = story.length
+    if args.stream:
+        if args.full:
+            out.write(story.text)
+        new = story
+        for item in complete_stream(story, params, transport):
+            if isinstance(item, Story):
+                new = item
+            else:
+                out.write(item)
+                out.flush()
+        out.write("\n")
+    else:
+        new = complete(story, params, transport)
+        out.write((new.text if args.full else new.text[before:]) + "\n")
+    out.flush()
+    if args.save:
+        nodes = (*session.nodes, new) if session is not None else (new,)
+        write_session(args.save, Session(nodes=nodes, current=new, params=params, backend=describe(transport)))
+    return 0
+
+
+def _transport(args: argparse.Namespace, session: Session | None) -> Transport:
+    if session is not None and args.backend is None and session.backend:
+        try:
+            return from_description(dict(session.backend))
+        except ParamsError:
+            pass
+    chosen = choose(args.backend, model=args.model, url=args.url)
+    print(chosen.reason, file=sys.stderr)
+    return chosen.transport
