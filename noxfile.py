@@ -55,8 +55,9 @@ def record(session: nox.Session) -> None:
 
     The OpenAI-compatible cassettes are recorded against ``python -m
     llama_cpp.server`` on loopback (no account needed). The Hugging Face cassettes
-    need a network and a token: set ``HF_TOKEN`` (and, for the TGI ones,
-    ``TGI_URL``); without them those are skipped and the hand-written ones stay.
+    need a network and a token: set ``HF_TOKEN`` (plus ``HF_ENDPOINT_URL`` for the
+    Inference Endpoint one and ``TGI_URL`` for the TGI ones); without them those
+    are skipped and the hand-written ones stay. ``posargs``: ``hf`` and/or ``openai``.
     """
     session.install("-e", ".[test]", env=ENV)
     session.run("python", "tests/record_cassettes.py", *session.posargs)

@@ -50,7 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     sampling.add_argument("--seed", type=int, help="make sampling reproducible (0 .. 2**32-1)")
     sampling.add_argument("--stop", action="append", help="stop at this string (repeatable)")
     choice = sampling.add_mutually_exclusive_group()
-    choice.add_argument("--greedy", dest="do_sample", action="store_false", default=None, help="always pick the likeliest")
+    choice.add_argument(
+        "--greedy", dest="do_sample", action="store_false", default=None, help="always pick the likeliest"
+    )
     choice.add_argument("--sample", dest="do_sample", action="store_true", help="sample even with default settings")
     backend = parser.add_argument_group("backend")
     backend.add_argument("--backend", choices=BACKENDS, help="default: hf when a token is found, else local")
@@ -108,7 +110,9 @@ def _run(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
             story = story.extend(" " + text.strip() if not text[:1].isspace() else text, origin="user")
     else:
         if text is None:
-            raise ParamsError(field="prompt", value=None, allowed="a prompt argument, '-' for standard input, or --resume")
+            raise ParamsError(
+                field="prompt", value=None, allowed="a prompt argument, '-' for standard input, or --resume"
+            )
         story = Story.from_prompt(text, reformat=not args.no_reformat)
         params = _params(args, Params())
     transport = _transport(args, session)

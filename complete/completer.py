@@ -210,9 +210,8 @@ class Completer:
         body = _reformat(text) if reformat else text
         if text.lstrip(" \t")[:1] in ("\n", "\r"):
             body = "\n" + body.lstrip("\n")
-        elif self.story.text and not self.story.text[-1].isspace() and not body[:1].isspace():
-            if not body.startswith(_NO_SPACE_BEFORE):
-                body = " " + body
+        elif not (self.story.text[-1:].isspace() or body[:1].isspace() or body.startswith(_NO_SPACE_BEFORE)):
+            body = " " + body
         self._commit(self.story.extend(body, origin="user"))
         self._show(self.story)
 
@@ -441,7 +440,10 @@ class Completer:
             kept = story.extend(text, origin="model", params=params, generation=generation, interrupted=True)
             self._commit(kept)
             view.finish(
-                kept.text, story.length, self._footer(kept), note=f"Interrupted: kept the {len(text)} characters received."
+                kept.text,
+                story.length,
+                self._footer(kept),
+                note=f"Interrupted: kept the {len(text)} characters received.",
             )
             return None
         except BaseException:

@@ -59,7 +59,7 @@ def in_notebook() -> bool:
     ipython = sys.modules.get("IPython")
     if ipython is None:
         return False
-    shell = ipython.get_ipython()  # type: ignore[attr-defined]
+    shell = ipython.get_ipython()
     return shell is not None and hasattr(shell, "kernel")
 
 
@@ -171,11 +171,17 @@ def render_alternatives_html(context: str, texts: Sequence[str]) -> str:
     )
 
 
+def _ipython_display() -> Any:
+    """IPython's display module, imported only when a kernel is running."""
+    import importlib
+
+    return importlib.import_module("IPython.display")
+
+
 def show_html(markup: str) -> None:
     """Display HTML in the running notebook."""
-    from IPython.display import HTML, display
-
-    display(HTML(markup))
+    ipython = _ipython_display()
+    ipython.display(ipython.HTML(markup))
 
 
 class LiveView:
@@ -206,9 +212,8 @@ class LiveView:
         self._new_from = len(text)
         self._footer = footer
         if self.notebook:
-            from IPython.display import HTML, display
-
-            self._handle = display(HTML(render_html(text, None, footer)), display_id=True)
+            ipython = _ipython_display()
+            self._handle = ipython.display(ipython.HTML(render_html(text, None, footer)), display_id=True)
             return
         wrapped = render_text(text, None, width=self.width, style="none")
         self.out.write(wrapped)
@@ -254,9 +259,7 @@ class LiveView:
             self.out.flush()
 
     def _refresh(self, text: str, new_from: int | None, footer: str) -> None:
-        from IPython.display import HTML
-
-        self._handle.update(HTML(render_html(text, new_from, footer)))
+        self._handle.update(_ipython_display().HTML(render_html(text, new_from, footer)))
 
     def _wrap_piece(self, text: str) -> str:
         out = []

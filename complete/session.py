@@ -56,8 +56,8 @@ class Session:
     nodes: tuple[Story, ...]
     current: Story
     redo: tuple[Story, ...] = ()
-    params: Params = Params()
-    window: Window = Window()
+    params: Params = attrs.field(factory=Params)
+    window: Window = attrs.field(factory=Window)
     backend: Mapping[str, Any] = attrs.field(factory=dict)
 
 
@@ -178,7 +178,7 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> None:
     """Replace the file at ``path`` with ``text`` in one step (see module docstring)."""
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
-    handle = tempfile.NamedTemporaryFile(
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below; deleted by hand on failure
         "w", encoding="utf-8", dir=folder, prefix=f".{target.name}.", suffix=".tmp", delete=False
     )
     try:

@@ -18,7 +18,7 @@ which keeps the nodes it made. This module does no I/O.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import attrs
 
@@ -228,7 +228,9 @@ class Story:
             raise StoryFormatError(f"{where}.interrupted: expected true or false, found {interrupted!r}")
         params = _load_part(Params.from_dict, data.get("params"), f"{where}.params")
         generation = _load_part(Generation.from_dict, data.get("generation"), f"{where}.generation")
-        return cls(parent, segment, origin=origin, params=params, generation=generation, interrupted=interrupted)
+        return cls(
+            parent, segment, origin=cast(Origin, origin), params=params, generation=generation, interrupted=interrupted
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The path from the root to here in a stable, versioned JSON form.

@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -100,7 +100,7 @@ class ScriptedTransport:
             raise reply
         return self._generation(reply, params)
 
-    def stream(self, prompt: str, params: Params) -> Iterator[str]:
+    def stream(self, prompt: str, params: Params) -> Generator[str, None, Generation]:
         reply = self._next(prompt, params)
         if isinstance(reply, BaseException):
             raise reply
@@ -150,7 +150,7 @@ class ReplayTransport:
                 raise LookupError(f"ReplayTransport has no recorded answer for a prompt ending {prompt[-60:]!r}")
             return queue.pop(0) if len(queue) > 1 else queue[0]
 
-    def stream(self, prompt: str, params: Params) -> Iterator[str]:
+    def stream(self, prompt: str, params: Params) -> Generator[str, None, Generation]:
         generation = self.generate(prompt, params)
         yield from split_pieces(generation.text)
         return generation

@@ -112,8 +112,8 @@ def build_prompt(story: Story, params: Params, transport: object, window: Window
     """
     tokenizer = transport.count_tokens if isinstance(transport, Tokenizes) else None
     limit = window.max_tokens
-    if limit is None and tokenizer is not None:
-        limit = transport.context_window()  # type: ignore[union-attr]
+    if limit is None and isinstance(transport, Tokenizes):
+        limit = transport.context_window()
     exact = False
     count: Callable[[str], int] = _estimate
     if limit is not None and tokenizer is not None:

@@ -40,7 +40,9 @@ def test_readme_workflow_shows_all_text_with_the_new_part_marked(capsys: pytest.
     assert bloom.story.text == FIRST
     assert bloom() is None
     text, footer, _ = capsys.readouterr().out.rsplit("\n", 2)
-    assert re.fullmatch(r"temperature=1.0 top_k=30 max_new_tokens=64 · scripted scripted · finish: length, \d+.\d s", footer)
+    assert re.fullmatch(
+        r"temperature=1.0 top_k=30 max_new_tokens=64 · scripted scripted · finish: length, \d+.\d s", footer
+    )
     assert text + "\n" == (
         "Sometimes I marvel at how the sky contains no\n"
         "advertisements. Oh, sometimes someone goes up in a little\n"
@@ -96,7 +98,8 @@ def test_one_off_overrides_do_not_stick() -> None:
         Params(temperature=1.0),
     ]
     assert bloom.story.params == Params(temperature=1.0)
-    assert bloom.story.parent is not None and bloom.story.parent.params == Params(temperature=1.0, max_new_tokens=20)
+    assert bloom.story.parent is not None
+    assert bloom.story.parent.params == Params(temperature=1.0, max_new_tokens=20)
 
 
 def test_set_changes_later_calls_and_validates() -> None:
@@ -122,7 +125,9 @@ def test_append_joins_with_one_space_or_starts_a_paragraph(capsys: pytest.Captur
     bloom.append("\nNext morning\nwas bright.")
     assert bloom.text == "It rained all day., then stopped\nNext morning was bright."
     assert [node.origin for node in bloom.history] == ["prompt", "user", "user", "user"]
-    assert capsys.readouterr().out.endswith("then stopped⟦\nNext morning was bright.⟧\nmax_new_tokens=64 · scripted scripted\n")
+    assert capsys.readouterr().out.endswith(
+        "then stopped⟦\nNext morning was bright.⟧\nmax_new_tokens=64 · scripted scripted\n"
+    )
     with pytest.raises(ParamsError):
         bloom.append("   ")
 
@@ -166,7 +171,8 @@ def test_retry_shifts_a_fixed_seed_so_the_sample_is_new() -> None:
     bloom.retry()
     bloom.retry()
     assert [params.seed for _, params in transport.calls] == [10, 11, 12]
-    assert bloom.story.params is not None and bloom.story.params.seed == 12
+    assert bloom.story.params is not None
+    assert bloom.story.params.seed == 12
 
 
 def test_retry_after_user_text_does_nothing(capsys: pytest.CaptureFixture[str]) -> None:
@@ -181,7 +187,9 @@ def test_alternatives_then_choose(capsys: pytest.CaptureFixture[str]) -> None:
     bloom, transport = make([" one", " two", " three"], seed=5)
     bloom.alternatives(3)
     out = capsys.readouterr().out
-    assert "[0]" in out and "[2]" in out and out.endswith("Choose one with .choose(i).\n")
+    assert "[0]" in out
+    assert "[2]" in out
+    assert out.endswith("Choose one with .choose(i).\n")
     assert bloom.story.depth == 0
     assert sorted(params.seed for _, params in transport.calls) == [5, 6, 7]
     assert sorted(node.segment for node in bloom.children) == [" one", " three", " two"]
@@ -307,7 +315,8 @@ def test_repr_is_one_line_and_html_highlights_the_new_part() -> None:
     bloom()
     assert repr(bloom) == f"<Completer: {len(FIRST) + 4} characters in 2 segments, 2 nodes; scripted scripted>"
     html = bloom._repr_html_()
-    assert 'class="complete-new"' in html and "&lt;b&gt;" in html
+    assert 'class="complete-new"' in html
+    assert "&lt;b&gt;" in html
 
 
 def test_a_story_value_can_seed_a_completer() -> None:

@@ -34,7 +34,8 @@ def test_html_escapes_and_highlights_across_paragraphs() -> None:
     assert '<p style="margin: 0 0 0.7em 0">a <span class="complete-new"' in markup
     assert "&lt;x&gt;</span></p>" in markup
     assert "b &amp; c</span></p>" in markup
-    assert 'class="complete-params"' in markup and ">top_k=3</div>" in markup
+    assert 'class="complete-params"' in markup
+    assert ">top_k=3</div>" in markup
 
 
 def test_html_without_new_part_has_no_highlight() -> None:

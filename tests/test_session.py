@@ -37,7 +37,9 @@ def test_session_dict_lists_parents_first_with_ids() -> None:
     assert (data["current"], data["redo"], data["params"]) == (2, [1], {"top_k": 3, "max_new_tokens": 64})
     assert data["window"] == {"memory": "", "note": "N", "note_depth": 3, "max_tokens": None}
     again = session_from_dict(json.loads(json.dumps(data)))
-    assert again.current == b and again.redo == (a,) and again.window == Window(note="N")
+    assert again.current == b
+    assert again.redo == (a,)
+    assert again.window == Window(note="N")
     assert again.current.parent is again.redo[0].parent
 
 
@@ -46,7 +48,8 @@ def test_write_and_read_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "s.json"
     write_session(path, Session(nodes=(root, a, b), current=a, backend={"backend": "local"}))
     loaded = read_session(path)
-    assert loaded.current == a and loaded.backend == {"backend": "local"}
+    assert loaded.current == a
+    assert loaded.backend == {"backend": "local"}
     assert [node.segment for node in loaded.nodes] == ["Once", " a", " b"]
 
 

@@ -67,9 +67,7 @@ def test_a_too_long_last_paragraph_is_cut_at_a_word() -> None:
 def test_memory_on_top_and_note_before_the_last_paragraphs() -> None:
     window = Window(memory="[Setting: sky]", note="[Tone: calm]", note_depth=1)
     prompt = build_prompt(STORY, Params(max_new_tokens=1), WordCounter(100), window)
-    assert prompt.text == (
-        "[Setting: sky]\none two\nthree four five\nsix seven\n[Tone: calm]\neight nine ten eleven"
-    )
+    assert prompt.text == ("[Setting: sky]\none two\nthree four five\nsix seven\n[Tone: calm]\neight nine ten eleven")
     assert [part.kind for part in prompt.parts] == ["memory", "story", "note", "story"]
     assert [part.tokens for part in prompt.parts] == [3, 8, 3, 5]
 

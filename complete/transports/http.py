@@ -112,7 +112,8 @@ def iter_body(response: requests.Response) -> Iterator[bytes]:
     """The body's bytes as they arrive; failures become ``TransportError``."""
     raw = response.raw
     try:
-        if raw.chunked and raw.supports_chunked_reads():
+        # vcrpy's replayed (and just-recorded) responses have no ``chunked``: read them plainly.
+        if getattr(raw, "chunked", False) and raw.supports_chunked_reads():
             for chunk in raw.read_chunked(decode_content=True):
                 if chunk:
                     yield chunk

@@ -11,9 +11,11 @@ format). The parts that naive parsers get wrong, and that this one handles:
 - an event may arrive split across any number of network reads, and a multi-byte
   UTF-8 character may be split too; bytes that are not UTF-8 are a
   ``ResponseError``;
-- an event still incomplete when the stream ends is discarded, as the spec says;
-  the caller decides whether the stream ended early (each protocol has its own
-  final event).
+- an event still incomplete when the stream ends is discarded, as the spec says
+  (a UTF-8 character cut by the end of the stream included: the stream was cut,
+  the bytes are not invalid); the caller decides whether the stream ended early
+  (each protocol has its own final event);
+- one byte-order mark at the very start of the stream is dropped, as the spec says.
 
 A single line longer than ``MAX_LINE_CHARS`` is a ``ResponseError``, so a broken
 server cannot make the reader hold an endless line in memory.
@@ -75,8 +77,12 @@ def iter_events(chunks: Iterable[bytes]) -> Iterator[Event]:
 def _lines(chunks: Iterable[bytes]) -> Iterator[str]:
     decoder = codecs.getincrementaldecoder("utf-8")()
     pending = ""
+    started = False
     for chunk in chunks:
         pending += _decode(decoder, chunk, final=False)
+        if not started and pending:
+            started = True
+            pending = pending.removeprefix("\ufeff")  # the spec drops one leading BOM
         start = 0
         while True:
             match = _END_OF_LINE.search(pending, start)
@@ -88,7 +94,8 @@ def _lines(chunks: Iterable[bytes]) -> Iterator[str]:
         pending = pending[start:]
         if len(pending) > MAX_LINE_CHARS:
             raise ResponseError(f"an event-stream line is longer than {MAX_LINE_CHARS} characters")
-    pending += _decode(decoder, b"", final=True)
+    # Bytes the decoder still holds (a character cut by the end of the stream) belong
+    # to an unterminated line, which is discarded like any incomplete event.
     if pending.endswith("\r"):
         yield pending[:-1]
 

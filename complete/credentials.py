@@ -1,0 +1,126 @@
+"""Finding a Hugging Face access token, and saying where it came from.
+
+The order is the design card's (the first one found wins):
+
+1. the ``token=`` argument;
+2. ``.hf_token`` in the current working directory (the original project's
+   convention), whitespace stripped;
+3. the ``HF_TOKEN`` environment variable;
+4. the file huggingface_hub writes on ``hf auth login``: ``$HF_TOKEN_PATH``, else
+   ``$HF_HOME/token``, else ``$XDG_CACHE_HOME/huggingface/token``, else
+   ``~/.cache/huggingface/token`` (huggingface_hub's own defaults, so a token saved
+   by its command line is found here too).
+
+An empty file or variable counts as absent and the search goes on. A token file
+that exists but cannot be read (permission denied, a directory, not UTF-8) is an
+``AuthError`` naming the file rather than a silent fall-through to an anonymous
+request, because the writer clearly meant to use it.
+
+What this module deliberately does not do: read anything at import time, cache
+what it found (a token written mid-session is found on the next call), check a
+token with the server, or ever put a token in a repr, message or log line.
+``find_token`` returns the token with a description of its source (".hf_token in
+/home/me/novel"); callers show the source, never the token.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import attrs
+
+from complete.errors import AuthError, ParamsError
+
+__all__ = ["FoundToken", "find_token", "hub_token_path", "token_places"]
+
+TOKEN_FILE = ".hf_token"
+TOKEN_ENV = "HF_TOKEN"
+TOKENS_PAGE = "https://huggingface.co/settings/tokens"
+
+
+@attrs.frozen
+class FoundToken:
+    """A token and where it was found; the token itself never shows in ``repr``.
+
+    >>> FoundToken("hf_example", source="the HF_TOKEN environment variable")
+    FoundToken(source='the HF_TOKEN environment variable')
+    """
+
+    token: str = attrs.field(repr=False)
+    source: str
+
+
+def hub_token_path() -> Path:
+    """Where huggingface_hub keeps its token, from the environment as it is now."""
+    explicit = os.environ.get("HF_TOKEN_PATH")
+    if explicit:
+        return Path(explicit).expanduser()
+    home = os.environ.get("HF_HOME")
+    if home:
+        return Path(home).expanduser() / "token"
+    cache = os.environ.get("XDG_CACHE_HOME") or "~/.cache"
+    return Path(cache).expanduser() / "huggingface" / "token"
+
+
+def token_places() -> str:
+    """Where tokens are looked for, in order, for error messages.
+
+    >>> print(token_places())  # doctest: +ELLIPSIS
+    Tokens are looked for, in order: the token= argument; .hf_token in the current directory (...);
+    the HF_TOKEN environment variable; huggingface_hub's token file (...). Create a token at ...
+    """
+    return (
+        "Tokens are looked for, in order: the token= argument; "
+        f"{TOKEN_FILE} in the current directory ({Path.cwd()}); "
+        f"the {TOKEN_ENV} environment variable; "
+        f"huggingface_hub's token file ({hub_token_path()}). "
+        f"Create a token at {TOKENS_PAGE}."
+    )
+
+
+def find_token(token: str | None = None) -> FoundToken | None:
+    """The first token found, in the documented order, or None (anonymous).
+
+    >>> find_token("  hf_example\\n")
+    FoundToken(source='the token= argument')
+    >>> find_token("hf_example").token
+    'hf_example'
+    """
+    if token is not None:
+        if not isinstance(token, str) or not token.strip():
+            # The value is not shown: it is either empty or not a string.
+            raise ParamsError(
+                field="token",
+                value=type(token).__name__ if not isinstance(token, str) else "",
+                allowed="a non-empty access token string, or None to look for one",
+            )
+        return FoundToken(token.strip(), source="the token= argument")
+    local = Path.cwd() / TOKEN_FILE
+    found = _read(local)
+    if found:
+        return FoundToken(found, source=f"{TOKEN_FILE} in {local.parent}")
+    from_env = os.environ.get(TOKEN_ENV, "").strip()
+    if from_env:
+        return FoundToken(from_env, source=f"the {TOKEN_ENV} environment variable")
+    hub = hub_token_path()
+    found = _read(hub)
+    if found:
+        return FoundToken(found, source=f"huggingface_hub's token file {hub}")
+    return None
+
+
+def _read(path: Path) -> str:
+    """The stripped contents of a token file; "" when it does not exist."""
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return ""
+    except IsADirectoryError as exc:
+        raise AuthError(f"cannot read the token file {path}: it is a directory, not a file") from exc
+    except PermissionError as exc:
+        raise AuthError(f"cannot read the token file {path}: permission denied") from exc
+    except UnicodeDecodeError as exc:
+        raise AuthError(f"cannot read the token file {path}: it is not UTF-8 text") from exc
+    except OSError as exc:
+        raise AuthError(f"cannot read the token file {path}: {exc.strerror or type(exc).__name__}") from exc

@@ -1,0 +1,194 @@
+"""Retries as policy around any transport: bounded, patient with servers, honest.
+
+``RetryingTransport(inner)`` makes the same request again when the failure can pass
+on its own, and only then:
+
+- ``TransportError`` (refused, DNS, timeout, a stream cut before its first piece),
+- ``RateLimitError`` (429, or an overloaded TGI),
+- ``ModelLoadingError`` (503 while the model loads).
+
+Everything else (bad parameters, auth, a model that is not served, a prompt too
+long, a malformed answer) fails at once: trying again would give the same answer.
+
+Decisions:
+
+- Bounded by ``attempts`` (tries in all, the first included) AND ``max_seconds``
+  (measured from the first try): no new try starts once the time is up, and no
+  wait runs past it.
+- A wait honours the server: ``retry_after`` (from ``Retry-After``) or
+  ``estimated_time`` (a loading model's estimate), capped by the time left.
+  Otherwise it is exponential backoff, ``initial_wait * 2**(n-1)`` capped at
+  ``max_wait``, plus a random jitter of up to ``jitter`` seconds so that many
+  clients do not return in step.
+- Giving up re-raises the *original* typed error (tenacity's ``RetryError`` never
+  escapes), so callers handle ``RateLimitError`` and friends the same with or
+  without retries.
+- ``stream`` retries only while nothing has been yielded: once text has reached
+  the caller, starting again would show it twice, so the error is raised with the
+  text so far in ``.partial`` (set here if the inner transport did not).
+- ``describe`` is the inner transport's; ``count_tokens`` and ``context_window``
+  are passed through (with the same retries: they are requests too), and say None
+  when the inner transport cannot tell.
+- ``sleep`` and ``clock`` can be injected, so tests never sleep for real.
+
+What this module deliberately does not do: change the request between tries, retry
+other errors, or retry anything on its own initiative outside a call.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Generator, Iterator
+from typing import Any, TypeVar
+
+import tenacity
+
+from complete.errors import CompleteError, ModelLoadingError, ParamsError, RateLimitError, TransportError
+from complete.generation import Generation
+from complete.params import Params
+from complete.transports.base import Tokenizes, Transport, describe
+
+__all__ = ["RETRIED", "RetryingTransport"]
+
+RETRIED: tuple[type[CompleteError], ...] = (TransportError, RateLimitError, ModelLoadingError)
+"""The errors worth another try; nothing else is retried."""
+
+_log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class RetryingTransport:
+    """Wrap ``inner`` so transient failures are retried within bounds.
+
+    >>> from complete.testing import ScriptedTransport
+    >>> inner = ScriptedTransport([RateLimitError(message="slow down", retry_after=2.0), " at last"])
+    >>> waits = []
+    >>> RetryingTransport(inner, sleep=waits.append).generate("Once", Params()).text
+    ' at last'
+    >>> waits
+    [2.0]
+    """
+
+    def __init__(
+        self,
+        inner: Transport,
+        *,
+        attempts: int = 4,
+        max_seconds: float = 60.0,
+        initial_wait: float = 1.0,
+        max_wait: float = 30.0,
+        jitter: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
+            raise ParamsError(field="attempts", value=attempts, allowed="an integer >= 1 (tries in all)")
+        for name, value in (
+            ("max_seconds", max_seconds),
+            ("initial_wait", initial_wait),
+            ("max_wait", max_wait),
+            ("jitter", jitter),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+                raise ParamsError(field=name, value=value, allowed="a number of seconds >= 0")
+        self.inner = inner
+        self.attempts = attempts
+        self.max_seconds = float(max_seconds)
+        self.initial_wait = float(initial_wait)
+        self.max_wait = float(max_wait)
+        self.jitter = float(jitter)
+        self._sleep = sleep
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"RetryingTransport({self.inner!r}, attempts={self.attempts}, max_seconds={self.max_seconds:g})"
+
+    def generate(self, prompt: str, params: Params) -> Generation:
+        """``inner.generate``, retried as the module docstring says."""
+        return self._call(lambda: self.inner.generate(prompt, params))
+
+    def stream(self, prompt: str, params: Params) -> Generator[str, None, Any]:
+        """``inner.stream``, retried until its first piece arrives, not after; returns
+        what the inner stream returns (the ``Generation``, for this project's ones)."""
+
+        def start() -> tuple[Iterator[str], str | None, Any]:
+            pieces = self.inner.stream(prompt, params)
+            try:
+                return pieces, next(pieces), None
+            except StopIteration as stop:
+                return pieces, None, stop.value
+
+        pieces, first, value = self._call(start)
+        if first is None:
+            return value
+        received = [first]
+        try:
+            yield first
+            while True:
+                try:
+                    piece = next(pieces)
+                except StopIteration as stop:
+                    return stop.value
+                received.append(piece)
+                yield piece
+        except CompleteError as error:
+            if not error.partial:
+                error.partial = "".join(received)
+            raise
+        finally:
+            close = getattr(pieces, "close", None)
+            if close is not None:
+                close()  # a caller who stops reading ends the inner stream (and its response) now
+
+    def describe(self) -> dict[str, Any]:
+        """The inner transport's description (retries are not saved; they are policy)."""
+        return describe(self.inner)
+
+    def count_tokens(self, text: str) -> int | None:
+        """``inner.count_tokens`` (retried), or None when it has none."""
+        inner = self.inner
+        if not isinstance(inner, Tokenizes):
+            return None
+        return self._call(lambda: inner.count_tokens(text))
+
+    def context_window(self) -> int | None:
+        """``inner.context_window`` (retried), or None when it has none."""
+        inner = self.inner
+        if not isinstance(inner, Tokenizes):
+            return None
+        return self._call(inner.context_window)
+
+    def _call(self, attempt: Callable[[], T]) -> T:
+        started = self._clock()
+
+        def time_left() -> float:
+            return self.max_seconds - (self._clock() - started)
+
+        def stop(state: tenacity.RetryCallState) -> bool:
+            return state.attempt_number >= self.attempts or time_left() <= 0
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            error = state.outcome.exception() if state.outcome is not None else None
+            hint = getattr(error, "retry_after", None)
+            if hint is None:
+                hint = getattr(error, "estimated_time", None)
+            if hint is None:
+                backoff = self.initial_wait * 2 ** (state.attempt_number - 1)
+                hint = min(self.max_wait, backoff) + random.uniform(0, self.jitter)
+            return max(0.0, min(float(hint), time_left()))
+
+        def log(state: tenacity.RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome is not None else None
+            _log.info("try %d failed (%s); next try in %.1fs", state.attempt_number, error, state.upcoming_sleep)
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(RETRIED),
+            stop=stop,
+            wait=wait,
+            sleep=self._sleep,
+            before_sleep=log,
+            reraise=True,
+        )
+        return retrying(attempt)
