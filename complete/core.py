@@ -30,7 +30,12 @@ from complete.story import Story
 from complete.transports.base import Transport
 from complete.window import Window, build_prompt
 
-__all__ = ["complete", "complete_many", "complete_stream"]
+__all__ = ["MAX_CONCURRENCY", "complete", "complete_many", "complete_stream"]
+
+MAX_CONCURRENCY = 32
+"""``complete_many`` never runs more requests at once than this: the HTTP
+transports keep 32 connections per host, and more threads would only open and
+discard extra connections (measured by benchmarks/bench_many.py)."""
 
 
 def _prompt(story: Story, params: Params, transport: Transport, window: Window | None, prompt: str | None) -> str:
@@ -112,7 +117,8 @@ def complete_many(
 
     A story whose request fails gets its ``CompleteError`` in its place instead of
     a ``Story``, so one bad item does not cost the others. At most ``concurrency``
-    requests are in flight at once; HTTP transports share one connection pool.
+    requests (and never more than ``MAX_CONCURRENCY``) are in flight at once; HTTP
+    transports share one connection pool.
     Other exceptions (bugs, KeyboardInterrupt) are raised.
 
     >>> from complete.testing import ScriptedTransport
@@ -134,5 +140,5 @@ def complete_many(
 
     if concurrency == 1 or len(stories) <= 1:
         return [one(story) for story in stories]
-    with ThreadPoolExecutor(max_workers=min(concurrency, len(stories))) as pool:
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(stories), MAX_CONCURRENCY)) as pool:
         return list(pool.map(one, stories))
