@@ -1,0 +1,98 @@
+"""Every usage line of the original README, against recorded HTTP (no network).
+
+The seed's workflow: a token in ``.hf_token`` in the working directory, a
+``Completer`` made with the README's prompt and ``temperature=1.0, top_k=30``,
+``bloom()`` run again and again, ``print(bloom)`` after an error, and two
+independent ``Completer`` objects. The cassettes are described in
+cassettes/README.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from complete import Completer, ModelNotFoundError
+from complete.testing import recording
+from tests.conftest import CASSETTES, FAKE_TOKEN
+
+SEED_PROMPT = """
+Sometimes I marvel at how the sky contains no advertisements. Oh, sometimes
+someone goes up in a little plane and skywrites a birthday greeting. But the
+sky... you don't have to watch an ad to see it.
+
+When people learn I fought in the war to free the sky, they say, "Thank you for
+"""
+REFORMATTED = (
+    "Sometimes I marvel at how the sky contains no advertisements. Oh, sometimes someone goes up in a "
+    "little plane and skywrites a birthday greeting. But the sky... you don't have to watch an ad to see it.\n"
+    'When people learn I fought in the war to free the sky, they say, "Thank you for'
+)
+FIRST = ' your service." I nod, but the truth is'
+SECOND = " that nobody freed the sky. We only stopped selling it."
+
+
+@pytest.fixture
+def hf_token_file(_no_real_credentials: Path) -> Path:
+    path = _no_real_credentials / ".hf_token"
+    path.write_text(FAKE_TOKEN + "\n")
+    return path
+
+
+def test_the_seed_readme_session(hf_token_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with recording(CASSETTES / "hf-readme-session.yaml", record_mode="none") as cassette:
+        bloom = Completer(SEED_PROMPT, temperature=1.0, top_k=30)
+        assert capsys.readouterr().out == (
+            "complete: using the Hugging Face Inference API, model bigscience/bloom "
+            f"(token from .hf_token in {hf_token_file.parent}).\n"
+        )
+        assert bloom.story.text == REFORMATTED  # "The prompt is reformatted"
+
+        assert bloom() is None  # "retrieve a completion ... and print it"
+        shown = capsys.readouterr().out
+        assert "⟦" + FIRST + "⟧" in " ".join(shown.split())
+        assert shown.startswith("Sometimes I marvel")  # "All text is displayed, not just new text."
+
+        bloom()  # "To ask for further completion, just execute that cell again."
+        assert "⟦" + SECOND + "⟧" in " ".join(capsys.readouterr().out.split())
+        assert cassette.play_count == 2
+        assert cassette.all_played
+
+    assert bloom.story.text == REFORMATTED + FIRST + SECOND
+    print(bloom)  # "simply print the Completer object"
+    printed = capsys.readouterr().out
+    assert " ".join(printed.split()) == " ".join((REFORMATTED + FIRST + SECOND).split())
+    assert "⟦" not in printed
+    assert FAKE_TOKEN not in printed + repr(bloom)
+
+
+def test_prompt_alone_uses_the_defaults(hf_token_file: Path) -> None:
+    bloom = Completer(SEED_PROMPT)  # "it is fine to omit the keyword arguments"
+    assert bloom.params.to_dict() == {"max_new_tokens": 64}
+
+
+def test_an_error_shows_the_api_message_and_print_still_works(
+    hf_token_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bloom = Completer("The lighthouse keeper climbed the stairs one last time.", temperature=1.0, top_k=30)
+    bloom.stream = False  # the recorded 404 answers a non-streaming request
+    with recording(CASSETTES / "hf-404-not-found.yaml", record_mode="none"), pytest.raises(ModelNotFoundError) as caught:
+        bloom()
+    message = str(caught.value)
+    assert "Not Found" in message  # "you'll see the message from the HuggingFace API"
+    assert "endpoint=" in message
+    assert 'backend="local"' in message
+    capsys.readouterr()
+    print(bloom)
+    assert capsys.readouterr().out == "The lighthouse keeper climbed the stairs one last time.\n"
+
+
+def test_completer_objects_are_independent(hf_token_file: Path) -> None:
+    first = Completer(SEED_PROMPT, temperature=1.0, top_k=30)
+    second = Completer("A different story.", temperature=0.5)
+    with recording(CASSETTES / "hf-readme-session.yaml", record_mode="none"):
+        first()
+    assert second.story.text == "A different story."
+    assert second.params.temperature == 0.5 and first.params.top_k == 30
+    assert first.story.text == REFORMATTED + FIRST
