@@ -314,6 +314,13 @@ class Completer:
         self._register(story)
         self._move(story, new_from=None)
 
+    def widget(self) -> Any:
+        """Sliders (temperature, top_p, top_k, max_new_tokens) and Continue/Retry/Undo
+        buttons for this story, in a notebook (needs the ``notebook`` extra)."""
+        from complete.widget import build_widget
+
+        return build_widget(self)
+
     # --- keeping work -------------------------------------------------------------
 
     def save(self, path: str | Path) -> None:
