@@ -43,14 +43,14 @@ from typing import Any
 
 import attrs
 
-from complete import display
+from complete import branching, display, interchange, probabilities
 from complete.backend import choose, from_description
 from complete.core import complete, complete_stream
 from complete.errors import CompleteError, ParamsError
 from complete.generation import Generation
 from complete.params import Params
 from complete.reformat import reformat as _reformat
-from complete.session import Session, read_session, write_atomic, write_session
+from complete.session import Session, read_session, write_session
 from complete.story import Story
 from complete.transports.base import Transport, describe
 from complete.window import Prompt, Window, build_prompt
@@ -98,6 +98,7 @@ class Completer:
     _children: dict[int, list[Story]]
     _redo: list[Story]
     _new_from: int | None
+    _logprobs_notice: probabilities.LogprobsNotice
 
     def __init__(
         self,
@@ -133,6 +134,7 @@ class Completer:
         self._children = {}
         self._redo = []
         self._new_from = None
+        self._logprobs_notice = probabilities.LogprobsNotice()
         self.story = story
         self._register(story)
 
@@ -359,18 +361,78 @@ class Completer:
         return completer
 
     def to_markdown(self) -> str:
-        """The current story as Markdown: one paragraph per line of the story."""
-        return "\n\n".join(_escape_markdown(paragraph) for paragraph in self.story.text.split("\n")) + "\n"
+        """The current story as Markdown: one paragraph per line, special characters escaped."""
+        return interchange.to_markdown(self.story)
 
     def export(self, path: str | Path) -> None:
-        """Write the current story as plain text (.txt) or Markdown (.md), atomically."""
+        """Write the current story as plain text (.txt) or Markdown (.md), atomically.
+
+        For the whole tree with provenance, use ``export_jsonl``.
+        """
         target = Path(path)
         if target.suffix.lower() in (".md", ".markdown"):
-            write_atomic(target, self.to_markdown())
+            interchange.write_markdown(target, self.story)
         elif target.suffix.lower() in (".txt", ".text", ""):
-            write_atomic(target, self.story.text + "\n")
+            interchange.write_text(target, self.story)
         else:
             raise ParamsError(field="path", value=str(path), allowed="a .txt or .md file name")
+
+    def export_jsonl(self, path: str | Path) -> None:
+        """Write every node as JSON lines (id, parent_id, text, origin, provenance)."""
+        interchange.write_jsonl(path, self._nodes, current=self.story)
+
+    @classmethod
+    def import_jsonl(cls, path: str | Path, *, transport: Transport | None = None, **settings: Any) -> Completer:
+        """A Completer on a tree exported by ``export_jsonl`` (settings as for the constructor)."""
+        tree = interchange.read_jsonl(path)
+        completer = cls(tree.current.root, transport=transport, **settings)
+        for node in tree.nodes:
+            completer._register(node)
+        completer.story = tree.current
+        return completer
+
+    @classmethod
+    def import_kobold(cls, path: str | Path, *, transport: Transport | None = None, **settings: Any) -> Completer:
+        """A Completer on a KoboldAI (Lite) save: its story, memory, author's note and
+        sampler settings (your keyword arguments win); what cannot be imported is listed."""
+        saved = interchange.read_kobold(path)
+        values: dict[str, Any] = {"memory": saved.memory, "note": saved.note}
+        values.update(saved.params.to_dict() if saved.params else {})
+        values.update(settings)
+        completer = cls(saved.story, transport=transport, **values)
+        for node in saved.story.path:
+            completer._register(node)
+        for item in saved.ignored:
+            print(f"Not imported: {item}")
+        return completer
+
+    # --- token probabilities -----------------------------------------------------
+
+    def tokens(self) -> list[dict[str, Any]]:
+        """The newest model segment's tokens as plain data: position, token, logprob,
+        probability, alternatives. Empty unless called with ``logprobs=k``."""
+        return probabilities.token_rows(self.story)
+
+    def show_probabilities(self) -> None:
+        """The newest model segment coloured by probability (alternatives on hover in a
+        notebook; a compact table in a terminal)."""
+        view = probabilities.ProbabilityView(self.story)
+        if display.in_notebook():
+            display.show_html(view._repr_html_())
+        else:
+            print(view)
+
+    def swap(self, position: int, alternative: str, **overrides: Any) -> None:
+        """Branch: put ``alternative`` in place of the token at ``position`` of the newest
+        model segment (positions as ``tokens()`` and ``show_probabilities()`` number
+        them) and continue from there. The original branch stays as it was."""
+        node = probabilities.latest_model_node(self.story)
+        if node is None:
+            print("Nothing to swap: no model segment yet. Continue with logprobs=5 first.")
+            return
+        branch = branching.branch_at(node, position, alternative)
+        params = self.params.evolve(**overrides) if overrides else self.params
+        self._continue_from(branch, params)
 
     # --- internals ------------------------------------------------------------------
 
@@ -395,6 +457,9 @@ class Completer:
         self.offered = ()
         self.story = story
         self._new_from = story.parent.length if story.parent is not None else None
+        notice = self._logprobs_notice.check(story)
+        if notice:
+            print(notice)
 
     def _move(self, story: Story, *, new_from: int | None, keep_redo: bool = False) -> None:
         if not keep_redo:
@@ -515,10 +580,3 @@ def _backend_label(transport: Transport) -> str:
     if target and name == "local":
         target = Path(str(target)).name
     return f"{name} {target}" if target else name
-
-
-def _escape_markdown(paragraph: str) -> str:
-    escaped = paragraph.replace("\\", "\\\\")
-    for char in "*_`[]<>#":
-        escaped = escaped.replace(char, "\\" + char)
-    return escaped

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from complete import Completer, Params, ParamsError, Story, StoryFormatError, TransportError
+from complete import Completer, Generation, Params, ParamsError, Story, StoryFormatError, TokenLogprob, TransportError
 from complete.testing import Cut, ScriptedTransport
 
 PROMPT = """
@@ -325,3 +325,75 @@ def test_a_story_value_can_seed_a_completer() -> None:
     bloom()
     assert bloom.text == "Start there more"
     assert bloom.story.parent is story
+
+
+def _with_logprobs(text_tokens: list[str]) -> Generation:
+    logprobs = [
+        TokenLogprob(token, -0.5 - index, ((token, -0.5 - index), (" other", -2.0)))
+        for index, token in enumerate(text_tokens)
+    ]
+    return Generation(text="".join(text_tokens), finish_reason="length", backend="scripted", logprobs=logprobs)
+
+
+def test_tokens_show_probabilities_and_swap(capsys: pytest.CaptureFixture[str]) -> None:
+    transport = ScriptedTransport([_with_logprobs([" the", " sky", " fell"]), " gently."])
+    bloom = Completer("And then", transport=transport, logprobs=2)
+    bloom()
+    original = bloom.story
+    assert [(row["position"], row["token"]) for row in bloom.tokens()] == [(0, " the"), (1, " sky"), (2, " fell")]
+    capsys.readouterr()
+    bloom.show_probabilities()
+    table = capsys.readouterr().out
+    assert "' sky'" in table
+    assert "' other'" in table
+    bloom.swap(1, " sea")
+    assert bloom.text == "And then the sea gently."
+    assert transport.calls[1][0] == "And then the sea"
+    assert original.text == "And then the sky fell"
+    assert [node.origin for node in bloom.history] == ["prompt", "model", "user", "model"]
+    assert bloom.story.parent is not None
+    assert bloom.story.parent.parent is not None
+    assert bloom.story.parent.parent.parent is original.parent  # a sibling branch of the original
+
+
+def test_swap_without_probabilities_is_a_params_error() -> None:
+    bloom, _ = make([" plain"])
+    bloom()
+    with pytest.raises(ParamsError, match="recorded token probabilities"):
+        bloom.swap(0, " x")
+
+
+def test_a_backend_without_logprobs_is_reported_once(capsys: pytest.CaptureFixture[str]) -> None:
+    bloom, _ = make([" a", " b"], logprobs=3)
+    bloom()
+    bloom()
+    out = capsys.readouterr().out
+    assert out.count("returned no token probabilities (logprobs=3 was asked)") == 1
+
+
+def test_jsonl_export_and_import_keep_the_tree(tmp_path: Path) -> None:
+    bloom, _ = make([" a", " b"], seed=3)
+    bloom()
+    bloom.retry()
+    bloom.export_jsonl(tmp_path / "tree.jsonl")
+    again = Completer.import_jsonl(tmp_path / "tree.jsonl", transport=ScriptedTransport([]))
+    assert again.story == bloom.story
+    assert [node.segment for node in again.siblings] == [" a"]
+    assert len(again.nodes) == 3
+
+
+def test_import_kobold_brings_story_memory_note_and_settings(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.conftest import ROOT
+
+    bloom = Completer.import_kobold(ROOT / "tests" / "data" / "kobold_lite_story.json", transport=ScriptedTransport([]))
+    assert bloom.text == (
+        "The lighthouse keeper had not spoken to anyone in three years. Then, one grey morning, a boat appeared "
+        "on the horizon.\nMara watched it come closer, her hand on the cold railing."
+    )
+    assert bloom.memory == "Mara is the lighthouse keeper. The island is called Skellig Varr."
+    assert bloom.note == "[Author's note: Style: quiet, melancholy]"
+    assert bloom.params == Params(temperature=0.7, top_p=0.92, max_new_tokens=120, repetition_penalty=1.07)
+    assert capsys.readouterr().out == (
+        "Not imported: 1 inline image (removed from the text)\n"
+        "Not imported: worldinfo: 1 entry (complete has no world info)\n"
+    )

@@ -77,7 +77,10 @@ def test_an_error_shows_the_api_message_and_print_still_works(
 ) -> None:
     bloom = Completer("The lighthouse keeper climbed the stairs one last time.", temperature=1.0, top_k=30)
     bloom.stream = False  # the recorded 404 answers a non-streaming request
-    with recording(CASSETTES / "hf-404-not-found.yaml", record_mode="none"), pytest.raises(ModelNotFoundError) as caught:
+    with (
+        recording(CASSETTES / "hf-404-not-found.yaml", record_mode="none"),
+        pytest.raises(ModelNotFoundError) as caught,
+    ):
         bloom()
     message = str(caught.value)
     assert "Not Found" in message  # "you'll see the message from the HuggingFace API"
@@ -94,5 +97,6 @@ def test_completer_objects_are_independent(hf_token_file: Path) -> None:
     with recording(CASSETTES / "hf-readme-session.yaml", record_mode="none"):
         first()
     assert second.story.text == "A different story."
-    assert second.params.temperature == 0.5 and first.params.top_k == 30
+    assert second.params.temperature == 0.5
+    assert first.params.top_k == 30
     assert first.story.text == REFORMATTED + FIRST

@@ -1,0 +1,136 @@
+"""Counterfactual branches: what if the model had chosen another token there?
+
+``swap(story, position, alternative, params, transport)`` takes a model segment
+with recorded token probabilities (``Params(logprobs=k)``), replaces the token at
+``position`` (as numbered by ``token_rows`` and the probability view) with
+``alternative``, and lets the model continue from there. It is pure, like
+``complete()``: it returns the end of a new branch and changes nothing; the
+original segment and everything after it are untouched, and the new branch is a
+sibling of the original segment (its first node is a child of ``story.parent``).
+
+The new branch, from ``story.parent`` down::
+
+    model  the tokens before ``position``, exactly as the model wrote them
+           (left out when ``position`` is 0)
+    user   ``alternative``
+    model  the continuation (``complete()``), the node returned
+
+Decisions:
+
+- The kept tokens stay a *model* node, with the original params and a copy of the
+  generation cut to those tokens (their log probabilities, ``completion_tokens``
+  set to their number, ``finish_reason`` None because the model did not stop
+  there, ``elapsed`` None because the time was spent on the whole segment). They
+  are the model's words, so the story says so, and the probability view and
+  ``swap`` keep working on them. The alternative is a *user* node: the writer
+  chose it, whatever the model thought of it.
+- ``alternative`` may be any non-empty string: one of the recorded top
+  alternatives, or anything else the writer wants to try (a word, a phrase, a
+  different punctuation mark). It is inserted verbatim, so include the leading
+  space a word needs (``" the"``, as tokens are shown). Giving the original token
+  is allowed: it resamples the rest of the segment from that point.
+- ``story`` must itself be the model node (a ``Completer`` passes
+  ``latest_model_node(self.story)`` so that positions match what it showed).
+
+``branch_at`` builds the branch up to the alternative without asking the model,
+for a caller that continues it itself (the ``Completer`` streams it).
+
+What this module deliberately does not do: rank or suggest alternatives (see
+``complete.probabilities``), or re-tokenize: positions are the backend's tokens.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from complete.core import complete
+from complete.errors import ParamsError
+from complete.params import Params
+from complete.probabilities import token_offsets
+from complete.story import Story
+from complete.transports.base import Transport
+from complete.window import Window
+
+__all__ = ["branch_at", "swap"]
+
+
+def branch_at(story: Story, position: int, alternative: str) -> Story:
+    """The new branch up to and including ``alternative`` (a user node); no I/O.
+
+    Raises ``ParamsError`` when ``story`` is not a model node with recorded log
+    probabilities, ``position`` is out of range or names a token that is not in
+    the text, or ``alternative`` is not a non-empty string.
+
+    >>> from complete.generation import Generation, TokenLogprob
+    >>> story = Story.from_prompt("Once").extend(" upon a time", origin="model", generation=Generation(
+    ...     text=" upon a time", logprobs=[TokenLogprob(t, -1.0) for t in (" upon", " a", " time")]))
+    >>> branch = branch_at(story, 1, " the")
+    >>> branch.text, branch.origin, branch.parent.segment, branch.parent.origin
+    ('Once upon the', 'user', ' upon', 'model')
+    """
+    if not isinstance(story, Story):
+        raise ParamsError(field="story", value=story, allowed="a Story")
+    if story.origin != "model" or story.parent is None:
+        raise ParamsError(
+            field="story",
+            value=story,
+            allowed="a segment written by the model (swap replaces one of the model's tokens)",
+        )
+    generation = story.generation
+    tokens = generation.logprobs if generation is not None else None
+    if generation is None or not tokens:
+        raise ParamsError(
+            field="story",
+            value=story,
+            allowed="a model segment with recorded token probabilities",
+            hint="Continue with logprobs=5 (for example bloom.set(logprobs=5)) on a backend that reports them.",
+        )
+    if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position < len(tokens):
+        raise ParamsError(field="position", value=position, allowed=f"an integer from 0 to {len(tokens) - 1}")
+    if not isinstance(alternative, str) or not alternative:
+        raise ParamsError(field="alternative", value=alternative, allowed="a non-empty string (the text to put there)")
+    offset = token_offsets(story.segment, tokens)[position]
+    if offset is None:
+        raise ParamsError(
+            field="position",
+            value=position,
+            allowed="the position of a token that is in the text (this one was cut off, e.g. a stop string)",
+        )
+    parent = story.parent
+    if offset > 0:
+        kept = attrs.evolve(
+            generation,
+            text=story.segment[:offset],
+            logprobs=tokens[:position],
+            completion_tokens=position,
+            finish_reason=None,
+            elapsed=None,
+        )
+        parent = parent.extend(kept.text, origin="model", params=story.params, generation=kept)
+    return parent.extend(alternative, origin="user")
+
+
+def swap(
+    story: Story,
+    position: int,
+    alternative: str,
+    params: Params,
+    transport: Transport,
+    *,
+    window: Window | None = None,
+) -> Story:
+    """A sibling branch of ``story`` with the token at ``position`` replaced, continued by the model.
+
+    Returns the continuation node (its parent is the alternative). Errors are
+    ``branch_at``'s, raised before any request, and the transport's; on any of
+    them nothing has changed.
+
+    >>> from complete.generation import Generation, TokenLogprob
+    >>> from complete.testing import ScriptedTransport
+    >>> story = Story.from_prompt("Once").extend(" upon a time", origin="model", generation=Generation(
+    ...     text=" upon a time", logprobs=[TokenLogprob(t, -1.0) for t in (" upon", " a", " time")]))
+    >>> swap(story, 1, " the", Params(), ScriptedTransport([" hill"])).text
+    'Once upon the hill'
+    """
+    branch = branch_at(story, position, alternative)
+    return complete(branch, params, transport, window=window)
