@@ -51,7 +51,7 @@ from complete.generation import Generation
 from complete.params import Params
 from complete.reformat import reformat as _reformat
 from complete.session import Session, read_session, write_session
-from complete.story import Story
+from complete.story import Story, parents_first
 from complete.transports.base import Transport, describe
 from complete.window import Prompt, Window, build_prompt
 
@@ -95,6 +95,7 @@ class Completer:
     last_request: Request | None
     offered: tuple[Story, ...]
     _nodes: list[Story]
+    _known: set[int]
     _children: dict[int, list[Story]]
     _redo: list[Story]
     _new_from: int | None
@@ -131,6 +132,7 @@ class Completer:
         self.last_request = None
         self.offered = ()
         self._nodes = []
+        self._known = set()
         self._children = {}
         self._redo = []
         self._new_from = None
@@ -437,13 +439,7 @@ class Completer:
     # --- internals ------------------------------------------------------------------
 
     def _register(self, story: Story) -> None:
-        known = {id(node) for node in self._nodes}
-        missing = []
-        for node in story.lineage():
-            if id(node) in known:
-                break
-            missing.append(node)
-        for node in reversed(missing):
+        for node in parents_first([story], self._known):
             self._nodes.append(node)
             if node.parent is not None:
                 self._children.setdefault(id(node.parent), []).append(node)

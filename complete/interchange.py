@@ -86,7 +86,7 @@ import attrs
 from complete.errors import ParamsError, StoryFormatError
 from complete.params import Params
 from complete.session import write_atomic
-from complete.story import Story
+from complete.story import Story, check_format, parents_first
 from complete.window import Window
 
 __all__ = [
@@ -135,22 +135,6 @@ class StoryTree:
     current: Story
 
 
-def _parents_first(nodes: Iterable[Story]) -> list[Story]:
-    """The nodes and all their ancestors, each once, parents before children."""
-    ordered: list[Story] = []
-    seen: set[int] = set()
-    for node in nodes:
-        chain = []
-        for ancestor in node.lineage():
-            if id(ancestor) in seen:
-                break
-            chain.append(ancestor)
-        for ancestor in reversed(chain):
-            seen.add(id(ancestor))
-            ordered.append(ancestor)
-    return ordered
-
-
 def to_jsonl(nodes: Story | Iterable[Story], *, current: Story | None = None) -> str:
     """The JSONL form of a tree (see the module docstring).
 
@@ -169,7 +153,7 @@ def to_jsonl(nodes: Story | Iterable[Story], *, current: Story | None = None) ->
         given.append(current)
     if not given:
         raise ParamsError(field="nodes", value=nodes, allowed="at least one Story")
-    ordered = _parents_first(given)
+    ordered = parents_first(given)
     roots = [node for node in ordered if node.parent is None]
     if len(roots) > 1:
         raise ParamsError(field="nodes", value=f"{len(roots)} roots", allowed="nodes of one story tree (one root)")
@@ -288,20 +272,10 @@ def from_jsonl(text: str, *, source: str = "JSONL") -> StoryTree:
 
 
 def _check_header(data: Mapping[str, Any], where: str) -> None:
-    found = data.get("format")
-    if found != JSONL_FORMAT:
-        raise StoryFormatError(
-            f'{where}: format: expected the header {{"format": {JSONL_FORMAT!r}, "version": {JSONL_VERSION}}} '
-            f"as the first line, found format {found!r}"
-        )
-    version = data.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise StoryFormatError(f"{where}: version: expected a positive integer, found {version!r}")
-    if version > JSONL_VERSION:
-        raise StoryFormatError(
-            f"{where}: version: this file is version {version}, but this version of complete reads version "
-            f"{JSONL_VERSION} at most; upgrade complete to read it"
-        )
+    try:
+        check_format(data, JSONL_FORMAT, newest=JSONL_VERSION)
+    except StoryFormatError as exc:
+        raise StoryFormatError(f"{where}: {exc.message} (the first line is the header)") from exc
     unknown = sorted(set(data) - {"format", "version", "current"})
     if unknown:
         raise StoryFormatError(f"{where}: unknown header field(s) {unknown}")

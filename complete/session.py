@@ -33,7 +33,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,7 @@ import attrs
 
 from complete.errors import StoryFormatError
 from complete.params import Params
-from complete.story import FORMAT_VERSION, Story, check_format
+from complete.story import FORMAT_VERSION, Story, check_format, parents_first
 from complete.window import Window
 
 __all__ = ["SESSION_FORMAT", "Session", "read_session", "write_atomic", "write_session"]
@@ -65,7 +65,7 @@ def session_dict(session: Session) -> dict[str, Any]:
     """The JSON-ready form of ``session`` (see the module docstring)."""
     ids: dict[int, int] = {}
     nodes = []
-    for node in _parents_first(session.nodes, session.current, session.redo):
+    for node in parents_first([*session.nodes, session.current, *session.redo]):
         ids[id(node)] = len(ids)
         entry = {"id": ids[id(node)], "parent": None if node.parent is None else ids[id(node.parent)]}
         entry.update(node.node_dict())
@@ -86,25 +86,6 @@ def session_dict(session: Session) -> dict[str, Any]:
         },
         "backend": dict(session.backend),
     }
-
-
-def _parents_first(nodes: Sequence[Story], *also: Story | Sequence[Story]) -> list[Story]:
-    """Every node given and all their ancestors, each once, parents before children."""
-    ordered: list[Story] = []
-    seen: set[int] = set()
-    wanted: list[Story] = list(nodes)
-    for extra in also:
-        wanted.extend([extra] if isinstance(extra, Story) else extra)
-    for node in wanted:
-        chain = []
-        for ancestor in node.lineage():
-            if id(ancestor) in seen:
-                break
-            chain.append(ancestor)
-        for ancestor in reversed(chain):
-            seen.add(id(ancestor))
-            ordered.append(ancestor)
-    return ordered
 
 
 def session_from_dict(data: object) -> Session:

@@ -17,7 +17,7 @@ which keeps the nodes it made. This module does no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Literal, cast
 
 import attrs
@@ -27,7 +27,7 @@ from complete.generation import Generation
 from complete.params import Params
 from complete.reformat import reformat as _reformat
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "Origin", "Story"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "Origin", "Story", "check_format", "parents_first"]
 
 Origin = Literal["prompt", "model", "user"]
 ORIGINS: tuple[Origin, ...] = ("prompt", "model", "user")
@@ -256,19 +256,39 @@ class Story:
         return story
 
 
-def check_format(data: Mapping[str, Any], expected: str) -> None:
-    """Reject data of another format, or of a version newer than this library reads."""
+def check_format(data: Mapping[str, Any], expected: str, *, newest: int = FORMAT_VERSION) -> None:
+    """Reject data of another format, or of a version newer than ``newest``."""
     found = data.get("format")
     if found != expected:
         raise StoryFormatError(f"format: expected {expected!r}, found {found!r}")
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise StoryFormatError(f"version: expected a positive integer, found {version!r}")
-    if version > FORMAT_VERSION:
+    if version > newest:
         raise StoryFormatError(
             f"version: this file is format version {version}, but this version of complete reads "
-            f"version {FORMAT_VERSION} at most; upgrade complete to read it"
+            f"version {newest} at most; upgrade complete to read it"
         )
+
+
+def parents_first(nodes: Iterable[Story], seen: set[int] | None = None) -> list[Story]:
+    """``nodes`` and all their ancestors, each once, parents before children.
+
+    Nodes are told apart by identity (equal stories may be distinct nodes). Ids in
+    ``seen`` count as already listed; the set is updated.
+    """
+    listed = set() if seen is None else seen
+    ordered: list[Story] = []
+    for node in nodes:
+        chain = []
+        for ancestor in node.lineage():
+            if id(ancestor) in listed:
+                break
+            chain.append(ancestor)
+        for ancestor in reversed(chain):
+            listed.add(id(ancestor))
+            ordered.append(ancestor)
+    return ordered
 
 
 def _load_part(build: Any, value: object, where: str) -> Any:
@@ -278,5 +298,5 @@ def _load_part(build: Any, value: object, where: str) -> Any:
         raise StoryFormatError(f"{where}: expected an object, found {type(value).__name__}")
     try:
         return build(dict(value))
-    except (TypeError, ValueError, KeyError) as exc:
+    except (TypeError, ValueError, KeyError, OverflowError) as exc:  # OverflowError: float(10**400)
         raise StoryFormatError(f"{where}: {exc}") from exc

@@ -132,6 +132,20 @@ def endpoint(params: Params) -> Callable[[Target], object]:
     return run
 
 
+def readme_session(target: Target) -> object:
+    """The original README's session: its prompt, temperature=1.0, top_k=30, two calls, streamed."""
+    from complete.core import complete_stream
+    from complete.story import Story
+    from tests.test_readme import SEED_PROMPT
+
+    transport = HFInference("bigscience/bloom", token=target.token)
+    story: object = Story.from_prompt(SEED_PROMPT)
+    for _ in range(2):
+        assert isinstance(story, Story)
+        *_, story = complete_stream(story, Params(temperature=1.0, top_k=30), transport)
+    return story
+
+
 def tokenize(target: Target) -> object:
     return HFInference(endpoint=target.tgi).count_tokens(PROMPT)
 
@@ -192,6 +206,12 @@ SCENARIOS = (
         endpoint(
             Params(temperature=0.9, top_k=40, top_p=0.95, repetition_penalty=1.1, seed=42, stop="\n", max_new_tokens=30)
         ),
+    ),
+    Scenario(
+        "hf-readme-session.yaml",
+        "HF_TOKEN",
+        readme_session,
+        unprovokable="BLOOM is no longer served by the serverless API; the cassette shows how it answered",
     ),
     # -- a TGI server you run (TGI_URL) --
     Scenario(

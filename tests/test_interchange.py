@@ -139,10 +139,9 @@ ROOT = '{"id": 0, "parent_id": null, "text": "Hi", "origin": "prompt"}'
         ("[1]\n", "f.jsonl, line 1: expected a JSON object, found list"),
         (
             ROOT + "\n",
-            "f.jsonl, line 1: format: expected the header "
-            '{"format": \'complete.nodes\', "version": 1} as the first line, found format None',
+            "f.jsonl, line 1: format: expected 'complete.nodes', found None (the first line is the header)",
         ),
-        ('{"format": "complete.nodes", "version": 2}\n', "f.jsonl, line 1: version: this file is version 2"),
+        ('{"format": "complete.nodes", "version": 2}\n', "f.jsonl, line 1: version: this file is format version 2"),
         ('{"format": "complete.nodes", "version": "1"}\n', "f.jsonl, line 1: version: expected a positive integer"),
         ('{"format": "complete.nodes", "version": 1, "x": 1}\n', "f.jsonl, line 1: unknown header field(s) ['x']"),
         (
