@@ -236,11 +236,11 @@ class Completer:
 
     def retry(self, **overrides: Any) -> None:
         """A new sample in place of the last model segment; the old one stays a sibling."""
+        params = self.params.evolve(**overrides) if overrides else self.params
         if self.story.origin != "model" or self.story.parent is None:
             print("Nothing to retry: the last segment is not the model's. Call the Completer to continue.")
             return
         parent = self.story.parent
-        params = self.params.evolve(**overrides) if overrides else self.params
         params = _shift_seed(params, self._model_children(parent))
         self._continue_from(parent, params)
 

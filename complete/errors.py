@@ -78,10 +78,19 @@ class ParamsError(CompleteError, ValueError):
         self.field = field
         self.value = value
         self.allowed = allowed
-        text = f"{field}={value!r} is not allowed: expected {allowed}"
+        text = f"{field}={_shown(value)} is not allowed: expected {allowed}"
         if hint:
             text = f"{text}. {hint}"
         super().__init__(text)
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)``, shortened: a bad value may be a 5 MB string or a 5,000-digit int."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long for str() (sys.set_int_max_str_digits)
+        return f"<an int of {value.bit_length()} bits>"
+    return text if len(text) <= 200 else text[:200] + "…"
 
 
 class AuthError(CompleteError):

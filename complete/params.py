@@ -24,7 +24,7 @@ This module does no I/O and knows nothing of transports.
 from __future__ import annotations
 
 import difflib
-import math
+import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -38,7 +38,8 @@ _SEED_MAX = 2**32 - 1
 
 
 def _number(field: str, value: object, allowed: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value) or math.isinf(value):
+    # abs(value) <= the largest float: false for NaN and inf, and for ints too big to convert.
+    if isinstance(value, bool) or not isinstance(value, int | float) or not abs(value) <= sys.float_info.max:
         raise ParamsError(field=field, value=value, allowed=allowed)
     return float(value)
 

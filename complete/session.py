@@ -20,7 +20,9 @@ The file is JSON, documented here and versioned::
 
 Writes are atomic: the JSON goes to a temporary file in the same folder, is
 flushed to disk, and replaces the old file in one ``os.replace``; a crash at any
-moment leaves either the old file or the new one, complete. A file that is not
+moment leaves either the old file or the new one, complete (and possibly a
+``.name.*.tmp`` temporary, which the next successful save removes once it is ten
+minutes old). A file that is not
 valid JSON, is of another format, of a newer version, or has a bad field raises
 ``StoryFormatError`` naming the file and the field.
 
@@ -30,9 +32,11 @@ decides what a session contains.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -172,6 +176,25 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> None:
         Path(handle.name).unlink(missing_ok=True)
         raise
     _sync_folder(folder)
+    _remove_stale_temporaries(folder, target.name)
+
+
+_STALE_SECONDS = 600
+
+
+def _remove_stale_temporaries(folder: Path, name: str) -> None:
+    """Delete temporaries that a save killed mid-way left behind.
+
+    Only those older than ``_STALE_SECONDS`` go: a younger one may belong to a save
+    still running in another process.
+    """
+    now = time.time()
+    for leftover in folder.glob(f".{glob.escape(name)}.*.tmp"):
+        try:
+            if now - leftover.stat().st_mtime > _STALE_SECONDS:
+                leftover.unlink()
+        except OSError:
+            continue
 
 
 def _sync_folder(folder: Path) -> None:
@@ -188,8 +211,19 @@ def _sync_folder(folder: Path) -> None:
 
 
 def write_session(path: str | os.PathLike[str], session: Session) -> None:
-    """Save ``session`` to ``path`` atomically."""
-    write_atomic(path, json.dumps(session_dict(session), ensure_ascii=False, indent=1) + "\n")
+    """Save ``session`` to ``path`` atomically.
+
+    The file is UTF-8 and readable as such; a story holding text that UTF-8 cannot
+    encode (a lone surrogate, which Python strings allow) is written with JSON
+    escapes instead, so it still saves and loads back exactly.
+    """
+    data = session_dict(session)
+    text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(data, ensure_ascii=True, indent=1) + "\n"
+    write_atomic(path, text)
 
 
 def read_session(path: str | os.PathLike[str]) -> Session:

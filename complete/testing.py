@@ -11,10 +11,10 @@
   network and no model.
 - ``recording(path)`` is vcrpy with this project's settings: the token header
   filtered, cookies and account headers dropped, anything that looks like a
-  Hugging Face token scrubbed from bodies, requests matched on their body too, and
-  record mode "once" (or "none" when the ``CI`` environment variable is set, so a
-  missing recording fails instead of reaching the network). Record a real notebook
-  session once, replay it in pytest for ever.
+  Hugging Face token scrubbed from bodies and response headers, requests matched
+  on their body too, and record mode "once" (or "none" when the ``CI``
+  environment variable is set, so a missing recording fails instead of reaching
+  the network). Record a real notebook session once, replay it in pytest for ever.
 
 Nothing here is imported by the rest of the package; vcrpy is needed only by
 ``recording`` (install the ``test`` extra).
@@ -202,6 +202,8 @@ def recording(
         for name in list(headers):
             if _DROPPED_HEADER.search(name):
                 del headers[name]
+            elif isinstance(headers[name], list):  # a server may echo a token in any header
+                headers[name] = [_scrub_body(value, hidden) for value in headers[name]]
         body = response.get("body", {})
         if "string" in body:
             body["string"] = _scrub_body(body["string"], hidden)

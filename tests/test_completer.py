@@ -397,3 +397,9 @@ def test_import_kobold_brings_story_memory_note_and_settings(capsys: pytest.Capt
         "Not imported: 1 inline image (removed from the text)\n"
         "Not imported: worldinfo: 1 entry (complete has no world info)\n"
     )
+
+
+def test_retry_checks_its_overrides_even_when_there_is_nothing_to_retry() -> None:
+    bloom, _ = make([])
+    with pytest.raises(ParamsError, match="Did you mean 'temperature'"):
+        bloom.retry(temprature=0.5)

@@ -19,7 +19,7 @@ import sys
 import threading
 import types
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -1070,37 +1070,7 @@ class BytesSession:
         return response
 
 
-FRAGMENTS = [
-    b"data:",
-    b"data: ",
-    b": keep-alive",
-    b"\n",
-    b"\r\n",
-    b"\r",
-    b"{",
-    b"}",
-    b'"token":',
-    b'{"text":" a","special":false,"logprob":-1}',
-    b'"generated_text":',
-    b'" a"',
-    b"null",
-    b'"error":"x"',
-    b'"error_type":"overloaded"',
-    b",",
-    b"[DONE]",
-    b"\xff",
-    b"\xc3",
-]
-stream_bodies = st.one_of(st.binary(max_size=400), st.lists(st.sampled_from(FRAGMENTS), max_size=40).map(b"".join))
-
-
-@settings(max_examples=300, deadline=None)
-@given(stream_bodies)
-def test_stream_fed_arbitrary_bytes_raises_only_complete_errors(body: bytes) -> None:
-    transport = HFInference(endpoint=TGI, session=BytesSession(body))  # type: ignore[arg-type]
-    with suppress(CompleteError):
-        drain(transport.stream(PROMPT, Params(logprobs=1)))
-
+# Arbitrary bytes fed to the stream (and to every other parser): tests/test_fuzz.py.
 
 token_texts = st.lists(st.tuples(st.text(max_size=5), st.booleans()), max_size=8)
 

@@ -116,3 +116,9 @@ def test_to_dict_round_trips(params: Params) -> None:
 def test_from_dict_on_arbitrary_dicts_raises_only_params_error(data: dict[str, Any]) -> None:
     with contextlib.suppress(ParamsError):
         Params.from_dict(data)
+
+
+def test_an_enormous_int_is_named_without_failing_to_print() -> None:
+    with pytest.raises(ParamsError) as caught:
+        Params(top_k=-(10**5000))
+    assert str(caught.value).startswith("top_k=<an int of 16610 bits> is not allowed")

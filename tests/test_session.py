@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from complete import Generation, Params, Story, StoryFormatError, Window
+from complete import Completer, Generation, Params, Story, StoryFormatError, Window
 from complete.session import Session, read_session, session_dict, session_from_dict, write_atomic, write_session
+from complete.testing import ScriptedTransport
 
 
 def _tree() -> tuple[Story, Story, Story]:
@@ -94,63 +92,100 @@ def test_bad_files_are_story_format_errors_naming_the_file(tmp_path: Path, conte
     assert str(caught.value).startswith(str(tmp_path / message))
 
 
-segments = st.text(max_size=12)
+# Arbitrary trees round-trip in tests/test_fuzz.py (moved there and extended: every kind of node,
+# the position, redo list, parameters, window and backend).
 
 
-@st.composite
-def trees(draw: st.DrawFn) -> tuple[list[Story], Story]:
-    nodes = [Story.from_prompt(draw(st.text(min_size=1, max_size=12).filter(str.strip)))]
-    for _ in range(draw(st.integers(0, 12))):
-        parent = draw(st.sampled_from(nodes))
-        origin = draw(st.sampled_from(["model", "user"]))
-        seed = draw(st.none() | st.integers(0, 2**32 - 1))
-        generation = Generation(text="x", seed=seed, finish_reason="length") if origin == "model" else None
-        nodes.append(parent.extend(draw(segments), origin=origin, generation=generation))
-    return nodes, draw(st.sampled_from(nodes))
-
-
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=60)
-@given(trees())
-def test_arbitrary_trees_round_trip_exactly(tmp_path: Path, tree: tuple[list[Story], Story]) -> None:
-    nodes, current = tree
-    path = tmp_path / "t.json"
-    write_session(path, Session(nodes=tuple(nodes), current=current))
-    loaded = read_session(path)
-    assert list(loaded.nodes) == nodes
-    assert loaded.current == current
-    loaded_index = {id(node): i for i, node in enumerate(loaded.nodes)}
-    index = {id(node): i for i, node in enumerate(nodes)}
-    assert [None if n.parent is None else loaded_index[id(n.parent)] for n in loaded.nodes] == [
-        None if n.parent is None else index[id(n.parent)] for n in nodes
-    ]
-
-
-SAVER = """
-import sys
-from complete import Story
+HARNESS = """
+import os, random, shutil, signal, sys, time
+from pathlib import Path
+from complete import Completer, Story
 from complete.session import Session, write_session
-path = sys.argv[1]
-big = [Story.from_prompt("A" * 200_000), Story.from_prompt("B" * 200_000)]
-print("ready", flush=True)
-i = 0
-while True:
-    write_session(path, Session(nodes=(big[i % 2],), current=big[i % 2]))
-    i += 1
+from complete.testing import ScriptedTransport
+
+path, saver, kills, snapshots, seed = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]), sys.argv[5]
+stories = [Story.from_prompt("A" * 200_000), Story.from_prompt("B" * 200_000).extend(" b", origin="user")]
+completers = [Completer(story, transport=ScriptedTransport([])) for story in stories]
+
+
+def save_for_ever():
+    for i in range(10**9):
+        if saver == "write_session":
+            write_session(path, Session(nodes=(stories[i % 2],), current=stories[i % 2]))
+        else:
+            completers[i % 2].save(path)
+
+
+pace = random.Random(seed)
+for kill in range(kills):
+    ready, started = os.pipe()
+    child = os.fork()
+    if child == 0:  # the saver: saves until killed
+        os.close(ready)
+        os.write(started, b"!")
+        try:
+            save_for_ever()
+        finally:
+            os._exit(0)
+    os.close(started)
+    os.read(ready, 1)
+    os.close(ready)
+    time.sleep(pace.uniform(0.0, 0.03))
+    os.kill(child, signal.SIGKILL)
+    os.waitpid(child, 0)
+    shutil.copyfile(path, snapshots / f"after-kill-{kill:03}.json")
 """
+KILLS = 40
 
 
-def test_killing_a_saving_process_never_leaves_a_broken_file(tmp_path: Path) -> None:
-    path = tmp_path / "story.json"
-    write_session(path, Session(nodes=(Story.from_prompt("old"),), current=Story.from_prompt("old")))
-    seen = set()
-    for attempt in range(15):
-        child = subprocess.Popen([sys.executable, "-c", SAVER, str(path)], stdout=subprocess.PIPE)
-        assert child.stdout is not None
-        assert child.stdout.readline() == b"ready\n"
-        time.sleep(0.01 + (attempt % 5) * 0.013)
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-        loaded = read_session(path)  # never half a file
-        seen.add(loaded.current.text[:1])
-    assert seen <= {"o", "A", "B"}
-    assert seen & {"A", "B"}
+@pytest.mark.parametrize("saver", ["write_session", "Completer.save"])
+def test_killing_a_saving_process_never_leaves_a_broken_file(tmp_path: Path, saver: str) -> None:
+    """A process saving in a loop is SIGKILLed at random moments, KILLS times: the
+    file is then always the old version or a new one, whole. Leftover temporary files
+    prove that kills landed mid-save, between creating the new file and replacing
+    the old one (a killed process cannot clean up; they are named to be recognised)."""
+    folder = tmp_path / "work"
+    snapshots = tmp_path / "snapshots"
+    folder.mkdir()
+    snapshots.mkdir()
+    path = folder / "story.json"
+    old = Story.from_prompt("old")
+    write_session(path, Session(nodes=(old,), current=old))
+    harness = subprocess.run(
+        [sys.executable, "-c", HARNESS, str(path), saver, str(KILLS), str(snapshots), "7"],
+        capture_output=True,
+        timeout=120,
+    )
+    assert harness.returncode == 0, harness.stderr.decode()
+    versions = {"old": "old", "A" * 200_000: "A", "B" * 200_000 + " b": "B"}
+    seen = []
+    for snapshot in sorted(snapshots.iterdir()):
+        loaded = read_session(snapshot)  # never half a file
+        seen.append(versions[loaded.current.text])
+        assert [node.text for node in loaded.nodes] == [node.text for node in loaded.current.path]
+        if saver == "Completer.save":
+            assert Completer.load(snapshot, transport=ScriptedTransport([])).story == loaded.current
+    assert len(seen) == KILLS
+    assert {"A", "B"} <= set(seen)
+    leftovers = sorted(p.name for p in folder.iterdir() if p != path)
+    assert leftovers, "no kill landed in the middle of a save"
+    assert all(name.startswith(".story.json.") and name.endswith(".tmp") for name in leftovers)
+
+
+def test_a_save_removes_old_leftover_temporaries_but_not_fresh_ones(tmp_path: Path) -> None:
+    old = tmp_path / ".s.json.abc.tmp"
+    fresh = tmp_path / ".s.json.def.tmp"
+    other = tmp_path / ".t.json.ghi.tmp"
+    for leftover in (old, fresh, other):
+        leftover.write_text("half")
+    hour_ago = time.time() - 3600
+    os.utime(old, (hour_ago, hour_ago))
+    os.utime(other, (hour_ago, hour_ago))
+    write_atomic(tmp_path / "s.json", "new")
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".s.json.def.tmp", ".t.json.ghi.tmp", "s.json"]
+
+
+def test_text_utf8_cannot_encode_still_saves_and_loads(tmp_path: Path) -> None:
+    story = Story.from_prompt("lone \ud800 surrogate")
+    write_session(tmp_path / "s.json", Session(nodes=(story,), current=story))
+    assert read_session(tmp_path / "s.json").current == story

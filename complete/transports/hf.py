@@ -48,7 +48,10 @@ on: ``endpoint=``, another ``model=``, the local backend), 503 with
 ``estimated_time`` ``ModelLoadingError``, 429 or TGI's "overloaded"
 ``RateLimitError``, TGI's input-length messages ``ContextLimitError``, 410 an
 ``APIError`` keeping the server's migration hint, anything else ``APIError``; a 2xx
-body of the wrong shape ``ResponseError``; connection problems ``TransportError``.
+body of the wrong shape ``ResponseError`` (but a 2xx ``{"error": ...}`` becomes the
+same typed error as an error event in a stream); connection problems
+``TransportError``. Only the start of an error body is read
+(``http.read_error_body``), and every error leaves here with the token scrubbed.
 
 What this module deliberately does not do: retry (wrap it in
 ``RetryingTransport``), follow redirects, look for a token more than once (at
@@ -266,21 +269,31 @@ class HFInference:
 
     def generate(self, prompt: str, params: Params) -> Generation:
         """One request; the whole continuation."""
+        _check_prompt(prompt)
         if self._delegate is not None:
             return self._delegate.generate(prompt, params)
+        with http.scrubbing(self._token):
+            return self._generate(prompt, params)
+
+    def _generate(self, prompt: str, params: Params) -> Generation:
         response = http.post(
             self._session, self.url, request_body(prompt, params), headers=self._headers(), timeout=self.timeout
         )
-        body = http.read_body(response)
         if not 200 <= response.status_code < 300:
-            raise self._http_error(response, body)
-        data = http.parse_json(body, url=self.url)
+            raise self._http_error(response, http.read_error_body(response))
+        data = http.parse_json(http.read_body(response), url=self.url)
+        self._check_error_body(data)
         return parse_generation(data, model=self._model_name(), params=params, headers=response.headers, url=self.url)
 
     def stream(self, prompt: str, params: Params) -> Generator[str, None, Generation]:
         """One request; text pieces as they arrive; returns the final ``Generation``."""
+        _check_prompt(prompt)
         if self._delegate is not None:
             return (yield from self._delegate.stream(prompt, params))
+        with http.scrubbing(self._token):
+            return (yield from self._stream(prompt, params))
+
+    def _stream(self, prompt: str, params: Params) -> Generator[str, None, Generation]:
         response = http.post(
             self._session,
             self.url,
@@ -289,11 +302,14 @@ class HFInference:
             timeout=self.timeout,
         )
         if not 200 <= response.status_code < 300:
-            raise self._http_error(response, http.read_body(response))
+            raise self._http_error(response, http.read_error_body(response))
         content_type = response.headers.get("Content-Type", "")
-        if "event-stream" not in content_type and "json" in content_type:
-            # A server that ignores "stream" answers in one piece; pass it on as one.
+        if content_type and "event-stream" not in content_type:
+            # A server that ignores "stream" answers in one piece (JSON): pass it on as one.
+            # Any other declared type (a proxy's HTML page, plain text) is read the same
+            # way, so it fails as the ResponseError it is, not as a stream cut short.
             data = http.parse_json(http.read_body(response), url=self.url)
+            self._check_error_body(data)
             generation = parse_generation(
                 data, model=self._model_name(), params=params, headers=response.headers, url=self.url
             )
@@ -353,7 +369,11 @@ class HFInference:
         tokenizer route (404), which is then not asked again."""
         if self.endpoint is None or self._tokenize_missing:
             return None
-        url = f"{self.endpoint.rstrip('/')}/tokenize"
+        with http.scrubbing(self._token):
+            return self._count_tokens(self.endpoint, text)
+
+    def _count_tokens(self, endpoint: str, text: str) -> int | None:
+        url = f"{endpoint.rstrip('/')}/tokenize"
         response = http.post(self._session, url, {"inputs": text}, headers=self._headers(), timeout=self.timeout)
         body = http.read_body(response)
         if response.status_code == 404:
@@ -371,7 +391,11 @@ class HFInference:
         and remembered; None on the serverless API or when there is no ``/info``."""
         if self.endpoint is None or self._window_known:
             return self._window
-        url = f"{self.endpoint.rstrip('/')}/info"
+        with http.scrubbing(self._token):
+            return self._context_window(self.endpoint)
+
+    def _context_window(self, endpoint: str) -> int | None:
+        url = f"{endpoint.rstrip('/')}/info"
         response = http.post(self._session, url, {}, headers=self._headers(), timeout=self.timeout, method="GET")
         body = http.read_body(response)
         if response.status_code == 404:
@@ -395,6 +419,15 @@ class HFInference:
             headers["Authorization"] = f"Bearer {self._token}"
         return headers
 
+    def _check_error_body(self, data: Any) -> None:
+        """A 2xx answer that is an error (``{"error": ...}``, no ``generated_text``) is
+        raised as the same typed error as an error event in a stream."""
+        item = data[0] if isinstance(data, list) and data else data
+        if isinstance(item, dict) and "error" in item and "generated_text" not in item:
+            message = http.scrub(http.json_message(item) or json.dumps(item)[:2000], [self._token])
+            error_type = item.get("error_type")
+            raise self._error(None, message, error_type=error_type if isinstance(error_type, str) else None)
+
     def _event(self, data: str) -> dict[str, Any]:
         try:
             decoded = json.loads(data)
@@ -410,10 +443,7 @@ class HFInference:
 
     def _http_error(self, response: requests.Response, body: bytes) -> CompleteError:
         message = http.server_message(response, body, [self._token])
-        try:
-            data = json.loads(body.decode("utf-8"))
-        except ValueError:
-            data = None
+        data = http.json_or_none(body)
         fields = data if isinstance(data, dict) else {}
         warnings = fields.get("warnings")
         if isinstance(warnings, list) and warnings:
@@ -518,6 +548,11 @@ def _mapping(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _check_prompt(prompt: object) -> None:
+    if not isinstance(prompt, str):
+        raise ParamsError(field="prompt", value=prompt, allowed="a str")
+
+
 def _check_text(field: str, value: object, allowed: str) -> None:
     if not isinstance(value, str) or not value.strip():
         raise ParamsError(field=field, value=value, allowed=allowed)
@@ -539,7 +574,8 @@ def _prompt_tokens(details: Mapping[str, Any], headers: Mapping[str, str]) -> in
         if found is not None:
             return found
     header = headers.get("x-prompt-tokens", "")
-    return int(header) if header.isdigit() else None
+    # isascii: "²".isdigit() is true; a length cap: int() refuses over 4300 digits.
+    return int(header) if header.isascii() and header.isdigit() and len(header) < 20 else None
 
 
 def _logprobs(tokens: list[Any], top_tokens: list[Any]) -> tuple[TokenLogprob, ...] | None:

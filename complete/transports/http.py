@@ -13,10 +13,14 @@ translated in exactly one place:
 - ``iter_body`` yields the body as it arrives (chunk by chunk for chunked
   responses, as soon as bytes are readable otherwise), and ``read_body`` collects
   it with a size cap, so a gigantic or endless body cannot exhaust memory.
+  ``read_error_body`` reads only the start of an error answer: the status and the
+  server's first words are what matter, even when the page behind them is huge.
 - ``server_message`` pulls the server's own words out of any error body shape
   seen in the wild (JSON ``error`` as string, list or object; ``message``;
   FastAPI's ``detail``; ``X-Error-Message``; plain text; a proxy's HTML page),
-  with secrets scrubbed.
+  with secrets scrubbed; ``scrubbing`` does the same, on the way out, to every
+  error a block raises (a server may echo a token anywhere: a body excerpt, a
+  ``Location`` header).
 - ``status_error`` maps what is common to every server (401/403, 404, 410, 429,
   503, 3xx) to the error tree; transports refine what is theirs first.
 
@@ -25,12 +29,13 @@ It deliberately knows nothing about any protocol's request or success bodies.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import html
 import json
 import re
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from typing import Any
 
 import requests
@@ -50,14 +55,19 @@ from complete.errors import (
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "ERROR_BODY_BYTES",
     "MAX_BODY_BYTES",
     "iter_body",
+    "json_or_none",
     "new_session",
     "parse_json",
     "post",
     "read_body",
+    "read_error_body",
     "retry_after",
     "scrub",
+    "scrub_error",
+    "scrubbing",
     "server_message",
     "status_error",
 ]
@@ -66,6 +76,8 @@ DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 300.0)
 """Seconds to connect, and to wait for each read: a large model can think for minutes."""
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
+ERROR_BODY_BYTES = 256 * 1024
+"""How much of an error answer is read: far more than any server's message needs."""
 _MESSAGE_CHARS = 2000
 
 
@@ -103,13 +115,25 @@ def post(
     except requests.ReadTimeout as exc:
         raise TransportError(f"no answer from {url} within {_seconds(timeout, 1)}") from exc
     except requests.ConnectionError as exc:
+        if isinstance(exc.__context__, urllib3.exceptions.ProtocolError):
+            # Connected, but the server (or a proxy) hung up before its status line.
+            raise TransportError(f"the connection to {url} was closed before an answer: {_reason(exc)}") from exc
         raise TransportError(f"could not connect to {url}: {_reason(exc)}") from exc
     except requests.RequestException as exc:
         raise TransportError(f"request to {url} failed: {_reason(exc)}") from exc
 
 
-def iter_body(response: requests.Response) -> Iterator[bytes]:
-    """The body's bytes as they arrive; failures become ``TransportError``."""
+def iter_body(response: requests.Response) -> Generator[bytes, None, None]:
+    """The body's bytes as they arrive, decoded (gzip, deflate); failures become
+    ``TransportError``, and a body that cannot be decoded a ``ResponseError``."""
+    if getattr(response, "_content_consumed", False):
+        # requests has read the body already: it does for every redirect, followed or not.
+        try:
+            if response.content:
+                yield response.content
+        finally:
+            response.close()
+        return
     raw = response.raw
     try:
         # vcrpy's replayed (and just-recorded) responses have no ``chunked``: read them plainly.
@@ -118,13 +142,19 @@ def iter_body(response: requests.Response) -> Iterator[bytes]:
                 if chunk:
                     yield chunk
         else:
+            # requests asks servers for gzip and leaves decoding to the reader; vcrpy's
+            # replayed responses are not urllib3's and were decoded when recorded.
+            decoding = {"decode_content": True} if isinstance(raw, urllib3.HTTPResponse) else {}
             while True:
-                chunk = raw.read1(65536)
+                chunk = raw.read1(65536, **decoding)
                 if not chunk:
                     break
                 yield chunk
     except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as exc:
         raise TransportError(f"timed out waiting for more of the response from {response.url}") from exc
+    except urllib3.exceptions.DecodeError as exc:
+        encoding = response.headers.get("Content-Encoding", "")
+        raise ResponseError(f"the response from {response.url} is not valid {encoding or 'encoded'} data") from exc
     except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
         raise TransportError(f"the connection to {response.url} was cut while reading the response") from exc
     finally:
@@ -147,6 +177,23 @@ def read_body(response: requests.Response, limit: int = MAX_BODY_BYTES) -> bytes
     return b"".join(chunks)
 
 
+def read_error_body(response: requests.Response, limit: int = ERROR_BODY_BYTES) -> bytes:
+    """At most the first ``limit`` bytes of an error answer; the rest is never read
+    (the connection is closed instead), so a huge error page keeps its status."""
+    chunks: list[bytes] = []
+    size = 0
+    body = iter_body(response)
+    try:
+        for chunk in body:
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= limit:
+                break
+    finally:
+        body.close()  # closes the response
+    return b"".join(chunks)[:limit]
+
+
 def parse_json(body: bytes, *, url: str) -> Any:
     """Decode a UTF-8 JSON body; anything else is a ``ResponseError`` keeping the body."""
     try:
@@ -160,12 +207,57 @@ def parse_json(body: bytes, *, url: str) -> Any:
         ) from exc
 
 
+def json_or_none(body: bytes) -> Any:
+    """The decoded JSON of an error body, or None when it is not JSON (errors are
+    described from whatever the server sent; see ``server_message``)."""
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return None
+
+
 def scrub(text: str, secrets: Iterable[str | None]) -> str:
     """``text`` with every secret replaced by ``***``."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")
     return text
+
+
+def scrub_error(error: CompleteError, secrets: Iterable[str | None]) -> CompleteError:
+    """``error`` with every secret replaced by ``***`` wherever it keeps text from the
+    server: its message and args, an ``APIError``'s words and hint, a
+    ``ResponseError``'s body."""
+    hidden = [secret for secret in secrets if secret]
+    if not hidden:
+        return error
+    error.message = scrub(error.message, hidden)
+    error.args = tuple(scrub(arg, hidden) if isinstance(arg, str) else arg for arg in error.args)
+    if isinstance(error, APIError):
+        error.server_message = scrub(error.server_message, hidden)
+        error.hint = scrub(error.hint, hidden)
+    if isinstance(error, ResponseError):
+        body = error.body
+        if isinstance(body, str):
+            error.body = scrub(body, hidden)
+        else:
+            for secret in hidden:
+                body = body.replace(secret.encode("utf-8"), b"***")
+            error.body = body
+    return error
+
+
+@contextlib.contextmanager
+def scrubbing(*secrets: str | None) -> Iterator[None]:
+    """Scrub ``secrets`` from any ``CompleteError`` the block raises (see ``scrub_error``).
+
+    Works around a generator's body too: what the generator raises is scrubbed.
+    """
+    try:
+        yield
+    except CompleteError as error:
+        scrub_error(error, secrets)
+        raise
 
 
 def server_message(response: requests.Response, body: bytes, secrets: Iterable[str | None] = ()) -> str:

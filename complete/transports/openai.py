@@ -54,7 +54,10 @@ prompt that does not fit (TGI's "must be <= N" included) become ``ContextLimitEr
 with ``limit`` and ``prompt_tokens`` when the message says them. In a stream, an
 ``error`` event becomes the same typed error, the text received so far is kept in
 ``.partial``, and a stream that ends without ``data: [DONE]`` is a
-``TransportError``. llama-cpp-python answers a streamed request whose prompt does
+``TransportError``. A stream request answered with any declared type but an event
+stream is read whole as JSON (a server that ignores ``stream``), so a proxy's HTML
+page is the ``ResponseError`` it is. Only the start of an error body is read
+(``http.read_error_body``). llama-cpp-python answers a streamed request whose prompt does
 not fit with an empty 200 stream; for ``server="llama.cpp"`` an empty, unfinished
 stream is therefore followed by one non-streamed probe (``max_tokens: 1``) so that
 the writer gets the server's real ``ContextLimitError`` instead of a cut stream.
@@ -67,7 +70,8 @@ first ``ContextLimitError`` it reports. Other dialects return None from both.
 
 This module deliberately does not retry (see ``retrying.py``), does not speak the
 chat API, and never sends or shows the API key anywhere but the Authorization
-header: not in ``repr``, ``describe()``, errors or warnings.
+header: not in ``repr``, ``describe()``, errors (scrubbed even where a server echoes
+it) or warnings.
 """
 
 from __future__ import annotations
@@ -228,11 +232,16 @@ class OpenAICompletions:
 
     def generate(self, prompt: str, params: Params) -> Generation:
         """One request; the whole continuation."""
+        _check_prompt(prompt)
+        with http.scrubbing(self._api_key):
+            return self._generate(prompt, params)
+
+    def _generate(self, prompt: str, params: Params) -> Generation:
         url = f"{self.base_url}/completions"
         response = self._send(url, self._body(prompt, params, stream=False))
-        body = http.read_body(response)
         if response.status_code != 200:
-            raise self._error(response, body)
+            raise self._error(response, http.read_error_body(response))
+        body = http.read_body(response)
         return self._generation(http.parse_json(body, url=url), params, body)
 
     def stream(self, prompt: str, params: Params) -> Generator[str, None, Generation]:
@@ -240,15 +249,23 @@ class OpenAICompletions:
 
         A failure part-way raises the typed error with the text so far in ``.partial``.
         """
+        _check_prompt(prompt)
+        with http.scrubbing(self._api_key):
+            return (yield from self._stream(prompt, params))
+
+    def _stream(self, prompt: str, params: Params) -> Generator[str, None, Generation]:
         url = f"{self.base_url}/completions"
         request = self._body(prompt, params, stream=True)
         response = self._send(url, request, accept="text/event-stream")
         pieces: list[str] = []
         try:
             if response.status_code != 200:
-                raise self._error(response, http.read_body(response))
-            if "json" in response.headers.get("Content-Type", ""):
-                # A server that ignores "stream": true answers with one JSON body.
+                raise self._error(response, http.read_error_body(response))
+            content_type = response.headers.get("Content-Type", "")
+            if content_type and "event-stream" not in content_type:
+                # A server that ignores "stream": true answers with one JSON body. Any
+                # other declared type (a proxy's HTML page, plain text) is read the same
+                # way, so it fails as the ResponseError it is, not as a stream cut short.
                 body = http.read_body(response)
                 generation = self._generation(http.parse_json(body, url=url), params, body)
                 if generation.text:
@@ -303,6 +320,10 @@ class OpenAICompletions:
         """
         if not self._dialect.tokenizer or self._token_route is None:
             return None
+        with http.scrubbing(self._api_key):
+            return self._count_tokens(text)
+
+    def _count_tokens(self, text: str) -> int | None:
         routes: tuple[str, ...] = ("extras", "tokenize") if self._token_route is _UNKNOWN else (str(self._token_route),)
         for route in routes:
             url: str
@@ -333,7 +354,8 @@ class OpenAICompletions:
         if not self._dialect.tokenizer:
             return None
         if self._window is _UNKNOWN:
-            data = self._json(f"{self._root}/props", None)
+            with http.scrubbing(self._api_key):
+                data = self._json(f"{self._root}/props", None)
             settings = data.get("default_generation_settings") if data else None
             size = settings.get("n_ctx") if isinstance(settings, dict) else None
             if size is None and data:
@@ -425,9 +447,9 @@ class OpenAICompletions:
             # That server resets the connection the failed stream came on, and the
             # pool may hand it out again before noticing: one fresh try.
             response = self._send(url, probe)
-        body = http.read_body(response)
         if response.status_code != 200:
-            raise self._error(response, body)
+            raise self._error(response, http.read_error_body(response))
+        http.read_body(response)
 
     # -- answers -----------------------------------------------------------------
 
@@ -489,10 +511,7 @@ class OpenAICompletions:
 
     def _error(self, response: requests.Response, body: bytes) -> CompleteError:
         message = http.server_message(response, body, [self._api_key])
-        try:
-            data = json.loads(body.decode("utf-8"))
-        except ValueError:
-            data = None
+        data = http.json_or_none(body)
         return self._classify(response.status_code, message, data, response.headers)
 
     def _classify(
@@ -550,6 +569,11 @@ class _StreamState:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     logprobs: list[TokenLogprob] = attrs.Factory(list)
+
+
+def _check_prompt(prompt: object) -> None:
+    if not isinstance(prompt, str):
+        raise ParamsError(field="prompt", value=prompt, allowed="a str")
 
 
 def _first_choice(data: Any, body: bytes) -> dict[str, Any]:

@@ -77,6 +77,7 @@ def iter_events(chunks: Iterable[bytes]) -> Iterator[Event]:
 def _lines(chunks: Iterable[bytes]) -> Iterator[str]:
     decoder = codecs.getincrementaldecoder("utf-8")()
     pending = ""
+    scanned = 0  # pending[:scanned] holds no line ending: a long line is searched once, not once per read
     started = False
     for chunk in chunks:
         pending += _decode(decoder, chunk, final=False)
@@ -85,13 +86,14 @@ def _lines(chunks: Iterable[bytes]) -> Iterator[str]:
             pending = pending.removeprefix("\ufeff")  # the spec drops one leading BOM
         start = 0
         while True:
-            match = _END_OF_LINE.search(pending, start)
+            match = _END_OF_LINE.search(pending, max(start, scanned))
             # A CR at the very end may be the first half of a CRLF: wait for more.
             if match is None or (match.group() == "\r" and match.end() == len(pending)):
                 break
             yield pending[start : match.start()]
             start = match.end()
         pending = pending[start:]
+        scanned = len(pending) - 1 if pending.endswith("\r") else len(pending)
         if len(pending) > MAX_LINE_CHARS:
             raise ResponseError(f"an event-stream line is longer than {MAX_LINE_CHARS} characters")
     # Bytes the decoder still holds (a character cut by the end of the stream) belong
