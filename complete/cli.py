@@ -49,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     sampling.add_argument("--repetition-penalty", type=float, help="> 0; 1.0 is no penalty")
     sampling.add_argument("--seed", type=int, help="make sampling reproducible (0 .. 2**32-1)")
     sampling.add_argument("--stop", action="append", help="stop at this string (repeatable)")
+    sampling.add_argument("--logprobs", type=int, help="record each token's probability and k alternatives")
     choice = sampling.add_mutually_exclusive_group()
     choice.add_argument(
         "--greedy", dest="do_sample", action="store_false", default=None, help="always pick the likeliest"
@@ -90,7 +91,8 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdo
 
 def _params(args: argparse.Namespace, base: Params) -> Params:
     changes: dict[str, Any] = {}
-    for name in ("temperature", "top_k", "top_p", "max_new_tokens", "repetition_penalty", "seed", "stop", "do_sample"):
+    names = ("temperature", "top_k", "top_p", "max_new_tokens", "repetition_penalty", "seed", "stop", "do_sample")
+    for name in (*names, "logprobs"):
         value = getattr(args, name)
         if value is not None:
             changes[name] = value

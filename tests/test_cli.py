@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,7 +45,8 @@ def test_prints_the_continuation_and_says_which_backend(
 
 def test_every_parameter_option_reaches_the_backend(scripted: ScriptedTransport) -> None:
     argv = ["--temperature", "0.5", "--top-k", "7", "--top-p", "0.9", "--max-new-tokens", "12"]
-    argv += ["--repetition-penalty", "1.1", "--seed", "3", "--stop", ".", "--stop", "!", "--greedy", "x"]
+    argv += ["--repetition-penalty", "1.1", "--seed", "3", "--stop", ".", "--stop", "!", "--greedy", "--logprobs", "2"]
+    argv += ["x"]
     assert run(argv)[0] == 0
     assert scripted.calls[0][1] == Params(
         temperature=0.5,
@@ -54,6 +57,7 @@ def test_every_parameter_option_reaches_the_backend(scripted: ScriptedTransport)
         seed=3,
         stop=(".", "!"),
         do_sample=False,
+        logprobs=2,
     )
 
 
@@ -106,3 +110,25 @@ def test_backend_failure_exits_1(monkeypatch: pytest.MonkeyPatch, capsys: pytest
 def test_missing_resume_file_exits_1(scripted: ScriptedTransport, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["--resume", "nope.json"]) == (1, "")
     assert "No such file or directory: 'nope.json'" in capsys.readouterr().err
+
+
+def _command() -> list[str]:
+    script = Path(sys.executable).parent / "complete"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "complete"]
+
+
+def test_end_to_end_on_the_embedded_model(tmp_path: Path) -> None:
+    argv = [*_command(), "--backend", "local", "--seed", "5", "--max-new-tokens", "12", "--save", "s.json"]
+    first = subprocess.run([*argv, "Once upon a time"], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    again = subprocess.run([*argv, "Once upon a time"], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    said = "complete: using the local model SmolLM2-135M-Instruct (Q4_1) (backend='local').\n"
+    assert (first.returncode, first.stderr) == (0, said)
+    assert first.stdout == again.stdout  # seeded: the same continuation
+    assert len(first.stdout.strip()) > 10
+    session = read_session(tmp_path / "s.json")
+    assert session.current.text == "Once upon a time" + first.stdout[:-1]
+    assert session.backend == {"backend": "local", "path": None, "n_ctx": 8192, "allow_eos": False}
+    resume = [*_command(), "--resume", "s.json", "--max-new-tokens", "6"]
+    resumed = subprocess.run(resume, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert (resumed.returncode, resumed.stderr) == (0, "")  # the saved backend is reused, silently
+    assert resumed.stdout.strip()

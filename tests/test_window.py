@@ -107,3 +107,27 @@ def test_bad_window_settings_are_params_errors(field: str, value: object) -> Non
     with pytest.raises(ParamsError) as caught:
         Window(**{field: value})  # type: ignore[arg-type]
     assert caught.value.field == field
+
+
+def test_a_story_longer_than_the_local_window_is_trimmed_and_continues() -> None:
+    from complete import Completer, LocalModel
+
+    paragraphs = [f"Chapter {n}. The keeper lit the lamp and watched the grey sea for a long while." for n in range(40)]
+    model = LocalModel(n_ctx=256)
+    memory = "Mara keeps the lighthouse."
+    bloom = Completer("\n\n".join(paragraphs), transport=model, memory=memory, seed=2, stream=False)
+    prompt = bloom.prompt(max_new_tokens=16)
+    assert prompt.exact is True
+    assert prompt.window == 256
+    assert prompt.tokens is not None
+    assert prompt.tokens + 16 <= 256
+    assert prompt.tokens > 256 - 16 - 25  # no more left out than a paragraph's worth
+    assert prompt.tokens == model.count_tokens(prompt.text)
+    assert prompt.text.startswith("Mara keeps the lighthouse.\nChapter ")
+    assert prompt.text.endswith("Chapter 39. The keeper lit the lamp and watched the grey sea for a long while.")
+    bloom(max_new_tokens=16)
+    assert bloom.last_request is not None
+    assert bloom.last_request.prompt == prompt
+    assert bloom.story.text.startswith("Chapter 0.")  # the story keeps everything
+    assert bloom.story.generation is not None
+    assert bloom.story.generation.completion_tokens == 16
