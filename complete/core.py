@@ -42,7 +42,7 @@ def _prompt(story: Story, params: Params, transport: Transport, window: Window |
     if prompt is not None:
         return prompt
     if window is None:
-        return story.text
+        return story.prompt_text()
     return build_prompt(story, params, transport, window).text
 
 

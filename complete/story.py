@@ -143,6 +143,14 @@ class Story:
         object.__setattr__(self, "_text", text)
         return text
 
+    def prompt_text(self) -> str:
+        """What a backend is asked to continue: the whole text, exactly.
+
+        A ``Window`` (memory, author's note, trimming to the model's window) builds
+        a different prompt from the same story; see ``complete.window``.
+        """
+        return self.text
+
     @property
     def path(self) -> tuple[Story, ...]:
         """Every node from the root to this one."""

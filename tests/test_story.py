@@ -219,3 +219,8 @@ node_like = st.fixed_dictionaries(
 def test_from_dict_on_arbitrary_json_raises_only_story_format_error(data: Any) -> None:
     with contextlib.suppress(StoryFormatError):
         Story.from_dict(data)
+
+
+def test_prompt_text_is_the_whole_text() -> None:
+    story = Story.from_prompt("One").extend(" two", origin="model")
+    assert story.prompt_text() == "One two"
