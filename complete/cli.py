@@ -1,6 +1,7 @@
 """The ``complete`` command: continue a text from the shell.
 
-::
+In bash, ``complete`` is also a shell builtin, which wins over any program of that
+name: there, run ``python -m complete`` (or ``env complete``). Examples::
 
     complete "Once upon a time"                       # prints the continuation
     complete --temperature 0.9 --top-k 30 --stream "It was a dark and stormy night"
