@@ -434,7 +434,7 @@ class Completer:
             return
         branch = branching.branch_at(node, position, alternative)
         params = self.params.evolve(**overrides) if overrides else self.params
-        self._continue_from(branch, params)
+        self._continue_from(branch, params, mark_from=branch.parent.length if branch.parent else None)
 
     # --- internals ------------------------------------------------------------------
 
@@ -464,11 +464,14 @@ class Completer:
         self._new_from = new_from
         self._show(story, new_from=new_from)
 
-    def _continue_from(self, story: Story, params: Params) -> None:
+    def _continue_from(self, story: Story, params: Params, *, mark_from: int | None = None) -> None:
+        """Continue ``story`` and commit the result; the new part is marked from the
+        end of ``story``, or from ``mark_from`` (a swap marks the swapped-in token too)."""
         prompt = build_prompt(story, params, self.transport, self.window)
         self.last_request = Request(prompt, params, describe(self.transport))
+        mark = story.length if mark_from is None else mark_from
         if self.stream:
-            new = self._stream_from(story, params, prompt.text)
+            new = self._stream_from(story, params, prompt.text, mark)
             if new is None:
                 return
         else:
@@ -481,13 +484,14 @@ class Completer:
             )
             return
         self._commit(new)
+        self._new_from = mark
         if not self.stream:
-            self._show(new)
+            self._show(new, new_from=mark)
 
-    def _stream_from(self, story: Story, params: Params, prompt: str) -> Story | None:
+    def _stream_from(self, story: Story, params: Params, prompt: str, mark: int) -> Story | None:
         notebook = display.in_notebook()
         view = display.LiveView(notebook=notebook)
-        view.start(story.text, self._footer(story, params))
+        view.start(story.text, self._footer(story, params), new_from=mark)
         pieces: list[str] = []
         stream: Iterator[str | Story] = complete_stream(story, params, self.transport, prompt=prompt)
         new: Story | None = None
@@ -509,7 +513,7 @@ class Completer:
             self._commit(kept)
             view.finish(
                 kept.text,
-                story.length,
+                mark,
                 self._footer(kept),
                 note=f"Interrupted: kept the {len(text)} characters received.",
             )
@@ -519,7 +523,7 @@ class Completer:
             raise
         assert new is not None
         if new.segment:
-            view.finish(new.text, story.length, self._footer(new))
+            view.finish(new.text, mark, self._footer(new))
         else:
             view.finish(story.text, None, self._footer(story))
         return new

@@ -207,13 +207,16 @@ class LiveView:
         self._space = ""
         self._pieces = 0
 
-    def start(self, text: str, footer: str) -> None:
+    def start(self, text: str, footer: str, *, new_from: int | None = None) -> None:
+        """Show ``text``; streamed pieces are marked as new, and in a notebook so is
+        the part of ``text`` from ``new_from`` (default: nothing of it)."""
         self._text = text
-        self._new_from = len(text)
+        self._new_from = len(text) if new_from is None else new_from
         self._footer = footer
         if self.notebook:
             ipython = _ipython_display()
-            self._handle = ipython.display(ipython.HTML(render_html(text, None, footer)), display_id=True)
+            shown = None if self._new_from >= len(text) else self._new_from
+            self._handle = ipython.display(ipython.HTML(render_html(text, shown, footer)), display_id=True)
             return
         wrapped = render_text(text, None, width=self.width, style="none")
         self.out.write(wrapped)

@@ -171,6 +171,7 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(handle.name, _mode_for(target))
         os.replace(handle.name, target)
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
@@ -180,6 +181,18 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> None:
 
 
 _STALE_SECONDS = 600
+
+
+def _mode_for(target: Path) -> int:
+    """The permissions the new file gets: the old file's, or what a plain ``open``
+    would give (0o666 less the umask) rather than the temporary file's private 0o600."""
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        pass
+    umask = os.umask(0o022)  # reading the umask means setting it; put it straight back
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _remove_stale_temporaries(folder: Path, name: str) -> None:

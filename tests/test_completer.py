@@ -348,6 +348,7 @@ def test_tokens_show_probabilities_and_swap(capsys: pytest.CaptureFixture[str]) 
     assert "' other'" in table
     bloom.swap(1, " sea")
     assert bloom.text == "And then the sea gently."
+    assert 'And then the<span class="complete-new"' in bloom._repr_html_()  # marked from the swapped-in token
     assert transport.calls[1][0] == "And then the sea"
     assert original.text == "And then the sky fell"
     assert [node.origin for node in bloom.history] == ["prompt", "model", "user", "model"]

@@ -243,3 +243,18 @@ def test_post_maps_a_malformed_address_to_a_transport_error() -> None:
 def test_new_session_pools_enough_connections_for_many_requests() -> None:
     adapter = http.new_session(pool_size=8).get_adapter("https://router.huggingface.co")
     assert adapter._pool_maxsize == 8  # type: ignore[attr-defined]
+
+
+def test_a_refused_connection_names_the_address_and_the_root_cause() -> None:
+    import socket
+
+    from complete.errors import TransportError
+    from complete.transports import http as edge
+
+    with socket.socket() as probe:  # a port that nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/generate"
+    with pytest.raises(TransportError) as caught:
+        edge.post(edge.new_session(), url, {}, headers={}, timeout=2)
+    assert str(caught.value) == f"could not connect to {url}: [Errno 111] Connection refused"

@@ -189,3 +189,16 @@ def test_text_utf8_cannot_encode_still_saves_and_loads(tmp_path: Path) -> None:
     story = Story.from_prompt("lone \ud800 surrogate")
     write_session(tmp_path / "s.json", Session(nodes=(story,), current=story))
     assert read_session(tmp_path / "s.json").current == story
+
+
+def test_a_new_file_gets_ordinary_permissions_and_an_old_file_keeps_its_own(tmp_path: Path) -> None:
+    umask = os.umask(0o022)
+    try:
+        write_atomic(tmp_path / "new.json", "x")
+        assert (tmp_path / "new.json").stat().st_mode & 0o777 == 0o644
+        (tmp_path / "old.json").write_text("old")
+        os.chmod(tmp_path / "old.json", 0o600)
+        write_atomic(tmp_path / "old.json", "new")
+        assert (tmp_path / "old.json").stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(umask)

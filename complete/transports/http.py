@@ -373,5 +373,18 @@ def _seconds(timeout: float | tuple[float, float], index: int) -> str:
 
 
 def _reason(exc: BaseException) -> str:
-    text = str(exc.__context__ or exc) or type(exc).__name__
+    """The root cause in a few words: "[Errno 111] Connection refused", not
+    requests' and urllib3's wrappers around it."""
+    cause: BaseException = exc
+    for _ in range(8):
+        inner = getattr(cause, "reason", None)
+        if not isinstance(inner, BaseException) and cause.args and isinstance(cause.args[0], BaseException):
+            inner = cause.args[0]
+        if not isinstance(inner, BaseException) or inner is cause:
+            break
+        cause = inner
+    text = str(cause) or type(cause).__name__
+    text = text.split("Failed to establish a new connection: ", 1)[-1]
+    if text.startswith(("HTTPConnection(", "HTTPSConnection(")) and "): " in text:
+        text = text.split("): ", 1)[1]  # urllib3 names the connection object first
     return text if len(text) < 300 else text[:300] + "…"
