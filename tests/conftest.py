@@ -17,7 +17,7 @@ pytest_plugins = ["tests.llama_server"]
 ROOT = Path(__file__).resolve().parent.parent
 CASSETTES = ROOT / "cassettes"
 
-FAKE_TOKEN = "hf_FAKEfakeFAKEfakeFAKEfakeFAKEfake0123"
+FAKE_TOKEN = "hf_" + "FAKEfake" * 4 + "0123"
 """A token-shaped string threaded through tests to prove it never leaks."""
 
 

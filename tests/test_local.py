@@ -21,8 +21,6 @@ from complete.errors import ContextLimitError, LocalModelError, ParamsError
 from complete.generation import Generation
 from complete.transports.local import LocalModel, _load, _trained_context_length
 
-pytest.importorskip("llama_cpp")
-
 PROMPT = "Once upon a time"
 DRAGON = "Tell me a story about a dragon."
 CHAT = "<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n"

