@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +44,8 @@ import attrs
 
 from complete import branching, display, interchange, probabilities
 from complete.backend import choose, from_description
-from complete.core import complete, complete_stream
-from complete.errors import CompleteError, ParamsError
+from complete.core import complete, complete_many, complete_stream
+from complete.errors import ParamsError
 from complete.generation import Generation
 from complete.params import Params
 from complete.reformat import reformat as _reformat
@@ -254,15 +253,7 @@ class Completer:
         offset = self._model_children(story)
         variants = [_shift_seed(params, offset + i) for i in range(n)]
         self.last_request = Request(prompt, params, describe(self.transport))
-
-        def one(variant: Params) -> Story | CompleteError:
-            try:
-                return complete(story, variant, self.transport, prompt=prompt.text)
-            except CompleteError as error:
-                return error
-
-        with ThreadPoolExecutor(max_workers=min(n, 8)) as pool:
-            results = list(pool.map(one, variants))
+        results = complete_many([story] * n, variants, self.transport, concurrency=8, prompt=prompt.text)
         made = [result for result in results if isinstance(result, Story)]
         failures = [result for result in results if not isinstance(result, Story)]
         if not made:

@@ -107,13 +107,18 @@ def complete_stream(
 
 def complete_many(
     stories: Sequence[Story],
-    params: Params,
+    params: Params | Sequence[Params],
     transport: Transport,
     *,
     concurrency: int = 8,
     window: Window | None = None,
+    prompt: str | None = None,
 ) -> list[Story | CompleteError]:
     """Continue every story; results come back in input order.
+
+    ``params`` is one ``Params`` for all, or one per story (the Completer's
+    ``alternatives`` varies the seed that way); ``window`` and ``prompt`` are as
+    for ``complete``.
 
     A story whose request fails gets its ``CompleteError`` in its place instead of
     a ``Story``, so one bad item does not cost the others. At most ``concurrency``
@@ -132,13 +137,18 @@ def complete_many(
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ParamsError(field="concurrency", value=concurrency, allowed="an integer >= 1")
 
-    def one(story: Story) -> Story | CompleteError:
+    each = [params] * len(stories) if isinstance(params, Params) else list(params)
+    if len(each) != len(stories):
+        allowed = f"one Params, or {len(stories)} of them (one per story)"
+        raise ParamsError(field="params", value=params, allowed=allowed)
+
+    def one(story: Story, chosen: Params) -> Story | CompleteError:
         try:
-            return complete(story, params, transport, window=window)
+            return complete(story, chosen, transport, window=window, prompt=prompt)
         except CompleteError as error:
             return error
 
     if concurrency == 1 or len(stories) <= 1:
-        return [one(story) for story in stories]
+        return [one(story, chosen) for story, chosen in zip(stories, each, strict=True)]
     with ThreadPoolExecutor(max_workers=min(concurrency, len(stories), MAX_CONCURRENCY)) as pool:
-        return list(pool.map(one, stories))
+        return list(pool.map(one, stories, each))

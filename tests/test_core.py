@@ -298,3 +298,16 @@ def test_errors_from_a_real_transport_are_complete_errors_in_place() -> None:
     results = complete_many(stories("a", "b"), PARAMS, OpenAICompletions(url), concurrency=2)
     assert [type(result) for result in results] == [TransportError, TransportError]
     assert all(isinstance(result, CompleteError) for result in results)
+
+
+def test_complete_many_takes_one_params_per_story_and_checks_the_count() -> None:
+    from complete import Params, ParamsError, Story, complete_many
+    from complete.testing import ScriptedTransport
+
+    transport = ScriptedTransport([" a", " b"])
+    stories = [Story.from_prompt("X"), Story.from_prompt("Y")]
+    results = complete_many(stories, [Params(seed=1), Params(seed=2)], transport, concurrency=1, prompt="P")
+    assert [getattr(result, "text", result) for result in results] == ["X a", "Y b"]
+    assert transport.calls == [("P", Params(seed=1)), ("P", Params(seed=2))]
+    with pytest.raises(ParamsError, match="one Params, or 2 of them"):
+        complete_many(stories, [Params()], transport)

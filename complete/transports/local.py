@@ -448,6 +448,7 @@ class _LoadedModel:
         self.eog_set = frozenset(int(token) for token in self.eog)
         self.pieces: dict[int, bytes] = {}
         self.states = _StateCache(self)
+        self._last_tokenized: tuple[str, tuple[int, ...]] = ("", ())
 
     @classmethod
     def load(cls, file: Path, n_ctx: int, n_threads: int | None, *, fix: str) -> _LoadedModel:
@@ -463,8 +464,16 @@ class _LoadedModel:
         return cls(llama, llama_cpp, file)
 
     def tokenize(self, text: str) -> list[int]:
-        """What the model reads for ``text``; llama.cpp's tokenizer is read-only after load."""
+        """What the model reads for ``text``; llama.cpp's tokenizer is read-only after load.
+
+        The last text is remembered: the Completer counts a prompt's tokens to fit the
+        window and then generates from the very same prompt, which needs them again.
+        """
+        last_text, last_tokens = self._last_tokenized
+        if text and text == last_text:
+            return list(last_tokens)
         tokens: list[int] = self.llama.tokenize(text.encode("utf-8"), add_bos=True, special=True)
+        self._last_tokenized = (text, tuple(tokens))
         return tokens
 
     def piece(self, token: int) -> bytes:
