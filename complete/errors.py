@@ -12,7 +12,7 @@ Each class means one thing a caller may want to handle differently::
      |    +-- ContextLimitError       prompt + max_new_tokens over the model's window
      +-- ResponseError          a body that is not what the protocol promises (kept in .body)
      +-- TransportError         connection refused, DNS, timeout, stream cut short
-     +-- LocalModelError        llama-cpp-python missing (with the install command), bad GGUF
+     +-- LocalModelError        the engine missing (with the install command), bad GGUF
      +-- StoryFormatError       a saved story or import file that cannot be read (also a
                                 ValueError); names the file and the field
 
@@ -20,7 +20,7 @@ Each class means one thing a caller may want to handle differently::
 or future-version file is neither a parameter nor a server problem, and a caller who
 loads files wants to catch exactly that.
 
-Low-level exceptions (``requests``, ``llama_cpp``, ``json``) are translated once, at
+Low-level exceptions (``requests``, ``xllamacpp``, ``json``) are translated once, at
 the transport edge, and chained with ``raise ... from exc``; nothing above the
 transports sees them. Every error carries ``partial``: the text a stream delivered
 before it failed, so nothing the user paid for is lost (empty when there was none).
@@ -176,7 +176,7 @@ class TransportError(CompleteError):
 
 
 class LocalModelError(CompleteError):
-    """The local model cannot run: llama-cpp-python missing, model file missing or bad."""
+    """The local model cannot run: the engine missing, model file missing or bad."""
 
 
 class StoryFormatError(CompleteError, ValueError):

@@ -1,8 +1,11 @@
 """Re-record the OpenAI-compatible cassettes against a real server: ``record_openai()``.
 
 Run ``python -m tests.record_openai_cassettes`` from the repository root (the nox
-``record`` session does). It starts llama-cpp-python's OpenAI-compatible server with
-the embedded model on loopback (``tests.llama_server.start_server``), plays every
+``record`` session does). These cassettes are regression tests of the llama.cpp
+dialect as llama-cpp-python's OpenAI-compatible server speaks it (the live tests
+cover llama.cpp's own server), so recording needs that server, which compiles
+llama.cpp on install: ``pip install 'llama-cpp-python[server]==0.3.36'``. It starts
+``python -m llama_cpp.server`` with the embedded model on loopback, plays every
 scenario below through ``complete.testing.recording()``, and then, because vcrpy
 rewrites a cassette whenever it records, finishes each file: the server's random
 port becomes the fixed ``REPLAY_BASE_URL`` (replay never connects, and vcrpy matches
@@ -15,16 +18,24 @@ reaches beyond loopback, and no API key is involved.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import importlib.metadata
+import importlib.util
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from complete import CompleteError, Params, Story, complete, complete_stream
 from complete.testing import recording
 from complete.transports.openai import OpenAICompletions
-from tests.llama_server import MODEL_ALIAS, MODEL_FILE, N_CTX, start_server
+from tests.llama_server import MODEL_ALIAS, MODEL_FILE, N_CTX, model_path
 
 __all__ = ["REPLAY_BASE_URL", "SCENARIOS", "record_openai", "transport"]
 
@@ -38,9 +49,9 @@ LONG_PROMPT = "word " * (N_CTX + 100)
 PARAMS = Params(max_new_tokens=12, temperature=0.0, seed=7)
 
 
-def transport(base_url: str = REPLAY_BASE_URL) -> OpenAICompletions:
+def transport(base_url: str = REPLAY_BASE_URL, api_key: str | None = None) -> OpenAICompletions:
     """The transport every scenario uses: the llama.cpp dialect, the served alias."""
-    return OpenAICompletions(base_url, model=MODEL_ALIAS, server="llama.cpp")
+    return OpenAICompletions(base_url, model=MODEL_ALIAS, api_key=api_key, server="llama.cpp")
 
 
 def run_stream(stream: Iterator[str]) -> tuple[list[str], Any]:
@@ -86,7 +97,7 @@ def record_openai(base_url: str | None = None, directory: Path = CASSETTES) -> l
     Returns the cassette paths written. Existing cassettes of these names are replaced.
     """
     if base_url is None:
-        with start_server() as live:
+        with llama_cpp_python_server() as live:
             return record_openai(live, directory)
     written = []
     for name, scenario in SCENARIOS.items():
@@ -97,6 +108,38 @@ def record_openai(base_url: str | None = None, directory: Path = CASSETTES) -> l
         _finish(path, base_url)
         written.append(path)
     return written
+
+
+@contextlib.contextmanager
+def llama_cpp_python_server() -> Iterator[str]:
+    """Run ``python -m llama_cpp.server`` with the embedded model until the block ends;
+    yields ``http://127.0.0.1:PORT/v1``."""
+    for module in ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context"):
+        if importlib.util.find_spec(module) is None:
+            raise RuntimeError(f"{module} is missing: pip install 'llama-cpp-python[server]==0.3.36'")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    options = {"model": model_path(), "model_alias": MODEL_ALIAS, "host": "127.0.0.1", "port": port}
+    options.update(n_ctx=N_CTX, n_threads=1, interrupt_requests=False, verbose=False)
+    command = [sys.executable, "-m", "llama_cpp.server"]
+    for name, value in options.items():
+        command += [f"--{name}", str(value)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base_url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("python -m llama_cpp.server did not start")
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(f"{base_url}/models", timeout=1).status_code == 200:
+                    break
+            time.sleep(0.05)
+        yield base_url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def _finish(path: Path, base_url: str) -> None:

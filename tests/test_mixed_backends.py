@@ -7,7 +7,7 @@ from __future__ import annotations
 from complete import HFInference, LocalModel, OpenAICompletions, Params, Story, complete, complete_stream
 from complete.testing import recording
 from tests.conftest import CASSETTES
-from tests.llama_server import MODEL_ALIAS
+from tests.llama_server import API_KEY, MODEL_ALIAS
 
 PROMPT = "The lighthouse keeper climbed the stairs one last time."
 
@@ -20,7 +20,7 @@ def test_one_story_continued_through_hf_openai_and_local(llama_server: str) -> N
             Params(temperature=0.7, max_new_tokens=12, seed=7),
             HFInference(endpoint="http://127.0.0.1:8080/generate"),
         )
-    server = OpenAICompletions(base_url=llama_server, model=MODEL_ALIAS, server="llama.cpp")
+    server = OpenAICompletions(base_url=llama_server, model=MODEL_ALIAS, api_key=API_KEY, server="llama.cpp")
     local = LocalModel(n_ctx=1024)
     params = Params(temperature=0.8, max_new_tokens=8, seed=11)
     story = complete(story, params, server)

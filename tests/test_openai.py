@@ -43,7 +43,7 @@ from complete import (
 from complete.testing import recording
 from complete.transports.openai import DIALECTS, OpenAICompletions
 from tests.conftest import CASSETTES
-from tests.llama_server import MODEL_ALIAS, N_CTX
+from tests.llama_server import API_KEY, MODEL_ALIAS, N_CTX
 from tests.record_openai_cassettes import (
     LONG_PROMPT,
     PARAMS,
@@ -198,17 +198,17 @@ def drain(stream: Iterator[str]) -> tuple[list[str], Any]:
 
 def test_defaults_point_at_a_local_server() -> None:
     transport = OpenAICompletions()
-    assert (transport.base_url, transport.model, transport.server) == ("http://127.0.0.1:8080/v1", None, "openai")
+    assert (transport.base_url, transport.model, transport.server) == ("http://127.0.0.1:8080/v1", None, None)
     assert transport.describe() == {
         "backend": "openai",
         "base_url": "http://127.0.0.1:8080/v1",
         "model": None,
-        "server": "openai",
+        "server": None,
     }
 
 
 def test_the_key_is_in_no_repr_str_or_description() -> None:
-    transport = OpenAICompletions("https://example.invalid/v1/", "gpt", KEY, backend_name="hf")
+    transport = OpenAICompletions("https://example.invalid/v1/", "gpt", KEY, server="openai", backend_name="hf")
     assert repr(transport) == "OpenAICompletions(base_url='https://example.invalid/v1', model='gpt', server='openai')"
     assert transport.describe() == {
         "backend": "hf",
@@ -223,7 +223,8 @@ def test_an_unknown_server_is_a_params_error_listing_the_dialects() -> None:
     with pytest.raises(ParamsError) as caught_error:
         OpenAICompletions(server="vLLM")
     assert str(caught_error.value) == (
-        "server='vLLM' is not allowed: expected one of 'openai', 'vllm', 'llama.cpp', 'tgi', 'ollama'"
+        "server='vLLM' is not allowed: expected one of 'openai', 'vllm', 'llama.cpp', 'tgi', 'ollama', "
+        "or None to ask the server"
     )
 
 
@@ -274,7 +275,7 @@ def test_each_server_gets_the_standard_fields_and_only_the_extras_it_takes(
 
 def test_unset_parameters_are_not_sent_and_no_model_means_no_model_field(stub: Stub) -> None:
     stub.replies.append(json_reply(completion()))
-    OpenAICompletions(stub.base_url).generate("Once", Params())
+    OpenAICompletions(stub.base_url, server="openai").generate("Once", Params())
     assert stub.seen[0].body == {"prompt": "Once", "max_tokens": 64, "stream": False}
 
 
@@ -491,7 +492,7 @@ def test_a_502_html_page_is_summarised() -> None:
     try:
         server.replies.append(text_reply("<html><title>502 Bad Gateway</title></html>", 502, "text/html"))
         with pytest.raises(APIError) as caught_error:
-            OpenAICompletions(server.base_url).generate("Once", Params())
+            OpenAICompletions(server.base_url, server="openai").generate("Once", Params())
     finally:
         server.close()
     assert str(caught_error.value) == "HTTP 502: the server answered with an HTML page: 502 Bad Gateway"
@@ -682,7 +683,7 @@ def test_a_refused_connection_is_a_transport_error() -> None:
     url = server.base_url
     server.close()
     with pytest.raises(TransportError) as caught_error:
-        OpenAICompletions(url).generate("Once", Params())
+        OpenAICompletions(url, server="openai").generate("Once", Params())
     assert str(caught_error.value).startswith(f"could not connect to {url}/completions")
 
 
@@ -902,6 +903,58 @@ def test_a_probe_that_succeeds_leaves_the_cut_stream_error(stub: Stub) -> None:
     )
 
 
+DETECTED = [
+    ([json_reply({"default_generation_settings": {"n_ctx": 512}, "total_slots": 1})], "llama.cpp", "/props"),
+    ([json_reply({"detail": "Not Found"}, 404), json_reply({"version": "0.11.0"})], "vllm", "/version"),
+    ([text_reply("404 page not found", 404)] * 2 + [json_reply({"version": "0.12.3"})], "ollama", "/api/version"),
+    ([text_reply("", 404)] * 3 + [json_reply({"model_id": "gpt2", "max_total_tokens": 2048})], "tgi", "/info"),
+    ([text_reply("<html>nothing here</html>", 200, "text/html")] + [text_reply("", 404)] * 3, "openai", "/info"),
+]
+
+
+@pytest.mark.parametrize(("answers", "dialect", "last"), DETECTED)
+def test_the_dialect_is_asked_of_the_server_once(stub: Stub, answers: list[Reply], dialect: str, last: str) -> None:
+    stub.replies += [*answers, json_reply(completion()), json_reply(completion())]
+    transport = OpenAICompletions(stub.base_url, "m", KEY)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # top_k is not sent to some: that warning has its own test
+        transport.generate("Once", Params(top_k=30))
+        transport.generate("Once", Params(top_k=30))
+    probes = [(seen.method, seen.path) for seen in stub.seen[: len(answers)]]
+    assert probes == [("GET", path) for path in ("/props", "/version", "/api/version", "/info")[: len(answers)]]
+    assert probes[-1] == ("GET", last)
+    assert [seen.path for seen in stub.seen[len(answers) :]] == ["/v1/completions", "/v1/completions"]
+    assert all(seen.headers["Authorization"] == f"Bearer {KEY}" for seen in stub.seen)
+    assert (transport.server, transport.describe()["server"]) == (dialect, dialect)
+    sent_top_k = "top_k" in stub.seen[-1].body
+    assert sent_top_k == (dialect in ("llama.cpp", "vllm"))
+
+
+def test_a_server_that_cannot_be_reached_fails_while_being_asked_what_it_is() -> None:
+    server = Stub()
+    url = server.base_url
+    server.close()
+    with pytest.raises(TransportError) as caught_error:
+        OpenAICompletions(url).generate("Once", Params())
+    assert str(caught_error.value).startswith(f"could not connect to {url.removesuffix('/v1')}/props")
+
+
+def test_extra_body_is_sent_with_every_completion(stub: Stub) -> None:
+    stub.replies += [json_reply(completion()), sse_reply(chunk(" a", "length"), event(b"[DONE]"))]
+    transport = openai(stub, "llama.cpp", extra_body={"ignore_eos": True})
+    transport.generate("Once", Params())
+    drain(transport.stream("Once", Params()))
+    assert [seen.body["ignore_eos"] for seen in stub.seen] == [True, True]
+
+
+def test_llama_cpp_is_asked_for_one_alternative_when_none_are_wanted(stub: Stub) -> None:
+    logprobs = {"content": [{"token": " a", "logprob": -0.25, "top_logprobs": [{"token": " b", "logprob": -0.1}]}]}
+    stub.replies.append(json_reply(completion(" a", logprobs=logprobs)))
+    generation = openai(stub, "llama.cpp").generate("Once", Params(logprobs=0))
+    assert stub.seen[0].body["logprobs"] == 1
+    assert generation.logprobs == (TokenLogprob(" a", -0.25, ()),)
+
+
 def test_other_servers_are_not_probed(stub: Stub) -> None:
     stub.replies.append(sse_reply())
     with pytest.raises(TransportError):
@@ -1037,11 +1090,11 @@ def test_cassette_story_replays_to_an_equal_story() -> None:
     assert replay("openai-story") == story
 
 
-# -- live, against llama-cpp-python's server with the embedded model --------------------
+# -- live, against llama.cpp's own server with the embedded model ----------------------
 
 
 def test_live_generate_and_stream_agree(llama_server: str) -> None:
-    live = transport(llama_server)
+    live = transport(llama_server, API_KEY)
     params = Params(max_new_tokens=6, temperature=0.0, seed=3)
     generation = live.generate(PROMPT, params)
     pieces, streamed = drain(live.stream(PROMPT, params))
@@ -1052,8 +1105,8 @@ def test_live_generate_and_stream_agree(llama_server: str) -> None:
 
 
 def test_live_prompt_over_the_window_is_a_context_limit_error_streamed_or_not(llama_server: str) -> None:
-    live = transport(llama_server)
-    assert live.context_window() is None
+    live = transport(llama_server, API_KEY)
+    assert live.context_window() == N_CTX  # llama-server says it at /props
     prompt_tokens = live.count_tokens(LONG_PROMPT)
     assert prompt_tokens is not None
     assert prompt_tokens > N_CTX
@@ -1063,12 +1116,33 @@ def test_live_prompt_over_the_window_is_a_context_limit_error_streamed_or_not(ll
     ):
         assert isinstance(error, ContextLimitError)
         assert (error.status, error.limit, error.prompt_tokens, error.partial) == (400, N_CTX, prompt_tokens, "")
-    assert live.context_window() == N_CTX
     assert live.generate(PROMPT, Params(max_new_tokens=1)).completion_tokens == 1  # the connection recovered
 
 
+def test_live_server_is_detected_as_llama_cpp_and_gets_its_parameters(llama_server: str) -> None:
+    live = OpenAICompletions(llama_server, api_key=API_KEY)
+    assert live.server is None
+    generation = live.generate(PROMPT, Params(max_new_tokens=4, temperature=0.0, top_k=1, logprobs=0))
+    assert live.server == "llama.cpp"
+    assert live.describe()["server"] == "llama.cpp"
+    assert generation.logprobs is not None
+    assert [item.top for item in generation.logprobs] == [()] * len(generation.logprobs)
+    assert "".join(item.token for item in generation.logprobs) == generation.text
+
+
+def test_live_requests_after_streams_reuse_or_renew_their_connections(llama_server: str) -> None:
+    live = transport(llama_server, API_KEY)
+    params = Params(max_new_tokens=2, temperature=0.0)
+    answers = []
+    for _ in range(10):  # llama-server closes a kept-alive connection after each stream
+        answers.append("".join(live.stream(PROMPT, params)))
+        answers.append(live.generate(PROMPT, params).text)
+        assert live.count_tokens(PROMPT) is not None
+    assert len(set(answers)) == 1
+
+
 def test_live_story_continues_and_many_stories_match_one_by_one(llama_server: str) -> None:
-    live = transport(llama_server)
+    live = transport(llama_server, API_KEY)
     params = Params(max_new_tokens=4, temperature=0.0)
     stories = [Story.from_prompt(text) for text in ("The dragon", "She opened the door")]
     one_by_one = [complete(story, params, live) for story in stories]

@@ -234,6 +234,7 @@ class HFInference:
                 base_url=f"{ROUTER_URL}/{provider}/v1",
                 model=model,
                 api_key=self._token,
+                server="openai",
                 session=self._session,
                 timeout=timeout,
                 backend_name="hf",

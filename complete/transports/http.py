@@ -8,8 +8,9 @@ translated in exactly one place:
   transport reuses for every request, with a pool large enough for
   ``complete_many``.
 - ``post`` sends one JSON request with a timeout, never follows redirects (a
-  token is not sent on to another address; the error names the new location), and
-  maps connection failures and timeouts to ``TransportError``.
+  token is not sent on to another address; the error names the new location),
+  sends a request once more on a fresh connection when a kept-alive one was closed
+  under it, and maps connection failures and timeouts to ``TransportError``.
 - ``iter_body`` yields the body as it arrives (chunk by chunk for chunked
   responses, as soon as bytes are readable otherwise), and ``read_body`` collects
   it with a size cap, so a gigantic or endless body cannot exhaust memory.
@@ -33,6 +34,7 @@ import contextlib
 import email.utils
 import html
 import json
+import queue
 import re
 import time
 from collections.abc import Generator, Iterable, Iterator, Mapping
@@ -99,7 +101,50 @@ def post(
     timeout: float | tuple[float, float],
     method: str = "POST",
 ) -> requests.Response:
-    """Send ``body`` as JSON; the response is left unread (``stream=True``)."""
+    """Send ``body`` as JSON (``method`` GET sends none); the response is left unread
+    (``stream=True``).
+
+    A request that fails on a kept-alive connection from the pool before any byte of
+    an answer arrived is sent once more, on a fresh connection: servers close idle
+    connections when they like (llama.cpp's server closes one after every streamed
+    answer), and the client may reuse one in the instant before it notices. The
+    request never reached the server's handler then, so sending it again is safe. A
+    fresh connection that fails is reported, not retried.
+    """
+    reused = _next_connection_is_pooled(session, url)
+    try:
+        return _send(session, url, body, headers=headers, timeout=timeout, method=method)
+    except _ClosedBeforeAnswerError as closed:
+        if not reused:
+            raise closed.transport_error() from closed.cause
+    _close_idle_connections(session, url)
+    try:
+        return _send(session, url, body, headers=headers, timeout=timeout, method=method)
+    except _ClosedBeforeAnswerError as closed:
+        raise closed.transport_error() from closed.cause
+
+
+class _ClosedBeforeAnswerError(Exception):
+    """Connected, but the server (or a proxy) hung up before its status line."""
+
+    def __init__(self, url: str, cause: requests.ConnectionError) -> None:
+        super().__init__(url)
+        self.url = url
+        self.cause = cause
+
+    def transport_error(self) -> TransportError:
+        return TransportError(f"the connection to {self.url} was closed before an answer: {_reason(self.cause)}")
+
+
+def _send(
+    session: requests.Session,
+    url: str,
+    body: Mapping[str, Any],
+    *,
+    headers: Mapping[str, str],
+    timeout: float | tuple[float, float],
+    method: str,
+) -> requests.Response:
     try:
         return session.request(
             method,
@@ -116,11 +161,50 @@ def post(
         raise TransportError(f"no answer from {url} within {_seconds(timeout, 1)}") from exc
     except requests.ConnectionError as exc:
         if isinstance(exc.__context__, urllib3.exceptions.ProtocolError):
-            # Connected, but the server (or a proxy) hung up before its status line.
-            raise TransportError(f"the connection to {url} was closed before an answer: {_reason(exc)}") from exc
+            raise _ClosedBeforeAnswerError(url, exc) from exc
         raise TransportError(f"could not connect to {url}: {_reason(exc)}") from exc
     except requests.RequestException as exc:
         raise TransportError(f"request to {url} failed: {_reason(exc)}") from exc
+
+
+def _connection_pool(session: requests.Session, url: str) -> Any:
+    """The urllib3 pool ``session`` sends a request to ``url`` through (the same one
+    requests picks: proxies and TLS settings are part of its key), or None when it
+    cannot be told (a custom adapter)."""
+    try:
+        settings = session.merge_environment_settings(url, {}, None, None, None)
+        adapter = session.get_adapter(url)
+        pool = adapter.get_connection_with_tls_context(  # type: ignore[attr-defined]
+            requests.Request("GET", url).prepare(), settings["verify"], settings["proxies"], settings["cert"]
+        )
+    except (AttributeError, TypeError, requests.RequestException, urllib3.exceptions.HTTPError, ValueError):
+        return None
+    return pool if isinstance(getattr(pool, "pool", None), queue.LifoQueue) else None
+
+
+def _next_connection_is_pooled(session: requests.Session, url: str) -> bool:
+    """Whether the next request to ``url`` goes out on a kept-alive connection.
+
+    urllib3 keeps idle connections in a LIFO queue, with None for room not yet used:
+    the next request takes the top one.
+    """
+    pool = _connection_pool(session, url)
+    if pool is None:
+        return False
+    with pool.pool.mutex:
+        idle = pool.pool.queue
+        return bool(idle) and idle[-1] is not None
+
+
+def _close_idle_connections(session: requests.Session, url: str) -> None:
+    """Close every idle connection to ``url``'s host; each reconnects when next used."""
+    pool = _connection_pool(session, url)
+    if pool is None:
+        return
+    with pool.pool.mutex:
+        for connection in pool.pool.queue:
+            if connection is not None:
+                connection.close()
 
 
 def iter_body(response: requests.Response) -> Generator[bytes, None, None]:

@@ -10,7 +10,10 @@ What is sent. Every server gets ``prompt``, ``max_tokens`` (``max_new_tokens``),
 ``stream``, and, when set, ``model``, ``temperature``, ``top_p``, ``seed`` and ``stop``.
 ``do_sample=False`` is sent as ``temperature: 0`` (greedy), because these servers have
 no ``do_sample``. The other parameters are extras that only some servers take, so
-``server=`` names the dialect and only what that server accepts is sent:
+``server=`` names the dialect and only what that server accepts is sent. Left out,
+the dialect is asked of the server once, before the first request
+(``detect_server``: llama-server answers ``/props``, vLLM ``/version``, Ollama
+``/api/version``, TGI ``/info``; anything else is "openai"):
 
 ============  =======  ======================  ==========  =====================================
 ``server=``   top_k    repetition_penalty      logprobs    checked against
@@ -25,8 +28,8 @@ no ``do_sample``. The other parameters are extras that only some servers take, s
                                                            (older versions ignore logprobs)
 ============  =======  ======================  ==========  =====================================
 
-(The issue that asked for this transport says TGI's route takes no
-``repetition_penalty``; TGI's own OpenAPI schema, 2.x, lists it, so it is sent.)
+(TGI's OpenAPI schema, 2.x, lists ``repetition_penalty`` for this route, so it is
+sent.)
 A parameter the chosen server cannot take is left out and a ``UserWarning`` says so,
 once per transport and parameter, naming the ``server=`` values that honour it.
 Nothing fails: a story written with ``top_k`` still continues on a server without it.
@@ -101,7 +104,7 @@ from complete.generation import FinishReason, Generation, TokenLogprob
 from complete.params import Params
 from complete.transports import http, sse
 
-__all__ = ["DIALECTS", "Dialect", "OpenAICompletions"]
+__all__ = ["DIALECTS", "Dialect", "OpenAICompletions", "detect_server"]
 
 
 @attrs.frozen
@@ -164,12 +167,45 @@ _PROMPT_TOKENS = (
 )
 
 
+_PROBES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    # route, dialect, keys its JSON answer has (any of them)
+    ("props", "llama.cpp", ("default_generation_settings", "total_slots")),
+    ("version", "vllm", ("version",)),
+    ("api/version", "ollama", ("version",)),
+    ("info", "tgi", ("model_id",)),
+)
+
+
+def detect_server(
+    session: requests.Session, root: str, headers: Mapping[str, str], timeout: float | tuple[float, float]
+) -> str:
+    """The dialect of the server at ``root`` (its address without ``/v1``), asked of it.
+
+    llama-server answers ``GET /props``, vLLM ``GET /version``, Ollama ``GET
+    /api/version`` and TGI ``GET /info``, each with a JSON object that names what it
+    is; the routes are asked in that order and the first that answers so wins. A
+    server that answers none of them (OpenAI itself, llama-cpp-python's server, a
+    proxy) is "openai": the standard fields only. A server that cannot be reached
+    raises the ``TransportError`` the completion itself would have raised.
+    """
+    for route, name, keys in _PROBES:
+        response = http.post(session, f"{root}/{route}", {}, headers=headers, timeout=timeout, method="GET")
+        body = http.read_error_body(response)
+        data = http.json_or_none(body) if response.status_code == 200 else None
+        if isinstance(data, dict) and any(key in data for key in keys):
+            return name
+    return "openai"
+
+
 class OpenAICompletions:
     """A transport for any server with an OpenAI-compatible ``/v1/completions`` route.
 
     ``server`` names the dialect ("openai", "vllm", "llama.cpp", "tgi", "ollama"),
-    which decides the extra parameters sent. ``backend_name`` is recorded in every
-    ``Generation`` (``HFInference(provider=...)`` uses "hf").
+    which decides the extra parameters sent; None (the default) asks the server once,
+    at the first request (see ``detect_server``). ``backend_name`` is recorded in every
+    ``Generation`` (``HFInference(provider=...)`` uses "hf"). ``extra_body`` is sent
+    as it is in every completion request, beside what ``Params`` say (the embedded
+    engine sends llama-server's ``ignore_eos`` that way).
 
     >>> transport = OpenAICompletions("http://127.0.0.1:8080/v1", api_key="sk-secret", server="llama.cpp")
     >>> transport
@@ -184,15 +220,17 @@ class OpenAICompletions:
         model: str | None = None,
         api_key: str | None = None,
         *,
-        server: str = "openai",
+        server: str | None = None,
         session: requests.Session | None = None,
         timeout: float | tuple[float, float] = http.DEFAULT_TIMEOUT,
         backend_name: str = "openai",
+        extra_body: Mapping[str, Any] | None = None,
     ) -> None:
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise ParamsError(field="base_url", value=base_url, allowed="an http:// or https:// URL")
-        if server not in DIALECTS:
-            raise ParamsError(field="server", value=server, allowed="one of " + ", ".join(map(repr, DIALECTS)))
+        if server is not None and server not in DIALECTS:
+            allowed = "one of " + ", ".join(map(repr, DIALECTS)) + ", or None to ask the server"
+            raise ParamsError(field="server", value=server, allowed=allowed)
         if model is not None and not isinstance(model, str):
             raise ParamsError(field="model", value=model, allowed="a model name (str) or None")
         self.base_url = base_url.rstrip("/")
@@ -208,7 +246,8 @@ class OpenAICompletions:
         )
         """Said under a 401/403; ``HFInference`` replaces it with its token advice."""
         self._api_key = api_key or None
-        self._dialect = DIALECTS[server]
+        self._extra_body = dict(extra_body or {})
+        self._known_dialect = DIALECTS[server] if server is not None else None
         self._root = self.base_url.removesuffix("/v1")
         self._lock = threading.Lock()
         self._warned: set[str] = set()
@@ -227,6 +266,20 @@ class OpenAICompletions:
             "model": self.model,
             "server": self.server,
         }
+
+    @property
+    def _dialect(self) -> Dialect:
+        """The server's dialect: as given, or asked of the server once."""
+        dialect = self._known_dialect
+        if dialect is None:
+            with http.scrubbing(self._api_key):
+                name = detect_server(self.session, self._root, self._headers("application/json"), self.timeout)
+            with self._lock:
+                if self._known_dialect is None:
+                    self._known_dialect = DIALECTS[name]
+                    self.server = name
+                dialect = self._known_dialect
+        return dialect
 
     # -- the protocol ---------------------------------------------------------------
 
@@ -406,17 +459,21 @@ class OpenAICompletions:
         if params.stop:
             body["stop"] = list(params.stop)
         body["stream"] = stream
-        if stream and self._dialect.stream_usage:
+        dialect = self._dialect
+        if stream and dialect.stream_usage:
             body["stream_options"] = {"include_usage": True}
         for name in _EXTRAS:
             value = getattr(params, name)
             if value is None:
                 continue
-            wire = self._dialect.extras.get(name)
+            wire = dialect.extras.get(name)
             if wire is None:
                 self._warn(name, value)
+            elif name == "logprobs" and dialect.name == "llama.cpp":
+                body[wire] = max(1, value)  # llama-server reports nothing for 0; the extra is cut when read
             else:
                 body[wire] = value
+        body.update(self._extra_body)
         return body
 
     def _warn(self, name: str, value: object) -> None:
@@ -471,7 +528,7 @@ class OpenAICompletions:
             backend=self.backend_name,
             model=model if isinstance(model, str) and model else self.model,
             seed=params.seed,
-            logprobs=_logprobs(choice.get("logprobs"), body),
+            logprobs=_logprobs(choice.get("logprobs"), body, keep=0 if params.logprobs == 0 else None),
         )
 
     def _chunk(self, state: _StreamState, data_text: str, params: Params) -> str:
@@ -504,7 +561,7 @@ class OpenAICompletions:
         reason = _finish_reason(choice, params)
         if reason is not None:
             state.finish_reason = reason
-        logprobs = _logprobs(choice.get("logprobs"), raw)
+        logprobs = _logprobs(choice.get("logprobs"), raw, keep=0 if params.logprobs == 0 else None)
         if logprobs:
             state.logprobs.extend(logprobs)
         return text
@@ -531,7 +588,7 @@ class OpenAICompletions:
         ):
             limit = _int_field(fields, "n_ctx") or _search(_LIMIT, message)
             prompt_tokens = _int_field(fields, "n_prompt_tokens") or _search(_PROMPT_TOKENS, message)
-            if limit is not None and self._dialect.tokenizer:
+            if limit is not None and self._known_dialect is not None and self._known_dialect.tokenizer:
                 self._learned_window = limit
             return ContextLimitError(
                 status=status,
@@ -606,8 +663,10 @@ def _length(value: object) -> int | None:
     return len(value) if isinstance(value, list) else None
 
 
-def _logprobs(value: object, body: bytes) -> tuple[TokenLogprob, ...] | None:
-    """Per-token log probabilities from either shape servers use, or None."""
+def _logprobs(value: object, body: bytes, *, keep: int | None) -> tuple[TokenLogprob, ...] | None:
+    """Per-token log probabilities from either shape servers use, or None; each
+    token's alternatives cut to ``keep`` when it is given (``logprobs=0`` asks for
+    none, and llama-server is asked for one to report anything at all)."""
     if not isinstance(value, dict):
         return None  # absent, or TGI's bare list of floats (no tokens to pair them with)
     try:
@@ -616,7 +675,7 @@ def _logprobs(value: object, body: bytes) -> tuple[TokenLogprob, ...] | None:
                 TokenLogprob(
                     item["token"],
                     item["logprob"],
-                    tuple((alt["token"], alt["logprob"]) for alt in item.get("top_logprobs") or ()),
+                    tuple((alt["token"], alt["logprob"]) for alt in item.get("top_logprobs") or ())[:keep],
                 )
                 for item in value["content"]
             )
@@ -629,7 +688,7 @@ def _logprobs(value: object, body: bytes) -> tuple[TokenLogprob, ...] | None:
             if logprob is None:
                 continue
             pairs = sorted((top or {}).items(), key=lambda pair: -float(pair[1]))
-            out.append(TokenLogprob(token, logprob, pairs))
+            out.append(TokenLogprob(token, logprob, pairs[:keep]))
         return tuple(out)
     except (KeyError, TypeError, ValueError) as exc:
         raise ResponseError(f"the logprobs in the answer are malformed ({exc})", body=body[:2000]) from exc
