@@ -18,6 +18,7 @@ import io
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -289,6 +290,19 @@ def test_a_writer_with_a_token_continues_a_hosted_model_through_its_provider(
     Completer("Another story.", backend="hf", model=MODEL)()
     assert hub.requests(f"/api/models/{MODEL}") == 1  # once per model per process
     assert FAKE_TOKEN not in capsys.readouterr().out + repr(bloom)
+
+
+def test_the_provider_is_kept_when_the_story_is_saved_and_loaded(hub: FaultServer, tmp_path: Path) -> None:
+    hub.route(f"/api/models/{MODEL}", mapping(*BASE_MAPPING))
+    hub.route("/together/v1/completions", together_stream(" Below", " him"))
+    bloom = Completer(PROMPT, backend="hf", model=MODEL)
+    bloom()
+    bloom.save(tmp_path / "story.json")
+    again = Completer.load(tmp_path / "story.json")
+    assert again.story.generation == bloom.story.generation
+    assert again.story.generation is not None
+    assert (again.story.generation.provider, again.story.generation.model) == ("together", MODEL)
+    assert again.transport.describe() == {"backend": "hf", "model": MODEL}  # "auto" again: the Hub is asked anew
 
 
 def test_a_named_provider_is_used_and_a_staging_one_warns(hub: FaultServer) -> None:
