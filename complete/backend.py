@@ -1,30 +1,43 @@
 """Choosing a backend by name, and rebuilding one from a saved description.
 
 With no backend named, the choice follows the original project's convention and
-the design card: the Hugging Face Inference API when a token is found (explicit,
-``.hf_token`` in the working directory, ``HF_TOKEN``, huggingface_hub's file),
-otherwise the embedded local model, which needs no account and no network. The
-choice comes back with one sentence saying which backend and model is used and
-why, for the ``Completer`` and the command line to show.
+the design card: Hugging Face when a token is found (explicit, ``.hf_token`` in the
+working directory, ``HF_TOKEN``, huggingface_hub's file), otherwise the embedded
+local model, which needs no account and no network. The choice comes back with one
+sentence saying which backend and model is used and why, for the ``Completer`` and
+the command line to show. The token found is passed on as found (a
+``FoundToken``), so a refusal names where it really came from.
 
-Names: ``"hf"`` (Hugging Face Inference API, or an Inference Endpoint / TGI server
-with ``url=``), ``"tgi"`` (a TGI server at ``url``, same wire), ``"openai"`` (any
-OpenAI-compatible ``/v1/completions`` server at ``url``) and ``"local"`` (a GGUF in
-process; ``model=`` is a path, default the embedded SmolLM2).
+Names: ``"hf"`` (a hosted model through Hugging Face Inference Providers, or an
+Inference Endpoint / TGI server with ``url=``), ``"tgi"`` (a TGI server at ``url``,
+same wire), ``"openai"`` (any OpenAI-compatible ``/v1/completions`` server at
+``url``) and ``"local"`` (a GGUF in process; ``model=`` is a path, default the
+embedded SmolLM2). ``provider=`` ("auto", the default, or a name such as
+"together") belongs to hosted models: it implies ``"hf"`` when no backend is named,
+and is refused with ``url=`` or another backend.
+
+The default hosted model is still BLOOM (``bigscience/bloom``), the project's
+historic model: no provider serves it today, so its first call raises a
+``ModelNotFoundError`` that names the ways on (another model, an Inference
+Endpoint, the local model) rather than silently writing with something else.
 
 HTTP backends are wrapped in ``RetryingTransport`` so that a model still loading
 or a rate limit is waited out, within bounds. This module does no I/O itself
-beyond looking for a token file.
+beyond looking for a token file: a hosted model's provider is looked up on its
+first request.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from complete.errors import ParamsError
 from complete.transports.base import Transport
+
+if TYPE_CHECKING:
+    from complete.credentials import FoundToken
 
 __all__ = ["BACKENDS", "Choice", "choose", "from_description"]
 
@@ -40,31 +53,42 @@ class Choice:
 
 
 def choose(
-    backend: str | None = None, *, model: str | None = None, url: str | None = None, token: str | None = None
+    backend: str | None = None,
+    *,
+    model: str | None = None,
+    url: str | None = None,
+    token: str | None = None,
+    provider: str | None = None,
 ) -> Choice:
     """The transport for ``backend`` (or the default choice when it is None)."""
     if backend is not None and backend not in BACKENDS:
         raise ParamsError(field="backend", value=backend, allowed="one of " + ", ".join(map(repr, BACKENDS)))
-    if backend is None:
+    if provider is not None and (url is not None or backend not in (None, "hf")):
+        raise ParamsError(
+            field="provider",
+            value=provider,
+            allowed="None unless the model is hosted (backend='hf' without url=)",
+            hint="Providers serve hosted models; url= names your own server.",
+        )
+    if backend is None and provider is None:
         from complete.credentials import find_token
 
         found = find_token(token)
         if found is not None:
-            transport = _hf(model=model, url=url, token=found.token)
-            where = "HF endpoint " + url if url else f"Hugging Face Inference API, model {model or 'bigscience/bloom'}"
-            return Choice(transport, f"complete: using the {where} (token from {found.source}).")
+            transport = _hf(model=model, url=url, token=found, provider=None)
+            return Choice(transport, f"complete: using {_target(model, url, None)} (token from {found.source}).")
         local = _local(model)
         return Choice(
             local,
-            f"complete: using the embedded local model {_model_name(local)} "
-            "(no Hugging Face token found; pass backend='hf' and a token for BLOOM).",
+            f"complete: using the embedded local model {_model_name(local)} (no Hugging Face token found; "
+            "with one in .hf_token or HF_TOKEN, hosted models are used through Inference Providers).",
         )
-    if backend in ("hf", "tgi"):
-        if backend == "tgi" and not url:
+    if backend in (None, "hf", "tgi"):
+        name = backend or "hf"
+        if name == "tgi" and not url:
             raise ParamsError(field="url", value=url, allowed="the TGI server's address, e.g. http://127.0.0.1:8080")
-        transport = _hf(model=model, url=url, token=token)
-        target = f"endpoint {url}" if url else f"model {model or 'bigscience/bloom'}"
-        return Choice(transport, f"complete: using Hugging Face/TGI, {target} (backend={backend!r}).")
+        transport = _hf(model=model, url=url, token=token, provider=provider)
+        return Choice(transport, f"complete: using {_target(model, url, provider)} (backend={name!r}).")
     if backend == "openai":
         from complete.transports.openai import OpenAICompletions
         from complete.transports.retrying import RetryingTransport
@@ -100,16 +124,25 @@ def from_description(description: dict[str, Any]) -> Transport:
     raise ParamsError(field="backend", value=name, allowed="a saved backend: 'hf', 'openai' or 'local'")
 
 
-def _hf(*, model: str | None, url: str | None, token: str | None) -> Transport:
+def _hf(*, model: str | None, url: str | None, token: str | FoundToken | None, provider: str | None) -> Transport:
     from complete.transports.hf import HFInference
     from complete.transports.retrying import RetryingTransport
 
-    kwargs: dict[str, Any] = {"token": token}
+    kwargs: dict[str, Any] = {"token": token, "provider": provider}
     if model:
         kwargs["model"] = model
     if url:
         kwargs["endpoint"] = url
     return RetryingTransport(HFInference(**kwargs))
+
+
+def _target(model: str | None, url: str | None, provider: str | None) -> str:
+    """What a Hugging Face choice writes with, in the words of the one-line notice."""
+    from complete.transports.hf import DEFAULT_MODEL
+
+    if url:
+        return f"the HF endpoint {url}"
+    return f"Hugging Face Inference Providers, model {model or DEFAULT_MODEL}, provider {provider or 'auto'}"
 
 
 def _local(model: str | None) -> Transport:

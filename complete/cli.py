@@ -60,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     backend.add_argument("--backend", choices=BACKENDS, help="default: hf when a token is found, else local")
     backend.add_argument("--model", help="model id (hf/openai) or GGUF path (local)")
     backend.add_argument("--url", help="server address (tgi/openai, or an HF Inference Endpoint)")
+    backend.add_argument("--provider", help="a hosted model's Inference Provider: auto (default) or a name")
     output = parser.add_argument_group("output and sessions")
     output.add_argument("--stream", action="store_true", help="print text as it arrives")
     output.add_argument("--full", action="store_true", help="print the whole story, not only the continuation")
@@ -147,6 +148,6 @@ def _transport(args: argparse.Namespace, session: Session | None) -> Transport:
             return from_description(dict(session.backend))
         except ParamsError:
             pass
-    chosen = choose(args.backend, model=args.model, url=args.url)
+    chosen = choose(args.backend, model=args.model, url=args.url, provider=args.provider)
     print(chosen.reason, file=sys.stderr)
     return chosen.transport

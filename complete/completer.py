@@ -38,7 +38,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -53,6 +53,9 @@ from complete.session import Session, read_session, write_session
 from complete.story import Story, parents_first
 from complete.transports.base import Transport, describe
 from complete.window import Prompt, Window, build_prompt
+
+if TYPE_CHECKING:
+    from complete.transports.inference_providers import ModelProviders
 
 __all__ = ["Completer", "Request"]
 
@@ -79,7 +82,8 @@ class Completer:
     - ``transport=`` any transport object, or ``backend=`` one of "hf", "tgi",
       "openai", "local" with ``model=`` / ``url=`` / ``token=``; with neither, the
       Hugging Face API is used when a token is found, else the embedded model, and
-      one line says which and why;
+      one line says which and why; ``provider=`` picks a hosted model's Inference
+      Provider ("auto", the default, or a name; see ``providers()``);
     - ``stream=`` show text as it arrives (default: yes);
     - ``memory=``, ``note=``, ``note_depth=``, ``window=`` (window size in tokens)
       shape the prompt of long stories (see ``complete.window``);
@@ -109,6 +113,7 @@ class Completer:
         model: str | None = None,
         url: str | None = None,
         token: str | None = None,
+        provider: str | None = None,
         stream: bool = True,
         memory: str = "",
         note: str = "",
@@ -121,7 +126,7 @@ class Completer:
         self.window = Window(memory=memory, note=note, note_depth=note_depth, max_tokens=window)
         story = prompt if isinstance(prompt, Story) else Story.from_prompt(prompt, reformat=reformat)
         if transport is None:
-            choice = choose(backend, model=model, url=url, token=token)
+            choice = choose(backend, model=model, url=url, token=token, provider=provider)
             transport = choice.transport
             print(choice.reason)
         elif backend is not None:
@@ -308,6 +313,13 @@ class Completer:
             raise ParamsError(field="story", value=story, allowed="a Story")
         self._register(story)
         self._move(story, new_from=None)
+
+    def providers(self, model: str | None = None) -> ModelProviders:
+        """Which Inference Providers serve ``model`` (default: this story's hosted
+        model), for which task and in what state; a notebook shows it as a table."""
+        from complete.transports.inference_providers import providers_of
+
+        return providers_of(self.transport, model)
 
     def widget(self) -> Any:
         """Sliders (temperature, top_p, top_k, max_new_tokens) and Continue/Retry/Undo

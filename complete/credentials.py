@@ -21,6 +21,11 @@ what it found (a token written mid-session is found on the next call), check a
 token with the server, or ever put a token in a repr, message or log line.
 ``find_token`` returns the token with a description of its source (".hf_token in
 /home/me/novel"); callers show the source, never the token.
+
+A token found once is passed on as the ``FoundToken`` itself: ``find_token`` given a
+``FoundToken`` returns it unchanged, so a transport built from a choice made
+elsewhere (``complete.backend``) names where the token really came from when the
+server refuses it, not "the token= argument".
 """
 
 from __future__ import annotations
@@ -79,14 +84,20 @@ def token_places() -> str:
     )
 
 
-def find_token(token: str | None = None) -> FoundToken | None:
+def find_token(token: str | FoundToken | None = None) -> FoundToken | None:
     """The first token found, in the documented order, or None (anonymous).
+
+    A ``FoundToken`` is returned as it is: it was found already, and keeps its source.
 
     >>> find_token("  hf_example\\n")
     FoundToken(source='the token= argument')
     >>> find_token("hf_example").token
     'hf_example'
+    >>> find_token(FoundToken("hf_example", source="the HF_TOKEN environment variable"))
+    FoundToken(source='the HF_TOKEN environment variable')
     """
+    if isinstance(token, FoundToken):
+        return token
     if token is not None:
         if not isinstance(token, str) or not token.strip():
             # The value is not shown: it is either empty or not a string.

@@ -1,8 +1,9 @@
 """What a backend returns for one request: the text and how it came to be.
 
 ``Generation`` is the provenance a story node keeps for a model segment: why the
-model stopped, how many tokens it read and wrote, which backend and model wrote it,
-the seed actually used, the time taken and, when asked for, per-token log
+model stopped, how many tokens it read and wrote, which backend and model wrote it
+(and, for a hosted model, which Hugging Face Inference Provider served it), the
+seed actually used, the time taken and, when asked for, per-token log
 probabilities. Fields a backend does not report are ``None``.
 
 ``elapsed`` (seconds) is measured by the caller and excluded from equality, so that
@@ -81,6 +82,9 @@ class Generation:
     completion_tokens: int | None = attrs.field(default=None, validator=_optional(int))
     backend: str | None = attrs.field(default=None, validator=_optional(str))
     model: str | None = attrs.field(default=None, validator=_optional(str))
+    provider: str | None = attrs.field(default=None, validator=_optional(str))
+    """The Inference Provider the Hub's mapping named ("together"); ``model`` is then
+    the Hugging Face model id, as the Hub names it."""
     seed: int | None = attrs.field(default=None, validator=_optional(int))
     logprobs: tuple[TokenLogprob, ...] | None = attrs.field(default=None, converter=_logprobs)
     elapsed: float | None = attrs.field(default=None, eq=False, validator=_optional((int, float)))

@@ -3,7 +3,9 @@
 Every test runs in an empty temporary working directory with no Hugging Face
 token reachable (no ``.hf_token``, no ``HF_TOKEN``, ``HF_HOME`` pointing at an
 empty folder), so no test can pick up a developer's real token or reach the
-network with it. Tests that need repository files use the absolute paths below.
+network with it; no ``HF_ENDPOINT`` or ``HF_ROUTER_URL`` of the developer's
+redirects hosted models, and no provider mapping is remembered from another test.
+Tests that need repository files use the absolute paths below.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
+from complete.transports import inference_providers
 
 pytest_plugins = ["tests.llama_server"]
 
@@ -25,8 +29,16 @@ FAKE_TOKEN = "hf_" + "FAKEfake" * 4 + "0123"
 def _no_real_credentials(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path_factory.mktemp("hf_home")
     work = tmp_path_factory.mktemp("cwd")
-    for name in ("HF_TOKEN", "HF_TOKEN_PATH", "HUGGING_FACE_HUB_TOKEN", "OPENAI_API_KEY"):
+    for name in (
+        "HF_TOKEN",
+        "HF_TOKEN_PATH",
+        "HUGGING_FACE_HUB_TOKEN",
+        "OPENAI_API_KEY",
+        "HF_ENDPOINT",
+        "HF_ROUTER_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(inference_providers, "_CACHE", {})
     monkeypatch.setenv("HF_HOME", str(home))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home))
     monkeypatch.chdir(work)

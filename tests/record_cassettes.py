@@ -2,7 +2,8 @@
 
 Run ``python tests/record_cassettes.py`` from the repository root. What it needs:
 
-- ``HF_TOKEN``: the Hugging Face router (serverless API) scenarios;
+- ``HF_TOKEN``: the Hugging Face Hub and router scenarios (hf-inference's native
+  route, and hosted models through the Hub's provider mapping);
 - ``TGI_URL``: a text-generation-inference server you run (``http://host:port``),
   for the TGI scenarios; ``HF_ENDPOINT_URL`` (an Inference Endpoint running TGI)
   for the one Inference Endpoint scenario.
@@ -45,7 +46,7 @@ if str(ROOT) not in sys.path:  # run as a script: make ``tests`` importable
 from complete.errors import CompleteError  # noqa: E402
 from complete.params import Params  # noqa: E402
 from complete.testing import recording  # noqa: E402
-from complete.transports.hf import HFInference  # noqa: E402
+from complete.transports.hf import SERVERLESS_URL, HFInference  # noqa: E402
 
 __all__ = ["REPLAY_ENDPOINT", "REPLAY_TGI", "SCENARIOS", "Scenario", "Target", "record_hf"]
 
@@ -105,8 +106,10 @@ def serverless(
     *,
     model: str = "bigscience/bloom",
     token: str | None = _TARGET_TOKEN,
-    base_url: str | None = None,
+    base_url: str = SERVERLESS_URL,
 ) -> Callable[[Target], object]:
+    """The native wire at hf-inference's router address, named directly (no mapping)."""
+
     def run(target: Target) -> object:
         chosen = target.token if token == _TARGET_TOKEN else token
         transport = HFInference(model, token=chosen, base_url=base_url)
@@ -144,6 +147,21 @@ def readme_session(target: Target) -> object:
         assert isinstance(story, Story)
         *_, story = complete_stream(story, Params(temperature=1.0, top_k=30), transport)
     return story
+
+
+HOSTED_PARAMS = Params(temperature=1.0, top_k=30, max_new_tokens=20)
+
+
+def hosted(model: str, params: Params = HOSTED_PARAMS, *, stream: bool = False) -> Callable[[Target], object]:
+    """A hosted model through Inference Providers: the Hub's mapping, then the provider's route."""
+
+    def run(target: Target) -> object:
+        transport = HFInference(model, token=target.token)
+        if stream:
+            return _caught(lambda: _stream(transport, params))
+        return _caught(lambda: transport.generate(PROMPT, params))
+
+    return run
 
 
 def tokenize(target: Target) -> object:
@@ -198,6 +216,31 @@ SCENARIOS = (
         "hf-200-not-generation.yaml",
         "HF_TOKEN",
         serverless(Params(), model="distilbert/distilbert-base-uncased-finetuned-sst-2-english"),
+    ),
+    # -- hosted models: the Hub's provider mapping, then the router (HF_TOKEN) --
+    Scenario("hf-providers-chat-only.yaml", "HF_TOKEN", hosted("meta-llama/Meta-Llama-3-8B-Instruct")),
+    Scenario("hf-providers-renamed.yaml", "HF_TOKEN", hosted("meta-llama/Meta-Llama-3.1-8B-Instruct")),
+    Scenario("hf-providers-none.yaml", "HF_TOKEN", hosted("bigscience/bloom")),
+    Scenario(
+        "hf-providers-together.yaml",
+        "HF_TOKEN",
+        hosted("meta-llama/Llama-3.1-8B"),
+        unprovokable=(
+            "its mapping is illustrative; to record a real one, pick a model a provider serves for "
+            "text-generation today (list_providers says which) and update the test"
+        ),
+    ),
+    Scenario(
+        "hf-providers-together-stream.yaml",
+        "HF_TOKEN",
+        hosted("meta-llama/Llama-3.1-8B", Params(temperature=1.0, top_k=30, max_new_tokens=4), stream=True),
+        unprovokable="its mapping is illustrative, as for hf-providers-together.yaml",
+    ),
+    Scenario(
+        "hf-providers-hf-inference.yaml",
+        "HF_TOKEN",
+        hosted("openai-community/gpt2"),
+        unprovokable="hf-inference serves no text-generation model today; the cassette shows its route",
     ),
     # -- an Inference Endpoint (HF_ENDPOINT_URL and HF_TOKEN) --
     Scenario(
@@ -312,7 +355,7 @@ def record_hf(directory: Path = CASSETTES) -> list[Path]:
             text = fresh.read_text(encoding="utf-8")
         text = text.replace(target.tgi, REPLAY_TGI).replace(target.endpoint, REPLAY_ENDPOINT)
         where = {"TGI_URL": "a TGI server", "HF_ENDPOINT_URL": "an Inference Endpoint"}.get(
-            scenario.needs, "the Hugging Face router"
+            scenario.needs, "the Hugging Face Hub and router"
         )
         header = (
             f"# RECORDED from {where} on {today} by tests/record_cassettes.py"

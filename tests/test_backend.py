@@ -1,4 +1,5 @@
-"""Backend choice: HF when a token is found, else the local model, said in one line."""
+"""Backend choice: HF when a token is found, else the local model, said in one line;
+the token found passed on with its source; ``provider=`` for hosted models only."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from complete import HFInference, LocalModel, OpenAICompletions, ParamsError, RetryingTransport
+from complete import AuthError, Completer, HFInference, LocalModel, OpenAICompletions, ParamsError, RetryingTransport
 from complete.backend import choose, from_description
+from complete.credentials import token_places
+from complete.params import Params
 from tests.conftest import FAKE_TOKEN
+from tests.fault_server import json_reply, serve
 
 
 def test_without_a_token_the_embedded_model_is_chosen() -> None:
@@ -16,8 +20,8 @@ def test_without_a_token_the_embedded_model_is_chosen() -> None:
     assert isinstance(chosen.transport, LocalModel)
     assert chosen.transport.path is None
     assert chosen.reason == (
-        "complete: using the embedded local model SmolLM2-135M-Instruct (Q4_1) "
-        "(no Hugging Face token found; pass backend='hf' and a token for BLOOM)."
+        "complete: using the embedded local model SmolLM2-135M-Instruct (Q4_1) (no Hugging Face token found; "
+        "with one in .hf_token or HF_TOKEN, hosted models are used through Inference Providers)."
     )
 
 
@@ -29,8 +33,10 @@ def test_a_token_file_chooses_the_hugging_face_api() -> None:
     assert isinstance(chosen.transport.inner, HFInference)
     assert chosen.transport.describe() == {"backend": "hf", "model": "bigscience/bloom"}
     assert chosen.reason == (
-        f"complete: using the Hugging Face Inference API, model bigscience/bloom (token from .hf_token in {workdir})."
+        "complete: using Hugging Face Inference Providers, model bigscience/bloom, provider auto "
+        f"(token from .hf_token in {workdir})."
     )
+    assert chosen.transport.inner.token_source == f".hf_token in {workdir}"
     assert FAKE_TOKEN not in chosen.reason + repr(chosen)
 
 
@@ -78,3 +84,58 @@ def test_saved_descriptions_rebuild_the_same_backend(description: dict[str, obje
 def test_an_unknown_saved_backend_is_a_params_error() -> None:
     with pytest.raises(ParamsError, match="a saved backend"):
         from_description({"backend": "scripted"})
+
+
+def test_a_refused_token_names_the_environment_variable_it_came_from(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_TOKEN", FAKE_TOKEN)
+    with serve() as server:
+        server.always(json_reply(401, {"error": "Invalid credentials in Authorization header"}))
+        chosen = choose(url=server.url)
+        with pytest.raises(AuthError) as caught:
+            chosen.transport.generate("Once", Params())
+    assert str(caught.value) == (
+        "HTTP 401: Invalid credentials in Authorization header\n"
+        "The token from the HF_TOKEN environment variable was refused: check that it is valid and allowed to make "
+        f"calls to Inference Providers (or to this endpoint). {token_places()}"
+    )
+    assert [received.token for received in server.received] == [FAKE_TOKEN]
+    assert FAKE_TOKEN not in str(caught.value) + repr(chosen)
+
+
+def test_a_named_backend_finds_the_token_itself_and_names_its_source(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_TOKEN", FAKE_TOKEN)
+    assert choose("hf").transport.inner.token_source == "the HF_TOKEN environment variable"  # type: ignore[attr-defined]
+    assert choose("hf", token=FAKE_TOKEN).transport.inner.token_source == "the token= argument"  # type: ignore[attr-defined]
+
+
+def test_a_provider_means_a_hosted_model() -> None:
+    chosen = choose(model="org/name", provider="together")  # no token, no backend named: still Hugging Face
+    assert chosen.transport.describe() == {"backend": "hf", "model": "org/name", "provider": "together"}
+    assert chosen.reason == (
+        "complete: using Hugging Face Inference Providers, model org/name, provider together (backend='hf')."
+    )
+    named = choose("hf", model="org/name")
+    assert (
+        named.reason
+        == "complete: using Hugging Face Inference Providers, model org/name, provider auto (backend='hf')."
+    )
+
+
+@pytest.mark.parametrize(
+    ("settings", "backend"),
+    [
+        ({"backend": "local"}, "local"),
+        ({"backend": "openai", "url": "http://127.0.0.1:8000/v1"}, "openai"),
+        ({"backend": "hf", "url": "http://127.0.0.1:8080"}, "hf"),
+        ({"url": "http://127.0.0.1:8080"}, None),
+    ],
+)
+def test_a_provider_is_refused_where_no_hosted_model_is_used(settings: dict[str, str], backend: str | None) -> None:
+    with pytest.raises(ParamsError) as caught:
+        choose(**settings, provider="together")
+    assert str(caught.value) == (
+        "provider='together' is not allowed: expected None unless the model is hosted (backend='hf' without url=). "
+        "Providers serve hosted models; url= names your own server."
+    )
+    with pytest.raises(ParamsError):
+        Completer("Once", provider="together", **settings)

@@ -63,7 +63,8 @@ def test_every_parameter_option_reaches_the_backend(scripted: ScriptedTransport)
 
 def test_backend_model_and_url_options_are_passed_on(scripted: ScriptedTransport) -> None:
     run(["--backend", "openai", "--model", "m", "--url", "http://127.0.0.1:9/v1", "x"])
-    assert scripted.chosen == [("openai", {"model": "m", "url": "http://127.0.0.1:9/v1"})]  # type: ignore[attr-defined]
+    chosen = [("openai", {"model": "m", "url": "http://127.0.0.1:9/v1", "provider": None})]
+    assert scripted.chosen == chosen  # type: ignore[attr-defined]
 
 
 def test_prompt_from_stdin_full_output_and_streaming(scripted: ScriptedTransport) -> None:

@@ -81,6 +81,14 @@ def test_hub_file_defaults_follow_huggingface_hub(monkeypatch: pytest.MonkeyPatc
     )
 
 
+def test_a_token_already_found_is_passed_on_with_its_source(cwd: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_TOKEN", FAKE_TOKEN)
+    found = find_token()
+    (cwd / ".hf_token").write_text(OTHER_TOKEN)  # a later search would find this one first
+    assert find_token(found) is found
+    assert found == FoundToken(FAKE_TOKEN, source="the HF_TOKEN environment variable")
+
+
 def test_nothing_found_means_anonymous() -> None:
     assert find_token() is None
 

@@ -15,9 +15,7 @@ from __future__ import annotations
 import io
 import json
 import socket
-import sys
 import threading
-import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -59,12 +57,14 @@ ENDPOINT = "https://a1b2c3d4e5f6g7h8.us-east-1.aws.endpoints.huggingface.cloud"
 TGI = "http://127.0.0.1:8080"
 BASE = {"return_full_text": False, "details": True}
 WAYS = (
-    'Ways on: endpoint="https://..." for an Inference Endpoint or a text-generation-inference (TGI) server '
-    'that runs it; another model with model="..." (see https://huggingface.co/models?inference_provider=hf-inference); '
+    'Ways on: another model with model="..." that a provider serves for text-generation '
+    "(see https://huggingface.co/models?inference_provider=all&pipeline_tag=text-generation; "
+    'bloom.providers("org/name") says who serves one); endpoint="https://..." for an Inference Endpoint or a TGI '
+    "server running bigscience/bloom (its page: https://huggingface.co/bigscience/bloom); "
     'or the embedded local model, Completer(..., backend="local"), which needs no account or network.'
 )
 BLOOM_NOT_SERVED = (
-    f"The Hugging Face serverless API does not serve bigscience/bloom: BLOOM is no longer available there. {WAYS}"
+    f"The server at {SERVERLESS} does not serve bigscience/bloom: BLOOM is no longer served there. {WAYS}"
 )
 KEPT_8 = " (kept 8 characters received before the failure in .partial)"
 CONTEXT_HINT = (
@@ -157,7 +157,9 @@ def test_stream_request_body_asks_for_a_stream() -> None:
 
 def test_list_form_from_the_serverless_api() -> None:
     with replay("hf-list-form.yaml"):
-        generation = HFInference().generate(PROMPT, Params(temperature=1.0, top_k=30, max_new_tokens=20))
+        generation = HFInference(base_url=SERVERLESS).generate(
+            PROMPT, Params(temperature=1.0, top_k=30, max_new_tokens=20)
+        )
     assert generation == Generation(
         text=" Below him the sea was grey and restless, and the lamp had burned for forty years.",
         backend="hf",
@@ -168,7 +170,11 @@ def test_list_form_from_the_serverless_api() -> None:
 def test_complete_extends_the_story_through_the_serverless_api() -> None:
     story = Story.from_prompt(PROMPT)
     with replay("hf-list-form.yaml"):
-        longer = complete(story, Params(temperature=1.0, top_k=30, max_new_tokens=20), HFInference(token=FAKE_TOKEN))
+        longer = complete(
+            story,
+            Params(temperature=1.0, top_k=30, max_new_tokens=20),
+            HFInference(token=FAKE_TOKEN, base_url=SERVERLESS),
+        )
     assert longer.text == PROMPT + " Below him the sea was grey and restless, and the lamp had burned for forty years."
     assert story.text == PROMPT
 
@@ -286,7 +292,7 @@ def anonymous() -> str:
 ERROR_CASES = [
     pytest.param(
         "hf-401-auth.yaml",
-        {"token": FAKE_TOKEN},
+        {"token": FAKE_TOKEN, "base_url": SERVERLESS},
         Params(),
         AuthError,
         lambda: f"HTTP 401: Invalid credentials in Authorization header\n{auth_refused()}",
@@ -295,7 +301,7 @@ ERROR_CASES = [
     ),
     pytest.param(
         "hf-403-header-only.yaml",
-        {},
+        {"base_url": SERVERLESS},
         Params(max_new_tokens=10),
         AuthError,
         lambda: (
@@ -307,7 +313,7 @@ ERROR_CASES = [
     ),
     pytest.param(
         "hf-404-not-found.yaml",
-        {"token": FAKE_TOKEN},
+        {"token": FAKE_TOKEN, "base_url": SERVERLESS},
         Params(temperature=1.0, top_k=30),
         ModelNotFoundError,
         lambda: f"HTTP 404: Not Found\n{BLOOM_NOT_SERVED}",
@@ -316,7 +322,7 @@ ERROR_CASES = [
     ),
     pytest.param(
         "hf-400-not-supported.yaml",
-        {"token": FAKE_TOKEN},
+        {"token": FAKE_TOKEN, "base_url": SERVERLESS},
         Params(max_new_tokens=20),
         ModelNotFoundError,
         lambda: f"HTTP 400: Model not supported by provider hf-inference\n{BLOOM_NOT_SERVED}",
@@ -325,7 +331,7 @@ ERROR_CASES = [
     ),
     pytest.param(
         "hf-503-loading.yaml",
-        {"model": "bigscience/bloom-560m"},
+        {"model": "bigscience/bloom-560m", "base_url": SERVERLESS},
         Params(),
         ModelLoadingError,
         lambda: "HTTP 503: Model bigscience/bloom-560m is currently loading",
@@ -334,7 +340,7 @@ ERROR_CASES = [
     ),
     pytest.param(
         "hf-429-rate-limit.yaml",
-        {"model": "bigscience/bloom-560m", "token": FAKE_TOKEN},
+        {"model": "bigscience/bloom-560m", "token": FAKE_TOKEN, "base_url": SERVERLESS},
         Params(max_new_tokens=16),
         RateLimitError,
         lambda: (
@@ -405,7 +411,7 @@ ERROR_CASES = [
     ),
     pytest.param(
         "hf-500-warnings.yaml",
-        {"model": "bigscience/bloom-560m"},
+        {"model": "bigscience/bloom-560m", "base_url": SERVERLESS},
         Params(max_new_tokens=32),
         APIError,
         lambda: (
@@ -423,15 +429,16 @@ ERROR_CASES = [
         lambda: (
             "HTTP 410: https://api-inference.huggingface.co is no longer supported. Please use "
             "https://router.huggingface.co/hf-inference instead.\n"
-            "That address is retired; the server's message says where to go. HFInference's default is "
-            "https://router.huggingface.co/hf-inference/models: leave base_url= unset unless you run another server."
+            "That address is retired; the server's message says where to go. By default HFInference reaches "
+            "hosted models through the router (https://router.huggingface.co), by the provider the Hub names: "
+            "leave base_url= unset unless you run another server."
         ),
         {"status": 410},
         id="410-gone",
     ),
     pytest.param(
         "hf-200-not-generation.yaml",
-        {"model": "distilbert/distilbert-base-uncased-finetuned-sst-2-english"},
+        {"model": "distilbert/distilbert-base-uncased-finetuned-sst-2-english", "base_url": SERVERLESS},
         Params(),
         ResponseError,
         lambda: (
@@ -512,7 +519,9 @@ def test_every_hf_cassette_says_how_it_was_made() -> None:
     unlabelled = [
         path.name
         for path in sorted(CASSETTES.glob("hf-*.yaml"))
-        if not path.read_text().startswith(("# HAND-WRITTEN, NOT RECORDED", "# RECORDED from "))
+        if not path.read_text().startswith(
+            ("# HAND-WRITTEN, NOT RECORDED", "# RECORDED from ", "# TRANSCRIBED FROM A REAL RECORDING")
+        )
     ]
     assert unlabelled == []
 
@@ -521,7 +530,7 @@ def test_every_hf_cassette_says_how_it_was_made() -> None:
 
 
 def test_urls_for_each_route() -> None:
-    assert HFInference().url == f"{SERVERLESS}/bigscience/bloom"
+    assert HFInference().url is None  # a hosted model's route is known once the Hub's mapping is read
     assert HFInference("gpt2", base_url="http://127.0.0.1:9000/models/").url == "http://127.0.0.1:9000/models/gpt2"
     assert HFInference(endpoint=ENDPOINT).url == ENDPOINT
 
@@ -533,6 +542,14 @@ def test_describe_rebuilds_the_transport_without_the_token() -> None:
     settings_ = {key: value for key, value in description.items() if key != "backend"}
     assert HFInference(**settings_).describe() == description
     assert HFInference().describe() == {"backend": "hf", "model": "bigscience/bloom"}
+    named = HFInference("org/name", provider="together", hub_url="http://127.0.0.1:1", router_url="http://127.0.0.1:2")
+    assert named.describe() == {
+        "backend": "hf",
+        "model": "org/name",
+        "provider": "together",
+        "hub_url": "http://127.0.0.1:1",
+        "router_url": "http://127.0.0.1:2",
+    }
 
 
 def test_repr_names_the_token_source_never_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -541,7 +558,7 @@ def test_repr_names_the_token_source_never_the_token(monkeypatch: pytest.MonkeyP
     source = "token from the HF_TOKEN environment variable"
     assert repr(transport) == f"HFInference(model='bigscience/bloom', endpoint='{TGI}', {source})"
     assert FAKE_TOKEN not in str(transport.describe())
-    assert repr(HFInference(token=None)) == f"HFInference(model='bigscience/bloom', {source})"
+    assert repr(HFInference(token=None)) == f"HFInference(model='bigscience/bloom', provider='auto', {source})"
 
 
 @pytest.mark.parametrize(
@@ -564,6 +581,19 @@ def test_repr_names_the_token_source_never_the_token(monkeypatch: pytest.MonkeyP
             {"provider": "together/v1"},
             "provider='together/v1' is not allowed: expected a provider name such as 'together'",
         ),
+        (
+            {"endpoint": TGI, "hub_url": "http://127.0.0.1:1"},
+            "hub_url='http://127.0.0.1:1' is not allowed: expected None when endpoint= is given "
+            "(the Hub and router serve hosted models only)",
+        ),
+        (
+            {"router_url": "127.0.0.1:2"},
+            "router_url='127.0.0.1:2' is not allowed: expected an http:// or https:// URL, or None",
+        ),
+        (
+            {"model": "org/name?expand=x"},
+            "model='org/name?expand=x' is not allowed: expected a Hugging Face model id such as 'org/name'",
+        ),
     ],
 )
 def test_bad_settings_fail_before_any_request(settings_: dict[str, Any], message: str) -> None:
@@ -582,82 +612,6 @@ class NoNetwork:
 def test_serverless_api_has_no_tokenizer_or_window_to_ask() -> None:
     transport = HFInference(session=NoNetwork())  # type: ignore[arg-type]
     assert (transport.count_tokens(PROMPT), transport.context_window()) == (None, None)
-
-
-def test_provider_delegates_to_the_openai_compatible_route(monkeypatch: pytest.MonkeyPatch) -> None:
-    created: dict[str, Any] = {}
-    answer = Generation(text=" ok", backend="hf", model="meta-llama/Llama-3.1-8B-Instruct")
-
-    class FakeOpenAICompletions:
-        def __init__(self, **settings_: Any) -> None:
-            created.update(settings_)
-
-        def generate(self, prompt: str, params: Params) -> Generation:
-            return answer
-
-        def stream(self, prompt: str, params: Params) -> Iterator[str]:
-            yield " ok"
-            return answer
-
-    module = types.ModuleType("complete.transports.openai")
-    module.OpenAICompletions = FakeOpenAICompletions  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "complete.transports.openai", module)
-    session = requests.Session()
-    transport = HFInference(
-        "meta-llama/Llama-3.1-8B-Instruct", token=FAKE_TOKEN, provider="together", session=session, timeout=5.0
-    )
-    assert created == {
-        "base_url": "https://router.huggingface.co/together/v1",
-        "model": "meta-llama/Llama-3.1-8B-Instruct",
-        "api_key": FAKE_TOKEN,
-        "server": "openai",
-        "session": session,
-        "timeout": 5.0,
-        "backend_name": "hf",
-    }
-    assert transport.generate(PROMPT, Params()) is answer
-    assert drain(transport.stream(PROMPT, Params())) == ([" ok"], answer)
-    assert transport.describe() == {
-        "backend": "hf",
-        "model": "meta-llama/Llama-3.1-8B-Instruct",
-        "provider": "together",
-    }
-    assert FAKE_TOKEN not in repr(transport)
-
-
-class CapturingSession:
-    """Answers every request with one OpenAI-style completion and keeps the request."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str, dict[str, Any]]] = []
-
-    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        self.sent.append((method, url, kwargs))
-        body = json.dumps(
-            {
-                "id": "cmpl-1",
-                "object": "text_completion",
-                "model": "meta-llama/Llama-3.1-8B-Instruct",
-                "choices": [{"index": 0, "text": " ok", "finish_reason": "length", "logprobs": None}],
-                "usage": {"prompt_tokens": 11, "completion_tokens": 1, "total_tokens": 12},
-            }
-        ).encode()
-        response = requests.Response()
-        response.status_code, response.url = 200, url
-        response.headers = requests.structures.CaseInsensitiveDict({"Content-Type": "application/json"})
-        response.raw = urllib3.HTTPResponse(body=io.BytesIO(body), status=200, preload_content=False)
-        return response
-
-
-def test_provider_route_goes_through_the_openai_compatible_transport() -> None:
-    session = CapturingSession()
-    model = "meta-llama/Llama-3.1-8B-Instruct"
-    transport = HFInference(model, token=FAKE_TOKEN, provider="together", session=session)  # type: ignore[arg-type]
-    generation = transport.generate(PROMPT, Params(max_new_tokens=1))
-    method, url, sent = session.sent[0]
-    assert (method, url) == ("POST", "https://router.huggingface.co/together/v1/completions")
-    assert sent["headers"]["Authorization"] == f"Bearer {FAKE_TOKEN}"
-    assert (generation.text, generation.backend) == (" ok", "hf")
 
 
 # -- parse_generation ----------------------------------------------------------------

@@ -3,8 +3,10 @@
 The seed's workflow: a token in ``.hf_token`` in the working directory, a
 ``Completer`` made with the README's prompt and ``temperature=1.0, top_k=30``,
 ``bloom()`` run again and again, ``print(bloom)`` after an error, and two
-independent ``Completer`` objects. The cassettes are described in
-cassettes/README.md.
+independent ``Completer`` objects. The default hosted model is still BLOOM, reached
+through the provider the Hub's mapping names: the session shows it as it ran when
+BLOOM was served, the error shows what the Hub says of it today (no provider).
+The cassettes are described in cassettes/README.md.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def test_the_seed_readme_session(hf_token_file: Path, capsys: pytest.CaptureFixt
     with recording(CASSETTES / "hf-readme-session.yaml", record_mode="none") as cassette:
         bloom = Completer(SEED_PROMPT, temperature=1.0, top_k=30)
         assert capsys.readouterr().out == (
-            "complete: using the Hugging Face Inference API, model bigscience/bloom "
+            "complete: using Hugging Face Inference Providers, model bigscience/bloom, provider auto "
             f"(token from .hf_token in {hf_token_file.parent}).\n"
         )
         assert bloom.story.text == REFORMATTED  # "The prompt is reformatted"
@@ -56,7 +58,7 @@ def test_the_seed_readme_session(hf_token_file: Path, capsys: pytest.CaptureFixt
 
         bloom()  # "To ask for further completion, just execute that cell again."
         assert "⟦" + SECOND + "⟧" in " ".join(capsys.readouterr().out.split())
-        assert cassette.play_count == 2
+        assert cassette.play_count == 3  # the Hub's mapping, asked once, then two continuations
         assert cassette.all_played
 
     assert bloom.story.text == REFORMATTED + FIRST + SECOND
@@ -76,15 +78,16 @@ def test_an_error_shows_the_api_message_and_print_still_works(
     hf_token_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bloom = Completer("The lighthouse keeper climbed the stairs one last time.", temperature=1.0, top_k=30)
-    bloom.stream = False  # the recorded 404 answers a non-streaming request
     with (
-        recording(CASSETTES / "hf-404-not-found.yaml", record_mode="none"),
+        recording(CASSETTES / "hf-providers-none.yaml", record_mode="none"),
         pytest.raises(ModelNotFoundError) as caught,
     ):
         bloom()
     message = str(caught.value)
-    assert "Not Found" in message  # "you'll see the message from the HuggingFace API"
-    assert "endpoint=" in message
+    # "you'll see the message from the HuggingFace API": what the Hub says of BLOOM today
+    assert message.startswith("no Inference Provider serves bigscience/bloom: the Hub lists none for it\n")
+    assert "https://huggingface.co/bigscience/bloom" in message
+    assert 'endpoint="https://..."' in message
     assert 'backend="local"' in message
     capsys.readouterr()
     print(bloom)

@@ -320,7 +320,8 @@ def test_retries_an_hf_transport_against_a_loading_model(monkeypatch: pytest.Mon
             )
             return response
 
-    transport = retrying(HFInference("m", session=Answers()), clock)  # type: ignore[arg-type]
+    serverless = "https://router.huggingface.co/hf-inference/models"  # named directly: no provider mapping asked
+    transport = retrying(HFInference("m", base_url=serverless, session=Answers()), clock)  # type: ignore[arg-type]
     assert transport.generate("Once", Params()).text == " awake"
     assert clock.waits == [4.5]
     assert len(sent) == 2

@@ -1,17 +1,28 @@
-"""The Hugging Face transport: the serverless Inference API, Inference Endpoints, TGI.
+"""The Hugging Face transport: hosted models through Inference Providers, Endpoints, TGI.
 
-``HFInference`` speaks the ``{"inputs": ..., "parameters": {...}}`` wire of the
-Hugging Face Inference API and of text-generation-inference (TGI), which also runs
-behind dedicated Inference Endpoints:
+``HFInference`` reaches a model three ways:
 
-- serverless: ``POST https://router.huggingface.co/hf-inference/models/{model}``
-  (``base_url=`` replaces the part before ``/{model}``; the old
-  ``api-inference.huggingface.co`` host is retired and answers 410 Gone);
-- ``endpoint=``: an Inference Endpoint or a TGI server; the same body is posted to
-  its root URL, and ``/tokenize`` and ``/info`` give exact token counts and the
-  model's window;
-- ``provider=`` (for example "together"): the Hugging Face router's
-  OpenAI-compatible route for that provider, handled by ``OpenAICompletions``.
+- hosted (the default): the model's Inference Providers, as the Hub's mapping names
+  them (``inference_providers``). ``provider="auto"`` (the default) takes the first
+  live provider serving the model for text generation; a named one
+  (``provider="together"``) is checked against the mapping (``provider_routing``).
+  The mapping is asked for on the first request, not at construction, and once per
+  model per process; the request then goes through the router
+  (``https://router.huggingface.co/{provider}/...``) with the *provider's* id for
+  the model. hf-inference takes the ``{"inputs": ..., "parameters": {...}}`` wire
+  below; the other providers take OpenAI's completions wire, sent by
+  ``OpenAICompletions``. Each ``Generation`` records the provider (``provider``)
+  and the model's Hub id (``model``); ``route`` shows where requests go once
+  resolved, and ``providers()`` lists the model's providers. ``hub_url=`` and
+  ``router_url=`` (or ``HF_ENDPOINT`` and ``HF_ROUTER_URL``) point at another Hub
+  or router;
+- ``endpoint=``: an Inference Endpoint or a text-generation-inference (TGI) server;
+  the native body is posted to its root URL, and ``/tokenize`` and ``/info`` give
+  exact token counts and the model's window;
+- ``base_url=``: a server that takes the native wire at ``{base_url}/{model}``, such
+  as ``https://router.huggingface.co/hf-inference/models`` addressed directly, with no
+  mapping asked for (the old ``api-inference.huggingface.co`` host is retired and
+  answers 410 Gone).
 
 How ``Params`` become the request (only what is set is sent):
 
@@ -42,9 +53,11 @@ text is not yielded), a final event with ``generated_text`` and ``details``, no
 HTTP answer would have (without an HTTP status); a stream that ends before its
 final event is a ``TransportError``; either way ``.partial`` keeps the text so far.
 
-Errors are mapped here, once: 401/403 ``AuthError`` (listing where tokens are
-looked for), 404 or "model not supported" ``ModelNotFoundError`` (naming the ways
-on: ``endpoint=``, another ``model=``, the local backend), 503 with
+Errors are mapped here, once: 401/403 ``AuthError`` (naming where the token came
+from and listing where tokens are looked for), 404 or "model not supported"
+``ModelNotFoundError`` (naming the ways on: ``endpoint=``, another ``model=``, the
+local backend); a hosted model served only for chat, or by no provider, is a
+``ModelNotFoundError`` before any text is asked for; 503 with
 ``estimated_time`` ``ModelLoadingError``, 429 or TGI's "overloaded"
 ``RateLimitError``, TGI's input-length messages ``ContextLimitError``, 410 an
 ``APIError`` keeping the server's migration hint, anything else ``APIError``; a 2xx
@@ -54,8 +67,9 @@ same typed error as an error event in a stream); connection problems
 (``http.read_error_body``), and every error leaves here with the token scrubbed.
 
 What this module deliberately does not do: retry (wrap it in
-``RetryingTransport``), follow redirects, look for a token more than once (at
-construction), or let the token reach a repr, message, log line or description.
+``RetryingTransport``), follow redirects (but the Hub's, for a renamed model), look
+for a token more than once (at construction; a ``FoundToken`` passed in keeps its
+source), or let the token reach a repr, message, log line or description.
 """
 
 from __future__ import annotations
@@ -63,12 +77,14 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 from collections.abc import Generator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import requests
 
-from complete.credentials import find_token, token_places
+from complete.credentials import FoundToken, find_token, token_places
 from complete.errors import (
     APIError,
     CompleteError,
@@ -82,15 +98,19 @@ from complete.errors import (
 from complete.generation import FinishReason, Generation, TokenLogprob
 from complete.params import Params
 from complete.transports import http
+from complete.transports.inference_providers import ModelProviders, check_model_id, list_providers
+from complete.transports.inference_providers import hub_url as _hub_url
+from complete.transports.provider_routing import AUTO, ROUTER_URL, Route, choose_provider, route, ways_on
+from complete.transports.provider_routing import router_url as _router_url
 from complete.transports.sse import iter_events
 
 if TYPE_CHECKING:
     from complete.transports.openai import OpenAICompletions
 
-__all__ = ["DEFAULT_MODEL", "ROUTER_URL", "SERVERLESS_URL", "HFInference", "parse_generation", "request_body"]
+__all__ = ["DEFAULT_MODEL", "SERVERLESS_URL", "HFInference", "parse_generation", "request_body"]
 
 DEFAULT_MODEL = "bigscience/bloom"
-ROUTER_URL = "https://router.huggingface.co"
+"""The historic default, kept: no provider serves BLOOM today, and the error says the ways on."""
 SERVERLESS_URL = f"{ROUTER_URL}/hf-inference/models"
 
 _FINISH_REASONS: dict[str, FinishReason] = {"length": "length", "eos_token": "eos", "stop_sequence": "stop"}
@@ -178,30 +198,35 @@ def parse_generation(
 
 
 class HFInference:
-    """Text generation through the Hugging Face Inference API, an Endpoint or TGI.
+    """Text generation through Hugging Face Inference Providers, an Endpoint or TGI.
 
-    ``token=None`` looks for a token once, here (see ``complete.credentials``);
-    with none found, requests are anonymous, and a token file that cannot be read
-    is an ``AuthError`` here rather than a surprise at the first request. One ``requests.Session`` is reused
-    for every request; pass ``session=`` to share one (or to record with vcrpy).
+    ``token=None`` looks for a token once, here (see ``complete.credentials``); a
+    ``FoundToken`` is used as found, keeping its source. With none found, requests
+    are anonymous, and a token file that cannot be read is an ``AuthError`` here
+    rather than a surprise at the first request. One ``requests.Session`` is reused
+    for every request, the Hub's included; pass ``session=`` to share one (or to
+    record with vcrpy).
 
     >>> HFInference(token="hf_example")
-    HFInference(model='bigscience/bloom', token from the token= argument)
+    HFInference(model='bigscience/bloom', provider='auto', token from the token= argument)
     """
 
     def __init__(
         self,
         model: str = DEFAULT_MODEL,
-        token: str | None = None,
+        token: str | FoundToken | None = None,
         base_url: str | None = None,
         endpoint: str | None = None,
         provider: str | None = None,
         *,
+        hub_url: str | None = None,
+        router_url: str | None = None,
         session: requests.Session | None = None,
         timeout: float | tuple[float, float] = http.DEFAULT_TIMEOUT,
     ) -> None:
         _check_text("model", model, "a model id such as 'bigscience/bloom'")
-        for name, value in (("base_url", base_url), ("endpoint", endpoint)):
+        addresses = {"base_url": base_url, "endpoint": endpoint, "hub_url": hub_url, "router_url": router_url}
+        for name, value in addresses.items():
             if value is not None and (not isinstance(value, str) or not value.startswith(("http://", "https://"))):
                 raise ParamsError(field=name, value=value, allowed="an http:// or https:// URL, or None")
         if provider is not None:
@@ -214,90 +239,122 @@ class HFInference:
             raise ParamsError(
                 field=chosen[1], value=routes[chosen[1]], allowed=f"None when {chosen[0]}= is given (pick one route)"
             )
+        direct = base_url is not None or endpoint is not None
+        for name in ("hub_url", "router_url"):
+            if direct and addresses[name] is not None:
+                raise ParamsError(
+                    field=name,
+                    value=addresses[name],
+                    allowed=f"None when {chosen[0]}= is given (the Hub and router serve hosted models only)",
+                )
+        if not direct:
+            check_model_id(model)
         found = find_token(token)
+        self._found = found
         self._token = found.token if found else None
         self.token_source = found.source if found else None
         self.model = model
         self.base_url = base_url
         self.endpoint = endpoint
-        self.provider = provider
+        self.provider = None if direct else provider or AUTO
+        self.hub_url = hub_url
+        self.router_url = router_url
         self.timeout = timeout
+        self.route: Route | None = None
+        """Where a hosted model's requests go, once its provider is resolved (None before)."""
+        self._hub = _hub_url(hub_url)
+        self._router = _router_url(router_url)
         self._session = session if session is not None else http.new_session()
         self._window: int | None = None
         self._window_known = False
         self._tokenize_missing = False
         self._delegate: OpenAICompletions | None = None
-        if provider is not None:
-            from complete.transports.openai import OpenAICompletions
-
-            delegate = OpenAICompletions(
-                base_url=f"{ROUTER_URL}/{provider}/v1",
-                model=model,
-                api_key=self._token,
-                server="openai",
-                session=self._session,
-                timeout=timeout,
-                backend_name="hf",
-            )
-            delegate.auth_hint = self._auth_hint()  # where HF tokens are looked for, not OpenAI's advice
-            self._delegate = delegate
+        self._resolving = threading.Lock()
 
     def __repr__(self) -> str:
-        where = "".join(
-            f", {name}={value!r}"
-            for name, value in (("base_url", self.base_url), ("endpoint", self.endpoint), ("provider", self.provider))
-            if value is not None
+        settings = (
+            ("base_url", self.base_url),
+            ("endpoint", self.endpoint),
+            ("provider", self.provider),
+            ("hub_url", self.hub_url),
+            ("router_url", self.router_url),
         )
+        where = "".join(f", {name}={value!r}" for name, value in settings if value is not None)
         token = f"token from {self.token_source}" if self.token_source else "anonymous"
         return f"HFInference(model={self.model!r}{where}, {token})"
 
     @property
-    def url(self) -> str:
-        """Where ``generate`` and ``stream`` post (the provider's route is OpenAI's)."""
+    def url(self) -> str | None:
+        """Where ``generate`` and ``stream`` post; for a hosted model, known once its
+        provider is resolved by the first request (None before)."""
         if self.endpoint is not None:
             return self.endpoint
-        if self.provider is not None:
-            return f"{ROUTER_URL}/{self.provider}/v1"
-        return f"{(self.base_url or SERVERLESS_URL).rstrip('/')}/{self.model}"
+        if self.base_url is not None:
+            return f"{self.base_url.rstrip('/')}/{self.model}"
+        if self.route is None:
+            return None
+        return self.route.url if self.route.wire.native else f"{self.route.url}/completions"
 
     def describe(self) -> dict[str, Any]:
-        """The settings that rebuild this transport (``HFInference(**them)``); no token."""
+        """The settings that rebuild this transport (``HFInference(**them)``); no token.
+
+        ``provider`` is left out when it is "auto" (the default), so a rebuilt
+        transport asks the Hub again rather than keeping a provider that may have
+        stopped serving the model.
+        """
         out: dict[str, Any] = {"backend": "hf", "model": self.model}
-        for name in ("endpoint", "base_url", "provider"):
-            if getattr(self, name) is not None:
-                out[name] = getattr(self, name)
+        for name in ("endpoint", "base_url", "provider", "hub_url", "router_url"):
+            value = getattr(self, name)
+            if value is not None and not (name == "provider" and value == AUTO):
+                out[name] = value
         return out
+
+    def providers(self, model: str | None = None, *, refresh: bool = False) -> ModelProviders:
+        """The Inference Providers of ``model`` (default: this transport's), with this
+        transport's token, Hub and session; see ``inference_providers.list_providers``."""
+        return list_providers(
+            model or self.model,
+            token=self._found,
+            hub=self._hub,
+            session=self._session,
+            timeout=self.timeout,
+            refresh=refresh,
+        )
 
     def generate(self, prompt: str, params: Params) -> Generation:
         """One request; the whole continuation."""
         _check_prompt(prompt)
-        if self._delegate is not None:
-            return self._delegate.generate(prompt, params)
         with http.scrubbing(self._token):
-            return self._generate(prompt, params)
+            self._resolve()
+            if self._delegate is not None:
+                return self._provenance(self._delegate.generate(prompt, params))
+            return self._provenance(self._generate(prompt, params))
 
     def _generate(self, prompt: str, params: Params) -> Generation:
+        url = self._native_url()
         response = http.post(
-            self._session, self.url, request_body(prompt, params), headers=self._headers(), timeout=self.timeout
+            self._session, url, request_body(prompt, params), headers=self._headers(), timeout=self.timeout
         )
         if not 200 <= response.status_code < 300:
             raise self._http_error(response, http.read_error_body(response))
-        data = http.parse_json(http.read_body(response), url=self.url)
+        data = http.parse_json(http.read_body(response), url=url)
         self._check_error_body(data)
-        return parse_generation(data, model=self._model_name(), params=params, headers=response.headers, url=self.url)
+        return parse_generation(data, model=self._model_name(), params=params, headers=response.headers, url=url)
 
     def stream(self, prompt: str, params: Params) -> Generator[str, None, Generation]:
         """One request; text pieces as they arrive; returns the final ``Generation``."""
         _check_prompt(prompt)
-        if self._delegate is not None:
-            return (yield from self._delegate.stream(prompt, params))
         with http.scrubbing(self._token):
-            return (yield from self._stream(prompt, params))
+            self._resolve()
+            if self._delegate is not None:
+                return self._provenance((yield from self._delegate.stream(prompt, params)))
+            return self._provenance((yield from self._stream(prompt, params)))
 
     def _stream(self, prompt: str, params: Params) -> Generator[str, None, Generation]:
+        url = self._native_url()
         response = http.post(
             self._session,
-            self.url,
+            url,
             request_body(prompt, params, stream=True),
             headers=self._headers(accept="text/event-stream"),
             timeout=self.timeout,
@@ -309,10 +366,10 @@ class HFInference:
             # A server that ignores "stream" answers in one piece (JSON): pass it on as one.
             # Any other declared type (a proxy's HTML page, plain text) is read the same
             # way, so it fails as the ResponseError it is, not as a stream cut short.
-            data = http.parse_json(http.read_body(response), url=self.url)
+            data = http.parse_json(http.read_body(response), url=url)
             self._check_error_body(data)
             generation = parse_generation(
-                data, model=self._model_name(), params=params, headers=response.headers, url=self.url
+                data, model=self._model_name(), params=params, headers=response.headers, url=url
             )
             if generation.text:
                 yield generation.text
@@ -326,7 +383,7 @@ class HFInference:
                 data = self._event(event.data)
                 token = data.get("token")
                 if not isinstance(token, dict):
-                    raise ResponseError(f"a stream event from {self.url} has no token: {event.data[:200]!r}")
+                    raise ResponseError(f"a stream event from {url} has no token: {event.data[:200]!r}")
                 text = token.get("text")
                 if not token.get("special") and isinstance(text, str) and text:
                     pieces.append(text)
@@ -338,7 +395,7 @@ class HFInference:
                     final = data
                     break
             if final is None:
-                raise TransportError(f"the stream from {self.url} ended before its final event")
+                raise TransportError(f"the stream from {url} ended before its final event")
         except CompleteError as error:
             error.partial = "".join(pieces)
             raise
@@ -366,7 +423,7 @@ class HFInference:
 
     def count_tokens(self, text: str) -> int | None:
         """Tokens in ``text`` by the server's tokenizer (``endpoint=`` only, via TGI's
-        ``/tokenize``); None on the serverless API or when the server has no
+        ``/tokenize``); None for hosted models and base_url= servers, or when the server has no
         tokenizer route (404), which is then not asked again."""
         if self.endpoint is None or self._tokenize_missing:
             return None
@@ -389,7 +446,7 @@ class HFInference:
 
     def context_window(self) -> int | None:
         """The model's window (TGI's ``max_total_tokens`` from ``/info``), asked once
-        and remembered; None on the serverless API or when there is no ``/info``."""
+        and remembered; None for hosted models and base_url= servers, or when there is no ``/info``."""
         if self.endpoint is None or self._window_known:
             return self._window
         with http.scrubbing(self._token):
@@ -410,6 +467,43 @@ class HFInference:
             raise ResponseError(f"the answer from {url} has no max_total_tokens", body=body[:2000])
         self._window, self._window_known = window, True
         return window
+
+    def _resolve(self) -> None:
+        """For a hosted model, ask the Hub's mapping (once) which provider serves it
+        and by which route; the OpenAI wire goes through an ``OpenAICompletions``."""
+        if self.provider is None or self.route is not None:
+            return
+        with self._resolving:
+            if self.route is not None:  # resolved by another thread meanwhile
+                return
+            providers = self.providers()
+            chosen = route(choose_provider(providers, self.provider), model=providers.model, router=self._router)
+            if not chosen.wire.native:
+                from complete.transports.openai import OpenAICompletions
+
+                delegate = OpenAICompletions(
+                    base_url=chosen.url,
+                    model=chosen.provider_id,
+                    api_key=self._token,
+                    server=chosen.wire.server,
+                    session=self._session,
+                    timeout=self.timeout,
+                    backend_name="hf",
+                )
+                delegate.auth_hint = self._auth_hint()  # where HF tokens are looked for, not OpenAI's advice
+                self._delegate = delegate
+            self.route = chosen
+
+    def _provenance(self, generation: Generation) -> Generation:
+        """A hosted model's generation names the Hub's id for the model and its provider."""
+        if self.route is None:
+            return generation
+        return attrs.evolve(generation, model=self.route.model, provider=self.route.provider)
+
+    def _native_url(self) -> str:
+        url = self.url
+        assert url is not None, "a hosted model's route is resolved before any request"
+        return url
 
     def _model_name(self) -> str:
         return self.endpoint if self.endpoint is not None else self.model
@@ -490,8 +584,9 @@ class HFInference:
                 status=status,
                 message=message,
                 hint=(
-                    f"That address is retired; the server's message says where to go. HFInference's default is "
-                    f"{SERVERLESS_URL}: leave base_url= unset unless you run another server."
+                    "That address is retired; the server's message says where to go. By default HFInference "
+                    f"reaches hosted models through the router ({ROUTER_URL}), by the provider the Hub names: "
+                    "leave base_url= unset unless you run another server."
                 ),
             )
         if status is None:
@@ -514,23 +609,20 @@ class HFInference:
         )
 
     def _not_served_hint(self) -> str:
-        ways = (
-            'Ways on: endpoint="https://..." for an Inference Endpoint or a text-generation-inference (TGI) '
-            'server that runs it; another model with model="..." '
-            "(see https://huggingface.co/models?inference_provider=hf-inference); "
-            'or the embedded local model, Completer(..., backend="local"), which needs no account or network.'
-        )
+        ways = ways_on(self.model, self._hub)
         if self.endpoint is not None:
             return (
                 f"Nothing serves text generation at {self.endpoint}: check the endpoint= address "
                 f"(TGI and Inference Endpoints take requests at their root URL). {ways}"
             )
-        if self.model.lower().startswith("bigscience/bloom"):
+        if self.route is not None:
             return (
-                f"The Hugging Face serverless API does not serve {self.model}: BLOOM is no longer available there. "
-                f"{ways}"
+                f"{self.route.provider} did not serve {self.route.model} although the Hub's mapping names it "
+                f"({self.route.status}); it may have stopped: see bloom.providers() for the others. {ways}"
             )
-        return f"The Hugging Face serverless API does not serve {self.model}. {ways}"
+        if self.model.lower().startswith("bigscience/bloom"):
+            return f"The server at {self.base_url} does not serve {self.model}: BLOOM is no longer served there. {ways}"
+        return f"The server at {self.base_url} does not serve {self.model}. {ways}"
 
 
 def _drain(events: Iterator[object], response: requests.Response) -> None:
