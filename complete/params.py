@@ -17,15 +17,26 @@ Decisions where backends disagree:
 - ``stop`` accepts one string or any iterable of strings and is kept as a tuple.
 - ``logprobs`` is how many alternatives to report per generated token (0 .. 20);
   0 asks for the chosen token's own log probability only.
+- The samplers beyond those (min-p, typical, presence and frequency penalties, the
+  penalty window, DRY, XTC, mirostat) are llama.cpp's, with the ranges its server
+  takes (``tools/server/README.md`` and ``server-schema.cpp``) narrowed where another
+  backend or plain sense is stricter: the presence and frequency penalties keep
+  OpenAI's -2 .. 2, which every server that takes them accepts; a DRY base below 1
+  (which llama.cpp silently replaces by 1.75) and an empty list of DRY breakers
+  (which it refuses) are errors here. Each field's range is in ``Params``' docstring.
+- ``stop`` and ``dry_breakers`` are "not set" when empty. llama.cpp refuses an empty
+  list of DRY breakers, so "no breakers at all" cannot be asked for; a breaker that
+  never occurs in the text does the same.
 
-This module does no I/O and knows nothing of transports.
+This module does no I/O and knows nothing of transports; named presets (values of
+this class) live in ``complete.presets``.
 """
 
 from __future__ import annotations
 
 import difflib
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -53,34 +64,51 @@ def _integer(field: str, value: object, allowed: str) -> int:
     return value
 
 
-def _temperature(value: object) -> float | None:
+def _optional_number(field: str, value: object, allowed: str, accept: Callable[[float], bool]) -> float | None:
+    """None, or ``value`` as a float when ``accept`` says it is in range."""
     if value is None:
         return None
-    allowed = "a number >= 0 (0 means greedy decoding)"
-    number = _number("temperature", value, allowed)
-    if number < 0:
-        raise ParamsError(field="temperature", value=value, allowed=allowed)
+    number = _number(field, value, allowed)
+    if not accept(number):
+        raise ParamsError(field=field, value=value, allowed=allowed)
     return number
+
+
+def _optional_integer(field: str, value: object, allowed: str, accept: Callable[[int], bool]) -> int | None:
+    """None, or ``value`` as an int when ``accept`` says it is in range."""
+    if value is None:
+        return None
+    number = _integer(field, value, allowed)
+    if not accept(number):
+        raise ParamsError(field=field, value=value, allowed=allowed)
+    return number
+
+
+def _strings(field: str, value: object) -> tuple[str, ...]:
+    """One string or an iterable of non-empty strings, as a tuple; None is ()."""
+    allowed = "a string or a list of non-empty strings"
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = (value,)
+    if isinstance(value, bytes | Mapping) or not isinstance(value, Iterable):
+        raise ParamsError(field=field, value=value, allowed=allowed)
+    items = tuple(value)
+    if not all(isinstance(item, str) and item for item in items):
+        raise ParamsError(field=field, value=value, allowed=allowed)
+    return items
+
+
+def _temperature(value: object) -> float | None:
+    return _optional_number("temperature", value, "a number >= 0 (0 means greedy decoding)", lambda n: n >= 0)
 
 
 def _top_k(value: object) -> int | None:
-    if value is None:
-        return None
-    allowed = "an integer >= 1"
-    number = _integer("top_k", value, allowed)
-    if number < 1:
-        raise ParamsError(field="top_k", value=value, allowed=allowed)
-    return number
+    return _optional_integer("top_k", value, "an integer >= 1", lambda n: n >= 1)
 
 
 def _top_p(value: object) -> float | None:
-    if value is None:
-        return None
-    allowed = "a number with 0 < top_p <= 1"
-    number = _number("top_p", value, allowed)
-    if not 0 < number <= 1:
-        raise ParamsError(field="top_p", value=value, allowed=allowed)
-    return number
+    return _optional_number("top_p", value, "a number with 0 < top_p <= 1", lambda n: 0 < n <= 1)
 
 
 def _max_new_tokens(value: object) -> int:
@@ -92,37 +120,16 @@ def _max_new_tokens(value: object) -> int:
 
 
 def _repetition_penalty(value: object) -> float | None:
-    if value is None:
-        return None
-    allowed = "a number > 0 (1.0 means no penalty)"
-    number = _number("repetition_penalty", value, allowed)
-    if number <= 0:
-        raise ParamsError(field="repetition_penalty", value=value, allowed=allowed)
-    return number
+    return _optional_number("repetition_penalty", value, "a number > 0 (1.0 means no penalty)", lambda n: n > 0)
 
 
 def _seed(value: object) -> int | None:
-    if value is None:
-        return None
     allowed = f"an integer with 0 <= seed <= {_SEED_MAX}"
-    number = _integer("seed", value, allowed)
-    if not 0 <= number <= _SEED_MAX:
-        raise ParamsError(field="seed", value=value, allowed=allowed)
-    return number
+    return _optional_integer("seed", value, allowed, lambda n: 0 <= n <= _SEED_MAX)
 
 
 def _stop(value: object) -> tuple[str, ...]:
-    allowed = "a string or a list of non-empty strings"
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        value = (value,)
-    if isinstance(value, bytes | Mapping) or not isinstance(value, Iterable):
-        raise ParamsError(field="stop", value=value, allowed=allowed)
-    items = tuple(value)
-    if not all(isinstance(item, str) and item for item in items):
-        raise ParamsError(field="stop", value=value, allowed=allowed)
-    return items
+    return _strings("stop", value)
 
 
 def _do_sample(value: object) -> bool | None:
@@ -132,13 +139,76 @@ def _do_sample(value: object) -> bool | None:
 
 
 def _logprobs(value: object) -> int | None:
-    if value is None:
-        return None
     allowed = "an integer with 0 <= logprobs <= 20 (alternatives reported per token)"
-    number = _integer("logprobs", value, allowed)
-    if not 0 <= number <= 20:
-        raise ParamsError(field="logprobs", value=value, allowed=allowed)
-    return number
+    return _optional_integer("logprobs", value, allowed, lambda n: 0 <= n <= 20)
+
+
+def _min_p(value: object) -> float | None:
+    return _optional_number("min_p", value, "a number with 0 <= min_p <= 1 (0 turns it off)", lambda n: 0 <= n <= 1)
+
+
+def _typical_p(value: object) -> float | None:
+    allowed = "a number with 0 < typical_p <= 1 (1 turns it off)"
+    return _optional_number("typical_p", value, allowed, lambda n: 0 < n <= 1)
+
+
+def _presence_penalty(value: object) -> float | None:
+    allowed = "a number with -2 <= presence_penalty <= 2 (0 means no penalty)"
+    return _optional_number("presence_penalty", value, allowed, lambda n: -2 <= n <= 2)
+
+
+def _frequency_penalty(value: object) -> float | None:
+    allowed = "a number with -2 <= frequency_penalty <= 2 (0 means no penalty)"
+    return _optional_number("frequency_penalty", value, allowed, lambda n: -2 <= n <= 2)
+
+
+def _repetition_window(value: object) -> int | None:
+    allowed = "an integer >= 0 (tokens looked back at; 0 turns the penalties off)"
+    return _optional_integer("repetition_window", value, allowed, lambda n: n >= 0)
+
+
+def _dry_multiplier(value: object) -> float | None:
+    return _optional_number("dry_multiplier", value, "a number >= 0 (0 turns DRY off)", lambda n: n >= 0)
+
+
+def _dry_base(value: object) -> float | None:
+    return _optional_number("dry_base", value, "a number >= 1", lambda n: n >= 1)
+
+
+def _dry_allowed_length(value: object) -> int | None:
+    return _optional_integer("dry_allowed_length", value, "an integer >= 0", lambda n: n >= 0)
+
+
+def _dry_window(value: object) -> int | None:
+    allowed = "an integer >= 0 (tokens looked back at; 0 turns DRY off)"
+    return _optional_integer("dry_window", value, allowed, lambda n: n >= 0)
+
+
+def _dry_breakers(value: object) -> tuple[str, ...]:
+    return _strings("dry_breakers", value)
+
+
+def _xtc_probability(value: object) -> float | None:
+    allowed = "a number with 0 <= xtc_probability <= 1 (0 turns XTC off)"
+    return _optional_number("xtc_probability", value, allowed, lambda n: 0 <= n <= 1)
+
+
+def _xtc_threshold(value: object) -> float | None:
+    allowed = "a number with 0 <= xtc_threshold <= 1 (above 0.5 XTC removes nothing)"
+    return _optional_number("xtc_threshold", value, allowed, lambda n: 0 <= n <= 1)
+
+
+def _mirostat(value: object) -> int | None:
+    allowed = "0 (off), 1 (Mirostat) or 2 (Mirostat 2.0)"
+    return _optional_integer("mirostat", value, allowed, lambda n: n in (0, 1, 2))
+
+
+def _mirostat_tau(value: object) -> float | None:
+    return _optional_number("mirostat_tau", value, "a number >= 0 (the target surprise)", lambda n: n >= 0)
+
+
+def _mirostat_eta(value: object) -> float | None:
+    return _optional_number("mirostat_eta", value, "a number > 0 (the learning rate)", lambda n: n > 0)
 
 
 @attrs.frozen(kw_only=True)
@@ -149,6 +219,36 @@ class Params:
     Params(temperature=1.0, top_k=30, max_new_tokens=64)
     >>> Params(top_k=30).evolve(top_k=40).top_k
     40
+
+    Every field but ``max_new_tokens`` defaults to "not set" (the backend's own
+    default). The fields, their ranges, and llama.cpp's default in brackets:
+
+    - ``temperature`` >= 0, 0 is greedy [0.8]; ``top_k`` >= 1 [40];
+      ``top_p`` in (0, 1] [0.95]; ``max_new_tokens`` >= 1 (64 here);
+      ``seed`` in 0 .. 2**32-1; ``stop``: strings that end the text;
+      ``do_sample``: False for greedy decoding; ``logprobs`` in 0 .. 20.
+    - ``min_p`` in [0, 1]: drop tokens less likely than ``min_p`` times the
+      likeliest one [0.05]. ``typical_p`` in (0, 1]: locally typical sampling, 1 is
+      off [1].
+    - Penalties on tokens already in the last ``repetition_window`` tokens (an
+      integer >= 0; 0 turns all three off [64]): ``repetition_penalty`` > 0,
+      1 is none [1]; ``presence_penalty`` and ``frequency_penalty`` in [-2, 2],
+      0 is none [0].
+    - DRY ("don't repeat yourself") penalises a token that would extend a
+      sequence already seen, by ``dry_multiplier * dry_base ** (length -
+      dry_allowed_length)``: ``dry_multiplier`` >= 0, 0 is off [0]; ``dry_base``
+      >= 1 [1.75]; ``dry_allowed_length`` an integer >= 0 [2]; ``dry_window`` an
+      integer >= 0, the tokens looked back at, 0 is off [64 in llama.cpp's server];
+      ``dry_breakers``: strings that end a sequence [newline, ``:``, ``"``, ``*``].
+    - XTC ("exclude top choices") removes, with probability ``xtc_probability`` in
+      [0, 1] (0 is off [0]), every token above ``xtc_threshold`` in [0, 1] but the
+      least likely of them [0.1; above 0.5 nothing is removed].
+    - Mirostat replaces top-k/top-p/min-p with a feedback loop aiming at a steady
+      surprise: ``mirostat`` 0 (off [0]), 1 or 2; ``mirostat_tau`` >= 0, the
+      target [5]; ``mirostat_eta`` > 0, the learning rate [0.1].
+
+    Backends take what they can (see each transport); a field set for a backend
+    that cannot take it is left out with a one-time warning.
     """
 
     temperature: float | None = attrs.field(default=None, converter=_temperature)
@@ -160,6 +260,21 @@ class Params:
     stop: tuple[str, ...] = attrs.field(default=(), converter=_stop)
     do_sample: bool | None = attrs.field(default=None, converter=_do_sample)
     logprobs: int | None = attrs.field(default=None, converter=_logprobs)
+    min_p: float | None = attrs.field(default=None, converter=_min_p)
+    typical_p: float | None = attrs.field(default=None, converter=_typical_p)
+    presence_penalty: float | None = attrs.field(default=None, converter=_presence_penalty)
+    frequency_penalty: float | None = attrs.field(default=None, converter=_frequency_penalty)
+    repetition_window: int | None = attrs.field(default=None, converter=_repetition_window)
+    dry_multiplier: float | None = attrs.field(default=None, converter=_dry_multiplier)
+    dry_base: float | None = attrs.field(default=None, converter=_dry_base)
+    dry_allowed_length: int | None = attrs.field(default=None, converter=_dry_allowed_length)
+    dry_window: int | None = attrs.field(default=None, converter=_dry_window)
+    dry_breakers: tuple[str, ...] = attrs.field(default=(), converter=_dry_breakers)
+    xtc_probability: float | None = attrs.field(default=None, converter=_xtc_probability)
+    xtc_threshold: float | None = attrs.field(default=None, converter=_xtc_threshold)
+    mirostat: int | None = attrs.field(default=None, converter=_mirostat)
+    mirostat_tau: float | None = attrs.field(default=None, converter=_mirostat_tau)
+    mirostat_eta: float | None = attrs.field(default=None, converter=_mirostat_eta)
 
     def __repr__(self) -> str:
         changed = ", ".join(f"{name}={value!r}" for name, value in self.to_dict().items())

@@ -41,6 +41,7 @@ from complete import (
     complete_stream,
 )
 from complete.testing import recording
+from complete.transports import openai as openai_module
 from complete.transports.openai import DIALECTS, OpenAICompletions
 from tests.conftest import CASSETTES
 from tests.llama_server import API_KEY, MODEL_ALIAS, N_CTX
@@ -317,14 +318,34 @@ def test_a_parameter_the_server_cannot_take_warns_once_per_transport_and_field(s
     assert stub.seen[3].body["repetition_penalty"] == 1.1
 
 
+def docstring_table() -> dict[str, dict[str, str]]:
+    """The dialect table drawn in ``complete.transports.openai``'s docstring, as data."""
+    lines = (openai_module.__doc__ or "").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("``Params`` field"))
+    dialects = lines[start].split()[2:]
+    table: dict[str, dict[str, str]] = {dialect: {} for dialect in dialects}
+    for line in lines[start + 2 :]:
+        if line.startswith("==="):
+            break
+        field, *cells = line.split()
+        for dialect, cell in zip(dialects, cells, strict=True):
+            if cell != "no":
+                table[dialect][field] = field if cell == "yes" else cell.strip("`")
+    return table
+
+
 def test_the_dialect_table_is_what_the_docstring_says() -> None:
-    assert {name: dict(dialect.extras) for name, dialect in DIALECTS.items()} == {
-        "openai": {"logprobs": "logprobs"},
-        "vllm": {"top_k": "top_k", "repetition_penalty": "repetition_penalty", "logprobs": "logprobs"},
-        "llama.cpp": {"top_k": "top_k", "repetition_penalty": "repeat_penalty", "logprobs": "logprobs"},
-        "tgi": {"repetition_penalty": "repetition_penalty"},
-        "ollama": {"logprobs": "logprobs"},
+    assert {name: dict(dialect.extras) for name, dialect in DIALECTS.items()} == docstring_table()
+    assert docstring_table()["tgi"] == {
+        "repetition_penalty": "repetition_penalty",
+        "frequency_penalty": "frequency_penalty",
     }
+    assert docstring_table()["llama.cpp"]["dry_window"] == "dry_penalty_last_n"
+
+
+def test_every_parameter_but_the_standard_ones_is_in_the_table() -> None:
+    standard = {"temperature", "top_p", "max_new_tokens", "seed", "stop", "do_sample"}
+    assert set(docstring_table()["llama.cpp"]) == set(attrs.fields_dict(Params)) - standard
 
 
 def test_the_api_key_is_sent_as_a_bearer_token_and_only_when_given(stub: Stub) -> None:

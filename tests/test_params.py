@@ -1,16 +1,20 @@
-"""Params: validation names field, value and range; round trips; did-you-mean."""
+"""Params: validation names field, value and range; round trips (dicts, JSON, session files, JSONL); did-you-mean."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from complete import Params, ParamsError
+from complete import Params, ParamsError, Story
+from complete.interchange import from_jsonl, to_jsonl
+from complete.session import Session, read_session, write_session
 
 
 def test_defaults_are_unset_except_length() -> None:
@@ -44,6 +48,29 @@ def test_readme_parameters_are_kept() -> None:
         ("stop", b"x", "a string or a list of non-empty strings"),
         ("do_sample", "yes", "True, False or None"),
         ("logprobs", 21, "an integer with 0 <= logprobs <= 20 (alternatives reported per token)"),
+        ("min_p", -0.01, "a number with 0 <= min_p <= 1 (0 turns it off)"),
+        ("min_p", 1.5, "a number with 0 <= min_p <= 1 (0 turns it off)"),
+        ("typical_p", 0, "a number with 0 < typical_p <= 1 (1 turns it off)"),
+        ("typical_p", 1.01, "a number with 0 < typical_p <= 1 (1 turns it off)"),
+        ("presence_penalty", -2.01, "a number with -2 <= presence_penalty <= 2 (0 means no penalty)"),
+        ("presence_penalty", math.inf, "a number with -2 <= presence_penalty <= 2 (0 means no penalty)"),
+        ("frequency_penalty", 2.5, "a number with -2 <= frequency_penalty <= 2 (0 means no penalty)"),
+        ("repetition_window", -1, "an integer >= 0 (tokens looked back at; 0 turns the penalties off)"),
+        ("repetition_window", 64.5, "an integer >= 0 (tokens looked back at; 0 turns the penalties off)"),
+        ("dry_multiplier", -0.5, "a number >= 0 (0 turns DRY off)"),
+        ("dry_base", 0.99, "a number >= 1"),
+        ("dry_allowed_length", -1, "an integer >= 0"),
+        ("dry_allowed_length", "2", "an integer >= 0"),
+        ("dry_window", -1, "an integer >= 0 (tokens looked back at; 0 turns DRY off)"),
+        ("dry_breakers", [""], "a string or a list of non-empty strings"),
+        ("dry_breakers", {"\n": 1}, "a string or a list of non-empty strings"),
+        ("dry_breakers", 7, "a string or a list of non-empty strings"),
+        ("xtc_probability", 1.01, "a number with 0 <= xtc_probability <= 1 (0 turns XTC off)"),
+        ("xtc_threshold", -0.1, "a number with 0 <= xtc_threshold <= 1 (above 0.5 XTC removes nothing)"),
+        ("mirostat", 3, "0 (off), 1 (Mirostat) or 2 (Mirostat 2.0)"),
+        ("mirostat", True, "0 (off), 1 (Mirostat) or 2 (Mirostat 2.0)"),
+        ("mirostat_tau", -1, "a number >= 0 (the target surprise)"),
+        ("mirostat_eta", 0, "a number > 0 (the learning rate)"),
     ],
 )
 def test_bad_values_name_field_value_and_range(field: str, value: Any, allowed: str) -> None:
@@ -63,6 +90,58 @@ def test_stop_accepts_one_string_or_a_list_and_keeps_a_tuple() -> None:
 
 def test_integral_floats_are_accepted_for_integer_fields() -> None:
     assert Params(top_k=30.0, max_new_tokens=20.0).top_k == 30
+    params = Params(repetition_window=256.0, dry_allowed_length=3.0, dry_window=512.0, mirostat=2.0)
+    assert (params.repetition_window, params.dry_allowed_length, params.dry_window, params.mirostat) == (256, 3, 512, 2)
+    assert all(type(value) is int for value in (params.repetition_window, params.dry_window, params.mirostat))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("min_p", 0),
+        ("min_p", 1),
+        ("typical_p", 1),
+        ("presence_penalty", -2),
+        ("presence_penalty", 2),
+        ("frequency_penalty", -2),
+        ("frequency_penalty", 2),
+        ("repetition_window", 0),
+        ("dry_multiplier", 0),
+        ("dry_base", 1),
+        ("dry_allowed_length", 0),
+        ("dry_window", 0),
+        ("xtc_probability", 0),
+        ("xtc_probability", 1),
+        ("xtc_threshold", 0),
+        ("xtc_threshold", 1),
+        ("mirostat", 0),
+        ("mirostat", 2),
+        ("mirostat_tau", 0),
+    ],
+)
+def test_the_ends_of_each_range_are_accepted_and_shown(field: str, value: float) -> None:
+    params = Params(**{field: value})
+    assert getattr(params, field) == value
+    assert params.to_dict() == {"max_new_tokens": 64, field: value}
+
+
+def test_repr_and_to_dict_show_only_the_samplers_that_are_set() -> None:
+    params = Params(min_p=0.1, dry_multiplier=0.8, dry_breakers="\n", mirostat=0)
+    assert repr(params) == "Params(max_new_tokens=64, min_p=0.1, dry_multiplier=0.8, dry_breakers=['\\n'], mirostat=0)"
+    assert params.to_dict() == {
+        "max_new_tokens": 64,
+        "min_p": 0.1,
+        "dry_multiplier": 0.8,
+        "dry_breakers": ["\n"],
+        "mirostat": 0,
+    }
+
+
+def test_dry_breakers_take_one_string_or_a_list_and_keep_a_tuple() -> None:
+    assert Params(dry_breakers="\n").dry_breakers == ("\n",)
+    assert Params(dry_breakers=["\n", ":", "THE END"]).dry_breakers == ("\n", ":", "THE END")
+    assert Params(dry_breakers=[]).dry_breakers == ()
+    assert Params(dry_breakers=[]).to_dict() == {"max_new_tokens": 64}
 
 
 def test_from_dict_rejects_unknown_keys_with_a_hint() -> None:
@@ -104,12 +183,32 @@ params_strategy = st.builds(
     stop=st.lists(st.text(min_size=1), max_size=3),
     do_sample=st.none() | st.booleans(),
     logprobs=st.none() | st.integers(0, 20),
+    min_p=st.none() | st.floats(0, 1),
+    typical_p=st.none() | st.floats(0.001, 1),
+    presence_penalty=st.none() | st.floats(-2, 2),
+    frequency_penalty=st.none() | st.floats(-2, 2),
+    repetition_window=st.none() | st.integers(0, 100_000),
+    dry_multiplier=st.none() | st.floats(0, 100),
+    dry_base=st.none() | st.floats(1, 10),
+    dry_allowed_length=st.none() | st.integers(0, 100),
+    dry_window=st.none() | st.integers(0, 100_000),
+    dry_breakers=st.lists(st.text(min_size=1, max_size=4), max_size=5),
+    xtc_probability=st.none() | st.floats(0, 1),
+    xtc_threshold=st.none() | st.floats(0, 1),
+    mirostat=st.none() | st.sampled_from([0, 1, 2]),
+    mirostat_tau=st.none() | st.floats(0, 20),
+    mirostat_eta=st.none() | st.floats(0.001, 1),
 )
 
 
 @given(params_strategy)
 def test_to_dict_round_trips(params: Params) -> None:
     assert Params.from_dict(params.to_dict()) == params
+
+
+@given(params_strategy)
+def test_to_dict_round_trips_through_json_text(params: Params) -> None:
+    assert Params.from_dict(json.loads(json.dumps(params.to_dict()))) == params
 
 
 @given(st.dictionaries(st.text(max_size=20), st.none() | st.integers() | st.floats() | st.text() | st.booleans()))
@@ -122,3 +221,13 @@ def test_an_enormous_int_is_named_without_failing_to_print() -> None:
     with pytest.raises(ParamsError) as caught:
         Params(top_k=-(10**5000))
     assert str(caught.value).startswith("top_k=<an int of 16610 bits> is not allowed")
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(params_strategy)
+def test_every_sampler_survives_a_session_file_and_jsonl(tmp_path: Path, params: Params) -> None:
+    story = Story.from_prompt("Once").extend(" upon", origin="model", params=params)
+    write_session(tmp_path / "story.json", Session(nodes=(story,), current=story, params=params))
+    loaded = read_session(tmp_path / "story.json")
+    assert (loaded.params, loaded.current.params) == (params, params)
+    assert from_jsonl(to_jsonl(story)).current.params == params

@@ -30,14 +30,24 @@ How ``Params`` become the request (only what is set is sent):
   prompt) and ``details: true`` always (finish reason, token counts and the seed
   come back in ``details``);
 - greedy decoding, asked for with ``temperature=0`` or ``do_sample=False``, is
-  ``do_sample: false`` with ``temperature``, ``top_k`` and ``top_p`` left out: TGI
-  rejects a temperature of 0, and samples whenever one of those three is present;
-- otherwise, when ``temperature``, ``top_k`` or ``top_p`` is set and ``do_sample``
-  is not, ``do_sample: true`` is sent, so a writer who sets a temperature gets
-  sampling (TGI's own default is greedy);
-- ``top_p=1.0`` means "no nucleus filtering" and is left out (TGI accepts only
-  0 < top_p < 1); stop strings go under the wire name ``stop`` (TGI ignores
-  ``stop_sequences``); ``logprobs=k`` (k >= 1) is sent as ``top_n_tokens: k``.
+  ``do_sample: false`` with ``temperature``, ``top_k``, ``top_p`` and
+  ``typical_p`` left out: TGI rejects a temperature of 0, and samples whenever one
+  of those four is present;
+- otherwise, when ``temperature``, ``top_k``, ``top_p`` or ``typical_p`` is set and
+  ``do_sample`` is not, ``do_sample: true`` is sent, so a writer who sets a
+  temperature gets sampling (TGI's own default is greedy);
+- ``top_p=1.0`` and ``typical_p=1.0`` mean "no filtering" and are left out (TGI
+  accepts only values strictly between 0 and 1); stop strings go under the wire
+  name ``stop`` (TGI ignores ``stop_sequences``); ``logprobs=k`` (k >= 1) is sent
+  as ``top_n_tokens: k``; ``repetition_penalty`` and ``frequency_penalty`` are sent
+  as they are;
+- the other samplers of ``Params`` (min-p, the presence penalty, the penalty
+  window, DRY, XTC, mirostat) are not in TGI's ``GenerateParameters``
+  (``router/src/lib.rs``, TGI 3.3, read with the project's source-search tools),
+  so they are left out, and a ``UserWarning`` says so once per transport and
+  parameter (``left_out`` lists them). A provider's OpenAI-compatible route
+  (``provider=``) is the "openai" dialect of ``OpenAICompletions``, which warns
+  the same way.
 
 How answers become a ``Generation``: the list form ``[{"generated_text": ...}]``
 (the serverless API, TGI's root route) and the object form (TGI's ``/generate``)
@@ -78,6 +88,7 @@ import json
 import math
 import re
 import threading
+import warnings
 from collections.abc import Generator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -107,12 +118,28 @@ from complete.transports.sse import iter_events
 if TYPE_CHECKING:
     from complete.transports.openai import OpenAICompletions
 
-__all__ = ["DEFAULT_MODEL", "SERVERLESS_URL", "HFInference", "parse_generation", "request_body"]
+__all__ = ["DEFAULT_MODEL", "SERVERLESS_URL", "HFInference", "left_out", "parse_generation", "request_body"]
 
 DEFAULT_MODEL = "bigscience/bloom"
 """The historic default, kept: no provider serves BLOOM today, and the error says the ways on."""
 SERVERLESS_URL = f"{ROUTER_URL}/hf-inference/models"
 
+_TAKEN = frozenset(
+    {
+        "temperature",
+        "top_k",
+        "top_p",
+        "typical_p",
+        "max_new_tokens",
+        "repetition_penalty",
+        "frequency_penalty",
+        "seed",
+        "stop",
+        "do_sample",
+        "logprobs",
+    }
+)
+"""The ``Params`` fields ``request_body`` puts on the wire (when set)."""
 _FINISH_REASONS: dict[str, FinishReason] = {"length": "length", "eos_token": "eos", "stop_sequence": "stop"}
 _TOTAL_LIMIT = re.compile(
     r"`inputs` tokens \+ `max_new_tokens` must be <= (\d+)(?:\. Given: (\d+) `inputs` tokens)?", re.IGNORECASE
@@ -142,12 +169,15 @@ def request_body(prompt: str, params: Params, *, stream: bool = False) -> dict[s
             "temperature": params.temperature,
             "top_k": params.top_k,
             "top_p": None if params.top_p == 1.0 else params.top_p,
+            "typical_p": None if params.typical_p == 1.0 else params.typical_p,
         }
         parameters.update((name, value) for name, value in knobs.items() if value is not None)
         if params.do_sample or any(value is not None for value in knobs.values()):
             parameters["do_sample"] = True
     if params.repetition_penalty is not None:
         parameters["repetition_penalty"] = params.repetition_penalty
+    if params.frequency_penalty is not None:
+        parameters["frequency_penalty"] = params.frequency_penalty
     if params.seed is not None:
         parameters["seed"] = params.seed
     if params.stop:
@@ -158,6 +188,15 @@ def request_body(prompt: str, params: Params, *, stream: bool = False) -> dict[s
     if stream:
         body["stream"] = True
     return body
+
+
+def left_out(params: Params) -> dict[str, Any]:
+    """The parameters set in ``params`` that TGI's generate route has no field for.
+
+    >>> left_out(Params(min_p=0.1, frequency_penalty=0.5, dry_multiplier=0.8))
+    {'min_p': 0.1, 'dry_multiplier': 0.8}
+    """
+    return {name: value for name, value in params.to_dict().items() if name not in _TAKEN}
 
 
 def parse_generation(
@@ -270,6 +309,8 @@ class HFInference:
         self._tokenize_missing = False
         self._delegate: OpenAICompletions | None = None
         self._resolving = threading.Lock()
+        self._lock = threading.Lock()
+        self._warned: set[str] = set()
 
     def __repr__(self) -> str:
         settings = (
@@ -328,6 +369,7 @@ class HFInference:
             self._resolve()
             if self._delegate is not None:
                 return self._provenance(self._delegate.generate(prompt, params))
+            self._warn_left_out(params)
             return self._provenance(self._generate(prompt, params))
 
     def _generate(self, prompt: str, params: Params) -> Generation:
@@ -348,6 +390,7 @@ class HFInference:
             self._resolve()
             if self._delegate is not None:
                 return self._provenance((yield from self._delegate.stream(prompt, params)))
+            self._warn_left_out(params)
             return self._provenance((yield from self._stream(prompt, params)))
 
     def _stream(self, prompt: str, params: Params) -> Generator[str, None, Generation]:
@@ -420,6 +463,21 @@ class HFInference:
             seed=_integer(details.get("seed")),
             logprobs=tuple(logprobs) if logprobs is not None else None,
         )
+
+    def _warn_left_out(self, params: Params) -> None:
+        """One ``UserWarning`` per transport and parameter the wire cannot carry."""
+        for name, value in left_out(params).items():
+            with self._lock:
+                if name in self._warned:
+                    continue
+                self._warned.add(name)
+            warnings.warn(
+                f"{name}={value!r} is not sent: the Hugging Face text-generation API (serverless, Inference "
+                "Endpoints, TGI) has no such parameter. A llama.cpp server "
+                "(OpenAICompletions(server='llama.cpp')) or the local model takes it.",
+                UserWarning,
+                stacklevel=3,
+            )
 
     def count_tokens(self, text: str) -> int | None:
         """Tokens in ``text`` by the server's tokenizer (``endpoint=`` only, via TGI's

@@ -10,26 +10,59 @@ What is sent. Every server gets ``prompt``, ``max_tokens`` (``max_new_tokens``),
 ``stream``, and, when set, ``model``, ``temperature``, ``top_p``, ``seed`` and ``stop``.
 ``do_sample=False`` is sent as ``temperature: 0`` (greedy), because these servers have
 no ``do_sample``. The other parameters are extras that only some servers take, so
-``server=`` names the dialect and only what that server accepts is sent. Left out,
-the dialect is asked of the server once, before the first request
-(``detect_server``: llama-server answers ``/props``, vLLM ``/version``, Ollama
-``/api/version``, TGI ``/info``; anything else is "openai"):
+``server=`` names the dialect and only what that server accepts is sent ("yes": under
+the field's own name; a name: under that name; "no": left out). Left out, the dialect
+is asked of the server once, before the first request (``detect_server``:
+llama-server answers ``/props``, vLLM ``/version``, Ollama ``/api/version``, TGI
+``/info``; anything else is "openai"):
 
-============  =======  ======================  ==========  =====================================
-``server=``   top_k    repetition_penalty      logprobs    checked against
-============  =======  ======================  ==========  =====================================
-"openai"      no       no                      yes         OpenAI's legacy completions API
-"vllm"        top_k    repetition_penalty      yes         vLLM's CompletionRequest
-"llama.cpp"   top_k    ``repeat_penalty``      yes         llama-cpp-python 0.3 server
-                                                           (``CreateCompletionRequest``) and
-                                                           llama.cpp's ``llama-server``
-"tgi"         no       repetition_penalty      no          TGI 2.x ``CompletionRequest``
-"ollama"      no       no                      yes         Ollama's ``openai.CompletionRequest``
-                                                           (older versions ignore logprobs)
-============  =======  ======================  ==========  =====================================
+==================  ======  ====  =========================  ===  ======
+``Params`` field    openai  vllm  llama.cpp                  tgi  ollama
+==================  ======  ====  =========================  ===  ======
+top_k               no      yes   yes                        no   no
+repetition_penalty  no      yes   ``repeat_penalty``         yes  no
+logprobs            yes     yes   yes                        no   yes
+min_p               no      yes   yes                        no   no
+typical_p           no      no    yes                        no   no
+presence_penalty    yes     yes   yes                        no   yes
+frequency_penalty   yes     yes   yes                        yes  yes
+repetition_window   no      no    ``repeat_last_n``          no   no
+dry_multiplier      no      no    yes                        no   no
+dry_base            no      no    yes                        no   no
+dry_allowed_length  no      no    yes                        no   no
+dry_window          no      no    ``dry_penalty_last_n``     no   no
+dry_breakers        no      no    ``dry_sequence_breakers``  no   no
+xtc_probability     no      no    yes                        no   no
+xtc_threshold       no      no    yes                        no   no
+mirostat            no      no    yes                        no   no
+mirostat_tau        no      no    yes                        no   no
+mirostat_eta        no      no    yes                        no   no
+==================  ======  ====  =========================  ===  ======
 
-(TGI's OpenAPI schema, 2.x, lists ``repetition_penalty`` for this route, so it is
-sent.)
+Checked against (read with the project's source-search tools):
+
+- "openai": OpenAI's legacy completions API, ``CreateCompletionRequest`` in its
+  OpenAPI description (``frequency_penalty`` and ``presence_penalty`` -2 .. 2,
+  ``logprobs``; no top-k or other samplers).
+- "vllm": vLLM's ``CompletionRequest`` (``vllm/entrypoints/openai/completion/
+  protocol.py``, 2026): the OpenAI fields plus ``top_k``, ``min_p`` and
+  ``repetition_penalty`` among its sampling extras; no typical-p, penalty window,
+  DRY, XTC or mirostat.
+- "llama.cpp": llama.cpp's ``llama-server`` (``tools/server/README.md``,
+  ``server-schema.cpp``; live, xllamacpp 2026.10.11549): every sampler of
+  ``Params``, under the names in ``complete.transports.llama_samplers``, which the
+  embedded engine shares. llama-cpp-python's 0.3 server (``CreateCompletionRequest``
+  in ``llama_cpp/server/types.py``) takes ``top_k``, ``min_p``, ``repeat_penalty``,
+  the presence and frequency penalties and ``logprobs``, and silently ignores the
+  rest: it has no typical-p, penalty window, DRY or XTC, and calls mirostat
+  ``mirostat_mode``.
+- "tgi": text-generation-inference 3.3's ``CompletionRequest``
+  (``router/src/lib.rs``): ``repetition_penalty`` and ``frequency_penalty`` only.
+  (TGI's own schema, 2.x and 3.x, lists ``repetition_penalty``, so it is sent.)
+- "ollama": Ollama's ``openai.CompletionRequest`` (``openai/openai.go``, 2026):
+  ``frequency_penalty``, ``presence_penalty`` and ``logprobs`` (older versions
+  ignore logprobs); no top-k.
+
 A parameter the chosen server cannot take is left out and a ``UserWarning`` says so,
 once per transport and parameter, naming the ``server=`` values that honour it.
 Nothing fails: a story written with ``top_k`` still continues on a server without it.
@@ -103,6 +136,7 @@ from complete.errors import (
 from complete.generation import FinishReason, Generation, TokenLogprob
 from complete.params import Params
 from complete.transports import http, sse
+from complete.transports.llama_samplers import LLAMA_SERVER_NAMES
 
 __all__ = ["DIALECTS", "Dialect", "OpenAICompletions", "detect_server"]
 
@@ -122,24 +156,26 @@ class Dialect:
     stream_usage: bool = False
 
 
+def _same_names(*fields: str) -> dict[str, str]:
+    return {field: field for field in fields}
+
+
 DIALECTS: Mapping[str, Dialect] = {
-    "openai": Dialect("openai", {"logprobs": "logprobs"}, stream_usage=True),
+    "openai": Dialect("openai", _same_names("presence_penalty", "frequency_penalty", "logprobs"), stream_usage=True),
     "vllm": Dialect(
         "vllm",
-        {"top_k": "top_k", "repetition_penalty": "repetition_penalty", "logprobs": "logprobs"},
+        _same_names("top_k", "min_p", "repetition_penalty", "presence_penalty", "frequency_penalty", "logprobs"),
         stream_usage=True,
     ),
-    "llama.cpp": Dialect(
-        "llama.cpp",
-        {"top_k": "top_k", "repetition_penalty": "repeat_penalty", "logprobs": "logprobs"},
-        tokenizer=True,
-    ),
-    "tgi": Dialect("tgi", {"repetition_penalty": "repetition_penalty"}),
-    "ollama": Dialect("ollama", {"logprobs": "logprobs"}, stream_usage=True),
+    "llama.cpp": Dialect("llama.cpp", {**LLAMA_SERVER_NAMES, "logprobs": "logprobs"}, tokenizer=True),
+    "tgi": Dialect("tgi", _same_names("repetition_penalty", "frequency_penalty")),
+    "ollama": Dialect("ollama", _same_names("presence_penalty", "frequency_penalty", "logprobs"), stream_usage=True),
 }
 """The ``server=`` values and what each accepts (see the module docstring)."""
 
-_EXTRAS = ("top_k", "repetition_penalty", "logprobs")
+_STANDARD = frozenset({"temperature", "top_p", "max_new_tokens", "seed", "stop", "do_sample"})
+_EXTRAS = tuple(name for name in attrs.fields_dict(Params) if name not in _STANDARD)
+"""Every other field: sent where the dialect takes it, else warned about, never silently dropped."""
 _DONE = "[DONE]"
 _UNKNOWN = object()
 
@@ -464,7 +500,7 @@ class OpenAICompletions:
             body["stream_options"] = {"include_usage": True}
         for name in _EXTRAS:
             value = getattr(params, name)
-            if value is None:
+            if value is None or value == ():
                 continue
             wire = dialect.extras.get(name)
             if wire is None:
@@ -472,7 +508,7 @@ class OpenAICompletions:
             elif name == "logprobs" and dialect.name == "llama.cpp":
                 body[wire] = max(1, value)  # llama-server reports nothing for 0; the extra is cut when read
             else:
-                body[wire] = value
+                body[wire] = list(value) if isinstance(value, tuple) else value
         body.update(self._extra_body)
         return body
 
