@@ -47,7 +47,8 @@ from complete.generation import Generation, TokenLogprob
 from complete.params import Params
 from complete.story import Story
 from complete.testing import TOKEN_PATTERN, recording
-from complete.transports.hf import HFInference, parse_generation, request_body
+from complete.transports.hf import HFInference
+from complete.transports.hf_wire import parse_generation, request_body
 from tests.conftest import CASSETTES, FAKE_TOKEN
 from tests.record_cassettes import REPLAY_TGI, SCENARIOS, Scenario, Target, record_hf
 

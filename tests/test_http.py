@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import socket
 import threading
 from collections.abc import Iterator
@@ -15,16 +14,10 @@ import requests
 import urllib3
 
 from complete.errors import (
-    APIError,
-    AuthError,
-    ModelLoadingError,
-    ModelNotFoundError,
-    RateLimitError,
     ResponseError,
     TransportError,
 )
 from complete.transports import http
-from tests.conftest import FAKE_TOKEN
 
 URL = "http://127.0.0.1:9/generate"
 
@@ -38,95 +31,6 @@ def response(body: bytes = b"", *, status: int = 200, headers: dict[str, str] | 
     made.headers = requests.structures.CaseInsensitiveDict(headers or {})
     made.raw = urllib3.HTTPResponse(body=io.BytesIO(body), status=status, preload_content=False)
     return made
-
-
-# -- Retry-After ---------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("value", "seconds"),
-    [("30", 30.0), ("1.5", 1.5), ("-4", 0.0), ("soon", None), ("", None)],
-)
-def test_retry_after_in_seconds(value: str, seconds: float | None) -> None:
-    assert http.retry_after({"Retry-After": value}) == seconds
-
-
-def test_retry_after_as_an_http_date(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(http.time, "time", lambda: 1445412480.0)  # Wed, 21 Oct 2015 07:28:00 GMT
-    assert http.retry_after({"Retry-After": "Wed, 21 Oct 2015 07:28:45 GMT"}) == 45.0
-    assert http.retry_after({"Retry-After": "Wed, 21 Oct 2015 07:00:00 GMT"}) == 0.0
-
-
-def test_no_retry_after_header() -> None:
-    assert http.retry_after({}) is None
-
-
-# -- the server's own words ---------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("data", "message"),
-    [
-        ({"error": "Model is overloaded", "error_type": "overloaded"}, "Model is overloaded"),
-        ({"error": ["first", "second"]}, "first; second"),
-        ({"error": {"message": "bad key", "type": "invalid_request_error"}}, "bad key"),
-        ({"error": {"code": 7}}, '{"code": 7}'),
-        ({"message": "flat"}, "flat"),
-        ({"detail": "Not Found"}, "Not Found"),
-        ({"detail": [{"loc": ["body", "max_tokens"], "msg": "must be positive"}]}, "max_tokens: must be positive"),
-        ([{"error": "in a list"}], "in a list"),
-        (["a", "b"], "a; b"),
-        ({"other": 1}, ""),
-        ("text", ""),
-    ],
-)
-def test_json_message_reads_every_known_shape(data: object, message: str) -> None:
-    assert http.json_message(data) == message
-
-
-def test_server_message_from_a_json_body() -> None:
-    body = json.dumps({"error": "Model m is currently loading", "estimated_time": 20.0}).encode()
-    made = response(body, status=503, headers={"Content-Type": "application/json"})
-    assert http.server_message(made, body) == "Model m is currently loading"
-
-
-def test_server_message_from_the_header_alone() -> None:
-    made = response(status=403, headers={"X-Error-Message": "no permission"}, reason="Forbidden")
-    assert http.server_message(made, b"") == "no permission"
-
-
-def test_server_message_joins_header_and_body_when_they_differ() -> None:
-    made = response(status=400, headers={"X-Error-Message": "rejected", "Content-Type": "text/plain"})
-    assert http.server_message(made, b"bad input") == "rejected (bad input)"
-
-
-def test_server_message_of_an_html_page_is_its_title() -> None:
-    body = b"<html><head><title>502 Bad Gateway</title></head><body><h1>nginx</h1></body></html>"
-    made = response(body, status=502, headers={"Content-Type": "text/html"})
-    assert http.server_message(made, body) == "the server answered with an HTML page: 502 Bad Gateway"
-
-
-def test_server_message_falls_back_to_the_reason_phrase() -> None:
-    assert http.server_message(response(status=502, reason="Bad Gateway"), b"") == "Bad Gateway"
-    assert http.server_message(response(status=502), b"") == "no explanation given"
-
-
-def test_server_message_collapses_one_line_whitespace_and_keeps_lines() -> None:
-    assert http.server_message(response(), b"  too   many\tspaces ") == "too many spaces"
-    assert http.server_message(response(), b"\nline one\nline two\n") == "line one\nline two"
-
-
-def test_server_message_is_cut_at_2000_characters() -> None:
-    assert http.server_message(response(), b"x" * 3000) == "x" * 2000 + "…"
-
-
-def test_server_message_scrubs_secrets() -> None:
-    body = json.dumps({"error": f"token {FAKE_TOKEN} is invalid"}).encode()
-    assert http.server_message(response(body), body, [FAKE_TOKEN, None]) == "token *** is invalid"
-
-
-def test_scrub_replaces_every_secret() -> None:
-    assert http.scrub("a KEY b KEY c", ["KEY", "", None]) == "a *** b *** c"
 
 
 # -- bodies ----------------------------------------------------------------------------
@@ -155,49 +59,6 @@ def test_read_body_refuses_more_than_the_limit() -> None:
 
 def test_read_body_reads_everything_under_the_limit() -> None:
     assert http.read_body(response(b"x" * 100), limit=100) == b"x" * 100
-
-
-# -- status mapping --------------------------------------------------------------------
-
-
-def test_401_and_403_are_auth_errors_with_the_hint() -> None:
-    for status in (401, 403):
-        error = http.status_error(status, "Invalid credentials", {}, auth_hint="Set HF_TOKEN.")
-        assert type(error) is AuthError
-        assert (str(error), error.status) == (f"HTTP {status}: Invalid credentials\nSet HF_TOKEN.", status)
-
-
-def test_404_is_model_not_found_with_the_hint() -> None:
-    error = http.status_error(404, "Not Found", {}, auth_hint="", not_found_hint="Try another model.")
-    assert type(error) is ModelNotFoundError
-    assert str(error) == "HTTP 404: Not Found\nTry another model."
-
-
-def test_429_is_a_rate_limit_with_retry_after() -> None:
-    error = http.status_error(429, "slow down", {"Retry-After": "12"}, auth_hint="")
-    assert type(error) is RateLimitError
-    assert (str(error), error.retry_after) == ("HTTP 429: slow down", 12.0)
-
-
-def test_503_is_loading_only_with_an_estimated_time() -> None:
-    loading = http.status_error(503, "loading", {}, auth_hint="", estimated_time=20.0)
-    assert type(loading) is ModelLoadingError
-    assert loading.estimated_time == 20.0
-    assert type(http.status_error(503, "Service Unavailable", {}, auth_hint="")) is APIError
-
-
-def test_a_redirect_names_the_new_address() -> None:
-    error = http.status_error(302, "Found", {"Location": "https://elsewhere.example/v1"}, auth_hint="")
-    assert type(error) is APIError
-    assert str(error) == (
-        "HTTP 302: Found\nThe server redirects to https://elsewhere.example/v1; requests are not followed there. "
-        "Use that address directly."
-    )
-
-
-def test_other_statuses_are_api_errors() -> None:
-    error = http.status_error(418, "I'm a teapot", {}, auth_hint="")
-    assert (type(error), str(error), error.status) == (APIError, "HTTP 418: I'm a teapot", 418)
 
 
 # -- requests ----------------------------------------------------------------------------

@@ -227,7 +227,7 @@ def test_tgis_native_route_gets_typical_p_and_the_frequency_penalty_too() -> Non
 
 
 def test_tgis_native_route_leaves_out_typical_p_of_one_and_all_of_it_when_greedy() -> None:
-    from complete.transports.hf import request_body
+    from complete.transports.hf_wire import request_body
 
     assert "typical_p" not in request_body("Once", Params(typical_p=1.0))["parameters"]
     assert request_body("Once", Params(typical_p=0.9))["parameters"]["do_sample"] is True

@@ -24,44 +24,13 @@
   mapping asked for (the old ``api-inference.huggingface.co`` host is retired and
   answers 410 Gone).
 
-How ``Params`` become the request (only what is set is sent):
-
-- ``return_full_text: false`` always (TGI's root route would otherwise echo the
-  prompt) and ``details: true`` always (finish reason, token counts and the seed
-  come back in ``details``);
-- greedy decoding, asked for with ``temperature=0`` or ``do_sample=False``, is
-  ``do_sample: false`` with ``temperature``, ``top_k``, ``top_p`` and
-  ``typical_p`` left out: TGI rejects a temperature of 0, and samples whenever one
-  of those four is present;
-- otherwise, when ``temperature``, ``top_k``, ``top_p`` or ``typical_p`` is set and
-  ``do_sample`` is not, ``do_sample: true`` is sent, so a writer who sets a
-  temperature gets sampling (TGI's own default is greedy);
-- ``top_p=1.0`` and ``typical_p=1.0`` mean "no filtering" and are left out (TGI
-  accepts only values strictly between 0 and 1); stop strings go under the wire
-  name ``stop`` (TGI ignores ``stop_sequences``); ``logprobs=k`` (k >= 1) is sent
-  as ``top_n_tokens: k``; ``repetition_penalty`` and ``frequency_penalty`` are sent
-  as they are;
-- the other samplers of ``Params`` (min-p, the presence penalty, the penalty
-  window, DRY, XTC, mirostat) are not in TGI's ``GenerateParameters``
-  (``router/src/lib.rs``, TGI 3.3, read with the project's source-search tools),
-  so they are left out, and a ``UserWarning`` says so once per transport and
-  parameter (``left_out`` lists them). A provider's OpenAI-compatible route
-  (``provider=``) is the "openai" dialect of ``OpenAICompletions``, which warns
-  the same way.
-
-How answers become a ``Generation``: the list form ``[{"generated_text": ...}]``
-(the serverless API, TGI's root route) and the object form (TGI's ``/generate``)
-are both read; ``details.finish_reason`` "length" / "eos_token" / "stop_sequence"
-becomes "length" / "eos" / "stop"; ``generated_tokens`` the completion token count;
-the prompt's token count comes from ``details.input_length`` or TGI's
-``x-prompt-tokens`` header. Per-token log probabilities, when ``Params.logprobs``
-is set, leave out special tokens (such as ``</s>``) so they line up with the text.
-
-Streaming reads TGI's server-sent events: one event per token (special tokens'
-text is not yielded), a final event with ``generated_text`` and ``details``, no
-``[DONE]``. An error event inside a 200 stream becomes the same typed error as the
-HTTP answer would have (without an HTTP status); a stream that ends before its
-final event is a ``TransportError``; either way ``.partial`` keeps the text so far.
+Requests to hf-inference, Endpoints and TGI go out on the Hugging Face wire
+(``hf_wire``: the request body, answers, streamed events, and ``left_out``, the
+samplers that wire has no field for, each warned about once per transport); a
+provider's OpenAI-compatible route goes through ``OpenAICompletions``, which warns
+the same way. Answers are read, whole or streamed, by ``answers``: a stream that
+ends before its final event is a ``TransportError``, and ``.partial`` keeps the
+text that arrived before any failure.
 
 Errors are mapped here, once: 401/403 ``AuthError`` (naming where the token came
 from and listing where tokens are looked for), 404 or "model not supported"
@@ -84,12 +53,11 @@ source), or let the token reach a repr, message, log line or description.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import threading
 import warnings
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -99,141 +67,34 @@ from complete.credentials import FoundToken, find_token, token_places
 from complete.errors import (
     APIError,
     CompleteError,
-    ContextLimitError,
     ModelNotFoundError,
     ParamsError,
     RateLimitError,
     ResponseError,
-    TransportError,
 )
-from complete.generation import FinishReason, Generation, TokenLogprob
+from complete.generation import Generation
 from complete.params import Params
-from complete.transports import http
+from complete.transports import answers, http, server_errors
+from complete.transports.hf_wire import TGIAnswer, left_out, request_body
 from complete.transports.inference_providers import ModelProviders, check_model_id, list_providers
 from complete.transports.inference_providers import hub_url as _hub_url
 from complete.transports.provider_routing import AUTO, ROUTER_URL, Route, choose_provider, route, ways_on
 from complete.transports.provider_routing import router_url as _router_url
-from complete.transports.sse import iter_events
 
 if TYPE_CHECKING:
     from complete.transports.openai import OpenAICompletions
 
-__all__ = ["DEFAULT_MODEL", "SERVERLESS_URL", "HFInference", "left_out", "parse_generation", "request_body"]
+__all__ = ["DEFAULT_MODEL", "SERVERLESS_URL", "HFInference"]
 
 DEFAULT_MODEL = "bigscience/bloom"
 """The historic default, kept: no provider serves BLOOM today, and the error says the ways on."""
 SERVERLESS_URL = f"{ROUTER_URL}/hf-inference/models"
 
-_TAKEN = frozenset(
-    {
-        "temperature",
-        "top_k",
-        "top_p",
-        "typical_p",
-        "max_new_tokens",
-        "repetition_penalty",
-        "frequency_penalty",
-        "seed",
-        "stop",
-        "do_sample",
-        "logprobs",
-    }
-)
-"""The ``Params`` fields ``request_body`` puts on the wire (when set)."""
-_FINISH_REASONS: dict[str, FinishReason] = {"length": "length", "eos_token": "eos", "stop_sequence": "stop"}
-_TOTAL_LIMIT = re.compile(
-    r"`inputs` tokens \+ `max_new_tokens` must be <= (\d+)(?:\. Given: (\d+) `inputs` tokens)?", re.IGNORECASE
-)
-_INPUT_LIMIT = re.compile(r"`inputs` must have less than (\d+) tokens(?:\. Given: (\d+))?", re.IGNORECASE)
 _NOT_SERVED = re.compile(
     r"not supported by (?:provider|any provider)|model\b.*\b(?:is )?not (?:supported|available|found|served)"
     r"|model\b.*\bdoes not exist",
     re.IGNORECASE,
 )
-
-
-def request_body(prompt: str, params: Params, *, stream: bool = False) -> dict[str, Any]:
-    """The JSON body for ``prompt`` and ``params`` (see the module docstring).
-
-    >>> request_body("Once", Params(temperature=0, top_k=30, max_new_tokens=8))["parameters"]
-    {'return_full_text': False, 'details': True, 'max_new_tokens': 8, 'do_sample': False}
-    >>> request_body("Once", Params(temperature=0.7, top_p=1.0))["parameters"]["do_sample"]
-    True
-    """
-    parameters: dict[str, Any] = {"return_full_text": False, "details": True, "max_new_tokens": params.max_new_tokens}
-    greedy = params.temperature == 0 or params.do_sample is False
-    if greedy:
-        parameters["do_sample"] = False
-    else:
-        knobs = {
-            "temperature": params.temperature,
-            "top_k": params.top_k,
-            "top_p": None if params.top_p == 1.0 else params.top_p,
-            "typical_p": None if params.typical_p == 1.0 else params.typical_p,
-        }
-        parameters.update((name, value) for name, value in knobs.items() if value is not None)
-        if params.do_sample or any(value is not None for value in knobs.values()):
-            parameters["do_sample"] = True
-    if params.repetition_penalty is not None:
-        parameters["repetition_penalty"] = params.repetition_penalty
-    if params.frequency_penalty is not None:
-        parameters["frequency_penalty"] = params.frequency_penalty
-    if params.seed is not None:
-        parameters["seed"] = params.seed
-    if params.stop:
-        parameters["stop"] = list(params.stop)
-    if params.logprobs:
-        parameters["top_n_tokens"] = params.logprobs
-    body: dict[str, Any] = {"inputs": prompt, "parameters": parameters}
-    if stream:
-        body["stream"] = True
-    return body
-
-
-def left_out(params: Params) -> dict[str, Any]:
-    """The parameters set in ``params`` that TGI's generate route has no field for.
-
-    >>> left_out(Params(min_p=0.1, frequency_penalty=0.5, dry_multiplier=0.8))
-    {'min_p': 0.1, 'dry_multiplier': 0.8}
-    """
-    return {name: value for name, value in params.to_dict().items() if name not in _TAKEN}
-
-
-def parse_generation(
-    data: Any,
-    *,
-    model: str | None,
-    params: Params,
-    headers: Mapping[str, str] | None = None,
-    url: str = "the server",
-) -> Generation:
-    """A ``Generation`` from a decoded success body, list or object form.
-
-    >>> parse_generation([{"generated_text": " there"}], model="m", params=Params()).text
-    ' there'
-    """
-    item = data[0] if isinstance(data, list) and data else data
-    if not isinstance(item, dict) or not isinstance(item.get("generated_text"), str):
-        text = json.dumps(data, ensure_ascii=False)
-        raise ResponseError(
-            f"the answer from {url} is not a text-generation result (no generated_text): {text[:200]}",
-            body=text[:2000],
-        )
-    details = _mapping(item.get("details"))
-    logprobs = None
-    if params.logprobs is not None and isinstance(details.get("tokens"), list):
-        top = details.get("top_tokens")
-        logprobs = _logprobs(details["tokens"], top if isinstance(top, list) else [])
-    return Generation(
-        text=item["generated_text"],
-        finish_reason=_FINISH_REASONS.get(details.get("finish_reason", "")),
-        prompt_tokens=_prompt_tokens(details, headers or {}),
-        completion_tokens=_integer(details.get("generated_tokens")),
-        backend="hf",
-        model=model,
-        seed=_integer(details.get("seed")),
-        logprobs=logprobs,
-    )
 
 
 class HFInference:
@@ -365,7 +226,7 @@ class HFInference:
     def generate(self, prompt: str, params: Params) -> Generation:
         """One request; the whole continuation."""
         _check_prompt(prompt)
-        with http.scrubbing(self._token):
+        with server_errors.scrubbing(self._token):
             self._resolve()
             if self._delegate is not None:
                 return self._provenance(self._delegate.generate(prompt, params))
@@ -377,16 +238,12 @@ class HFInference:
         response = http.post(
             self._session, url, request_body(prompt, params), headers=self._headers(), timeout=self.timeout
         )
-        if not 200 <= response.status_code < 300:
-            raise self._http_error(response, http.read_error_body(response))
-        data = http.parse_json(http.read_body(response), url=url)
-        self._check_error_body(data)
-        return parse_generation(data, model=self._model_name(), params=params, headers=response.headers, url=url)
+        return answers.read_whole(response, self._answer(params, url), url=url)
 
     def stream(self, prompt: str, params: Params) -> Generator[str, None, Generation]:
         """One request; text pieces as they arrive; returns the final ``Generation``."""
         _check_prompt(prompt)
-        with http.scrubbing(self._token):
+        with server_errors.scrubbing(self._token):
             self._resolve()
             if self._delegate is not None:
                 return self._provenance((yield from self._delegate.stream(prompt, params)))
@@ -402,67 +259,22 @@ class HFInference:
             headers=self._headers(accept="text/event-stream"),
             timeout=self.timeout,
         )
-        if not 200 <= response.status_code < 300:
-            raise self._http_error(response, http.read_error_body(response))
-        content_type = response.headers.get("Content-Type", "")
-        if content_type and "event-stream" not in content_type:
-            # A server that ignores "stream" answers in one piece (JSON): pass it on as one.
-            # Any other declared type (a proxy's HTML page, plain text) is read the same
-            # way, so it fails as the ResponseError it is, not as a stream cut short.
-            data = http.parse_json(http.read_body(response), url=url)
-            self._check_error_body(data)
-            generation = parse_generation(
-                data, model=self._model_name(), params=params, headers=response.headers, url=url
-            )
-            if generation.text:
-                yield generation.text
-            return generation
-        pieces: list[str] = []
-        logprobs: list[TokenLogprob] | None = [] if params.logprobs is not None else None
-        final: dict[str, Any] | None = None
-        events = iter_events(http.iter_body(response))
-        try:
-            for event in events:
-                data = self._event(event.data)
-                token = data.get("token")
-                if not isinstance(token, dict):
-                    raise ResponseError(f"a stream event from {url} has no token: {event.data[:200]!r}")
-                text = token.get("text")
-                if not token.get("special") and isinstance(text, str) and text:
-                    pieces.append(text)
-                    if logprobs is not None:
-                        top = data.get("top_tokens")
-                        logprobs = _extend(logprobs, token, top if isinstance(top, list) else [])
-                    yield text
-                if data.get("generated_text") is not None:
-                    final = data
-                    break
-            if final is None:
-                raise TransportError(f"the stream from {url} ended before its final event")
-        except CompleteError as error:
-            error.partial = "".join(pieces)
-            raise
-        finally:
-            if final is None:  # failed, or abandoned by the caller
-                response.close()
-        _drain(events, response)
-        text = "".join(pieces)
-        generated = final["generated_text"]
-        if isinstance(generated, str) and generated.startswith(text) and generated != text:
-            # Token texts that do not add up to the decoded text: deliver the rest too.
-            yield generated[len(text) :]
-            text = generated
-        details = _mapping(final.get("details"))
-        return Generation(
-            text=text,
-            finish_reason=_FINISH_REASONS.get(details.get("finish_reason", "")),
-            prompt_tokens=_prompt_tokens(details, {}),
-            completion_tokens=_integer(details.get("generated_tokens")),
-            backend="hf",
+        return (yield from answers.read_stream(response, self._answer(params, url), url=url))
+
+    def _answer(self, params: Params, url: str) -> TGIAnswer:
+        return TGIAnswer(
+            params,
             model=self._model_name(),
-            seed=_integer(details.get("seed")),
-            logprobs=tuple(logprobs) if logprobs is not None else None,
+            url=url,
+            refused=self._http_error,
+            failed=self._failed,
         )
+
+    def _failed(self, message: str, data: Mapping[str, Any]) -> CompleteError:
+        """The typed error for an error carried in a 2xx body or a stream's event."""
+        error_type = data.get("error_type")
+        message = server_errors.scrub(message, [self._token])
+        return self._error(None, message, error_type=error_type if isinstance(error_type, str) else None)
 
     def _warn_left_out(self, params: Params) -> None:
         """One ``UserWarning`` per transport and parameter the wire cannot carry."""
@@ -485,21 +297,18 @@ class HFInference:
         tokenizer route (404), which is then not asked again."""
         if self.endpoint is None or self._tokenize_missing:
             return None
-        with http.scrubbing(self._token):
+        with server_errors.scrubbing(self._token):
             return self._count_tokens(self.endpoint, text)
 
     def _count_tokens(self, endpoint: str, text: str) -> int | None:
         url = f"{endpoint.rstrip('/')}/tokenize"
         response = http.post(self._session, url, {"inputs": text}, headers=self._headers(), timeout=self.timeout)
-        body = http.read_body(response)
-        if response.status_code == 404:
+        data = answers.read_side_route(response, url=url, refused=self._http_error)
+        if data is None:
             self._tokenize_missing = True
             return None
-        if not 200 <= response.status_code < 300:
-            raise self._http_error(response, body)
-        data = http.parse_json(body, url=url)
         if not isinstance(data, list):
-            raise ResponseError(f"the answer from {url} is not a list of tokens", body=body[:2000])
+            raise ResponseError(f"the answer from {url} is not a list of tokens", body=repr(data)[:2000])
         return len(data)
 
     def context_window(self) -> int | None:
@@ -507,22 +316,19 @@ class HFInference:
         and remembered; None for hosted models and base_url= servers, or when there is no ``/info``."""
         if self.endpoint is None or self._window_known:
             return self._window
-        with http.scrubbing(self._token):
+        with server_errors.scrubbing(self._token):
             return self._context_window(self.endpoint)
 
     def _context_window(self, endpoint: str) -> int | None:
         url = f"{endpoint.rstrip('/')}/info"
         response = http.post(self._session, url, {}, headers=self._headers(), timeout=self.timeout, method="GET")
-        body = http.read_body(response)
-        if response.status_code == 404:
+        data = answers.read_side_route(response, url=url, refused=self._http_error)
+        if data is None:
             self._window_known = True
             return None
-        if not 200 <= response.status_code < 300:
-            raise self._http_error(response, body)
-        data = http.parse_json(body, url=url)
-        window = _integer(data.get("max_total_tokens")) if isinstance(data, dict) else None
-        if window is None:
-            raise ResponseError(f"the answer from {url} has no max_total_tokens", body=body[:2000])
+        window = data.get("max_total_tokens") if isinstance(data, dict) else None
+        if not isinstance(window, int) or isinstance(window, bool):
+            raise ResponseError(f"the answer from {url} has no max_total_tokens", body=repr(data)[:2000])
         self._window, self._window_known = window, True
         return window
 
@@ -572,35 +378,13 @@ class HFInference:
             headers["Authorization"] = f"Bearer {self._token}"
         return headers
 
-    def _check_error_body(self, data: Any) -> None:
-        """A 2xx answer that is an error (``{"error": ...}``, no ``generated_text``) is
-        raised as the same typed error as an error event in a stream."""
-        item = data[0] if isinstance(data, list) and data else data
-        if isinstance(item, dict) and "error" in item and "generated_text" not in item:
-            message = http.scrub(http.json_message(item) or json.dumps(item)[:2000], [self._token])
-            error_type = item.get("error_type")
-            raise self._error(None, message, error_type=error_type if isinstance(error_type, str) else None)
-
-    def _event(self, data: str) -> dict[str, Any]:
-        try:
-            decoded = json.loads(data)
-        except ValueError as exc:
-            raise ResponseError(f"a stream event from {self.url} is not JSON: {data[:200]!r}", body=data) from exc
-        if not isinstance(decoded, dict):
-            raise ResponseError(f"a stream event from {self.url} is not a JSON object: {data[:200]!r}", body=data)
-        if "error" in decoded and "token" not in decoded:
-            message = http.scrub(http.json_message(decoded) or data[:2000], [self._token])
-            error_type = decoded.get("error_type")
-            raise self._error(None, message, error_type=error_type if isinstance(error_type, str) else None)
-        return decoded
-
     def _http_error(self, response: requests.Response, body: bytes) -> CompleteError:
-        message = http.server_message(response, body, [self._token])
+        message = server_errors.server_message(response, body, [self._token])
         data = http.json_or_none(body)
         fields = data if isinstance(data, dict) else {}
         warnings = fields.get("warnings")
         if isinstance(warnings, list) and warnings:
-            message = http.scrub(f"{message} (warnings: {'; '.join(map(str, warnings))})", [self._token])
+            message = server_errors.scrub(f"{message} (warnings: {'; '.join(map(str, warnings))})", [self._token])
         error_type = fields.get("error_type")
         return self._error(
             response.status_code,
@@ -622,19 +406,18 @@ class HFInference:
         """The error-tree class for an answer; ``status`` None for a stream's error event."""
         headers = headers or {}
         if status == 429 or error_type == "overloaded":
-            return RateLimitError(status=status, message=message, retry_after=http.retry_after(headers))
-        limit = _TOTAL_LIMIT.search(message) or _INPUT_LIMIT.search(message)
-        if limit is not None and (status is None or 400 <= status < 500):
-            return ContextLimitError(
-                status=status,
-                message=message,
-                limit=int(limit.group(1)),
-                prompt_tokens=int(limit.group(2)) if limit.group(2) else None,
+            return RateLimitError(status=status, message=message, retry_after=server_errors.retry_after(headers))
+        if status is None or 400 <= status < 500:
+            overflow = server_errors.context_limit_error(
+                status,
+                message,
                 hint=(
                     "The prompt and max_new_tokens together must fit the model's window: lower max_new_tokens, "
                     "or give the Completer a window= so the oldest text is left out of the prompt."
                 ),
             )
+            if overflow is not None:
+                return overflow
         if status == 404 or (status in (400, 422) and _NOT_SERVED.search(message)):
             return ModelNotFoundError(status=status, message=message, hint=self._not_served_hint())
         if status == 410:
@@ -649,7 +432,7 @@ class HFInference:
             )
         if status is None:
             return APIError(status=None, message=message)
-        return http.status_error(
+        return server_errors.status_error(
             status,
             message,
             headers,
@@ -683,22 +466,6 @@ class HFInference:
         return f"The server at {self.base_url} does not serve {self.model}. {ways}"
 
 
-def _drain(events: Iterator[object], response: requests.Response) -> None:
-    """Read what follows the final event (TGI sends nothing more) so the connection
-    goes back to the pool; whatever happens there, the answer is already complete."""
-    try:
-        for _ in events:
-            pass
-    except CompleteError:
-        pass
-    finally:
-        response.close()
-
-
-def _mapping(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def _check_prompt(prompt: object) -> None:
     if not isinstance(prompt, str):
         raise ParamsError(field="prompt", value=prompt, allowed="a str")
@@ -709,50 +476,7 @@ def _check_text(field: str, value: object, allowed: str) -> None:
         raise ParamsError(field=field, value=value, allowed=allowed)
 
 
-def _integer(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def _number(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return None
     return float(value)
-
-
-def _prompt_tokens(details: Mapping[str, Any], headers: Mapping[str, str]) -> int | None:
-    for key in ("input_length", "prompt_tokens"):
-        found = _integer(details.get(key))
-        if found is not None:
-            return found
-    header = headers.get("x-prompt-tokens", "")
-    # isascii: "²".isdigit() is true; a length cap: int() refuses over 4300 digits.
-    return int(header) if header.isascii() and header.isdigit() and len(header) < 20 else None
-
-
-def _logprobs(tokens: list[Any], top_tokens: list[Any]) -> tuple[TokenLogprob, ...] | None:
-    """Per-token log probabilities, special tokens left out; None if any is malformed."""
-    out: list[TokenLogprob] | None = []
-    for index, token in enumerate(tokens):
-        if out is None or not isinstance(token, dict):
-            return None
-        if token.get("special"):
-            continue
-        top = top_tokens[index] if index < len(top_tokens) and isinstance(top_tokens[index], list) else []
-        out = _extend(out, token, top)
-    return tuple(out) if out is not None else None
-
-
-def _extend(out: list[TokenLogprob] | None, token: Mapping[str, Any], top: list[Any]) -> list[TokenLogprob] | None:
-    """``out`` plus this token; None (and None ever after) if it is malformed."""
-    logprob = _number(token.get("logprob"))
-    if out is None or not isinstance(token.get("text"), str) or logprob is None:
-        return None
-    alternatives = [
-        (item["text"], number)
-        for item in top
-        if isinstance(item, dict)
-        and isinstance(item.get("text"), str)
-        and (number := _number(item.get("logprob"))) is not None
-    ]
-    out.append(TokenLogprob(token=token["text"], logprob=logprob, top=alternatives))
-    return out

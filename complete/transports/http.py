@@ -1,4 +1,4 @@
-"""The HTTP edge shared by the server transports: requests in, typed errors out.
+"""The HTTP edge shared by the server transports: requests in, bytes or typed errors out.
 
 Everything that touches ``requests``/``urllib3`` for the Hugging Face and
 OpenAI-compatible transports lives here, so that low-level exceptions are
@@ -16,48 +16,30 @@ translated in exactly one place:
   it with a size cap, so a gigantic or endless body cannot exhaust memory.
   ``read_error_body`` reads only the start of an error answer: the status and the
   server's first words are what matter, even when the page behind them is huge.
-- ``server_message`` pulls the server's own words out of any error body shape
-  seen in the wild (JSON ``error`` as string, list or object; ``message``;
-  FastAPI's ``detail``; ``X-Error-Message``; plain text; a proxy's HTML page),
-  with secrets scrubbed; ``scrubbing`` does the same, on the way out, to every
-  error a block raises (a server may echo a token anywhere: a body excerpt, a
-  ``Location`` header).
-- ``status_error`` maps what is common to every server (401/403, 404, 410, 429,
-  503, 3xx) to the error tree; transports refine what is theirs first.
+- ``parse_json`` and ``json_or_none`` decode bodies.
 
-It deliberately knows nothing about any protocol's request or success bodies.
+What a server's refusal means is ``server_errors``' business; reading a completion
+answer, whole or streamed, is ``answers``'. This module knows nothing about any
+protocol's bodies.
 """
 
 from __future__ import annotations
 
-import contextlib
-import email.utils
-import html
 import json
 import queue
-import re
-import time
-from collections.abc import Generator, Iterable, Iterator, Mapping
+from collections.abc import Generator, Mapping
 from typing import Any
 
 import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
-from complete.errors import (
-    APIError,
-    AuthError,
-    CompleteError,
-    ModelLoadingError,
-    ModelNotFoundError,
-    RateLimitError,
-    ResponseError,
-    TransportError,
-)
+from complete.errors import ResponseError, TransportError
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "ERROR_BODY_BYTES",
+    "EXCERPT_CHARS",
     "MAX_BODY_BYTES",
     "iter_body",
     "json_or_none",
@@ -66,12 +48,6 @@ __all__ = [
     "post",
     "read_body",
     "read_error_body",
-    "retry_after",
-    "scrub",
-    "scrub_error",
-    "scrubbing",
-    "server_message",
-    "status_error",
 ]
 
 DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 300.0)
@@ -80,7 +56,8 @@ DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 300.0)
 MAX_BODY_BYTES = 16 * 1024 * 1024
 ERROR_BODY_BYTES = 256 * 1024
 """How much of an error answer is read: far more than any server's message needs."""
-_MESSAGE_CHARS = 2000
+EXCERPT_CHARS = 2000
+"""How much of a body an error keeps, or quotes."""
 
 
 def new_session(pool_size: int = 32) -> requests.Session:
@@ -255,7 +232,7 @@ def read_body(response: requests.Response, limit: int = MAX_BODY_BYTES) -> bytes
             response.close()
             raise ResponseError(
                 f"the response from {response.url} is larger than {limit} bytes; refusing to read it all",
-                body=b"".join(chunks)[:_MESSAGE_CHARS],
+                body=b"".join(chunks)[:EXCERPT_CHARS],
             )
         chunks.append(chunk)
     return b"".join(chunks)
@@ -283,11 +260,11 @@ def parse_json(body: bytes, *, url: str) -> Any:
     try:
         return json.loads(body.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise ResponseError(f"the response from {url} is not valid UTF-8", body=body[:_MESSAGE_CHARS]) from exc
+        raise ResponseError(f"the response from {url} is not valid UTF-8", body=body[:EXCERPT_CHARS]) from exc
     except ValueError as exc:
         excerpt = body[:200].decode("utf-8", "replace")
         raise ResponseError(
-            f"the response from {url} is not valid JSON ({exc.args[0]}): {excerpt!r}", body=body[:_MESSAGE_CHARS]
+            f"the response from {url} is not valid JSON ({exc.args[0]}): {excerpt!r}", body=body[:EXCERPT_CHARS]
         ) from exc
 
 
@@ -298,158 +275,6 @@ def json_or_none(body: bytes) -> Any:
         return json.loads(body.decode("utf-8"))
     except (ValueError, RecursionError):
         return None
-
-
-def scrub(text: str, secrets: Iterable[str | None]) -> str:
-    """``text`` with every secret replaced by ``***``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
-
-
-def scrub_error(error: CompleteError, secrets: Iterable[str | None]) -> CompleteError:
-    """``error`` with every secret replaced by ``***`` wherever it keeps text from the
-    server: its message and args, an ``APIError``'s words and hint, a
-    ``ResponseError``'s body."""
-    hidden = [secret for secret in secrets if secret]
-    if not hidden:
-        return error
-    error.message = scrub(error.message, hidden)
-    error.args = tuple(scrub(arg, hidden) if isinstance(arg, str) else arg for arg in error.args)
-    if isinstance(error, APIError):
-        error.server_message = scrub(error.server_message, hidden)
-        error.hint = scrub(error.hint, hidden)
-    if isinstance(error, ResponseError):
-        body = error.body
-        if isinstance(body, str):
-            error.body = scrub(body, hidden)
-        else:
-            for secret in hidden:
-                body = body.replace(secret.encode("utf-8"), b"***")
-            error.body = body
-    return error
-
-
-@contextlib.contextmanager
-def scrubbing(*secrets: str | None) -> Iterator[None]:
-    """Scrub ``secrets`` from any ``CompleteError`` the block raises (see ``scrub_error``).
-
-    Works around a generator's body too: what the generator raises is scrubbed.
-    """
-    try:
-        yield
-    except CompleteError as error:
-        scrub_error(error, secrets)
-        raise
-
-
-def server_message(response: requests.Response, body: bytes, secrets: Iterable[str | None] = ()) -> str:
-    """The server's own explanation of an error, whatever shape it came in."""
-    message = _message_from_body(body, response.headers.get("Content-Type", ""))
-    header = response.headers.get("X-Error-Message", "")
-    if header and header not in message:
-        message = f"{header} ({message})" if message else header
-    if not message:
-        message = response.reason or "no explanation given"
-    message = " ".join(message.split()) if "\n" not in message.strip() else message.strip()
-    if len(message) > _MESSAGE_CHARS:
-        message = message[:_MESSAGE_CHARS] + "…"
-    return scrub(message, secrets)
-
-
-def json_message(data: object) -> str:
-    """The message inside a decoded JSON error body, or "" when there is none."""
-    if isinstance(data, list) and data:
-        return json_message(data[0]) if isinstance(data[0], dict) else "; ".join(map(str, data))
-    if not isinstance(data, dict):
-        return ""
-    error = data.get("error")
-    if isinstance(error, str):
-        return error
-    if isinstance(error, list):
-        return "; ".join(str(item) for item in error)
-    if isinstance(error, dict):
-        inner = error.get("message")
-        return inner if isinstance(inner, str) else json.dumps(error)
-    if isinstance(data.get("message"), str):
-        return str(data["message"])
-    detail = data.get("detail")
-    if isinstance(detail, str):
-        return detail
-    if isinstance(detail, list):
-        return "; ".join(_detail_item(item) for item in detail)
-    return ""
-
-
-def _detail_item(item: object) -> str:
-    if isinstance(item, dict):
-        location = ".".join(str(part) for part in item.get("loc", ()) if part != "body")
-        text = str(item.get("msg", item))
-        return f"{location}: {text}" if location else text
-    return str(item)
-
-
-def _message_from_body(body: bytes, content_type: str) -> str:
-    text = body[:MAX_BODY_BYTES].decode("utf-8", "replace").strip()
-    if not text:
-        return ""
-    if "json" in content_type or text[:1] in "{[":
-        try:
-            found = json_message(json.loads(text))
-        except ValueError:
-            found = ""
-        if found:
-            return found
-    if "html" in content_type or text[:1] == "<":
-        title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
-        plain = title.group(1) if title else re.sub(r"<[^>]+>", " ", text)
-        return "the server answered with an HTML page: " + " ".join(html.unescape(plain).split())[:300]
-    return text
-
-
-def retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds from a ``Retry-After`` header (seconds or an HTTP date), if any."""
-    value = headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def status_error(
-    status: int,
-    message: str,
-    headers: Mapping[str, str],
-    *,
-    auth_hint: str,
-    not_found_hint: str = "",
-    estimated_time: float | None = None,
-) -> CompleteError:
-    """The error-tree class for what every HTTP server means by ``status``."""
-    if status in (401, 403):
-        return AuthError(f"HTTP {status}: {message}\n{auth_hint}", status=status)
-    if status == 404:
-        return ModelNotFoundError(status=status, message=message, hint=not_found_hint)
-    if status == 429:
-        return RateLimitError(status=status, message=message, retry_after=retry_after(headers))
-    if status == 503 and estimated_time is not None:
-        return ModelLoadingError(status=status, message=message, estimated_time=estimated_time)
-    if 300 <= status < 400:
-        location = headers.get("Location", "an unnamed address")
-        return APIError(
-            status=status,
-            message=message,
-            hint=f"The server redirects to {location}; requests are not followed there. Use that address directly.",
-        )
-    return APIError(status=status, message=message)
 
 
 def _seconds(timeout: float | tuple[float, float], index: int) -> str:

@@ -49,7 +49,7 @@ import requests
 
 from complete.credentials import FoundToken, find_token, token_places
 from complete.errors import CompleteError, ModelNotFoundError, ParamsError, ResponseError
-from complete.transports import http
+from complete.transports import http, server_errors
 
 __all__ = [
     "CHAT",
@@ -235,7 +235,7 @@ def _fetch(
     if secret is not None:
         headers["Authorization"] = f"Bearer {secret}"
     url = f"{hub}/api/models/{model}?expand=inferenceProviderMapping"
-    with http.scrubbing(secret):
+    with server_errors.scrubbing(secret):
         for _ in range(_MAX_REDIRECTS + 1):
             response = http.post(session, url, {}, headers=headers, timeout=timeout, method="GET")
             location = response.headers.get("Location")
@@ -254,7 +254,7 @@ def _hub_error(
     response: requests.Response, body: bytes, *, model: str, found: FoundToken | None, hub: str
 ) -> CompleteError:
     secret = found.token if found is not None else None
-    message = http.server_message(response, body, [secret])
+    message = server_errors.server_message(response, body, [secret])
     status = response.status_code
     code = response.headers.get("X-Error-Code", "")
     refused = status == 401 and response.headers.get("X-Error-Message") == "Invalid credentials in Authorization header"
@@ -271,7 +271,7 @@ def _hub_error(
         auth_hint = f"No token was sent to the Hub (the request was anonymous). {token_places()}"
     else:
         auth_hint = f"The token from {found.source} was refused by the Hub at {hub}. {token_places()}"
-    return http.status_error(status, message, response.headers, auth_hint=auth_hint)
+    return server_errors.status_error(status, message, response.headers, auth_hint=auth_hint)
 
 
 def _same_origin(first: str, second: str) -> bool:
