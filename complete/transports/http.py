@@ -34,9 +34,11 @@ import email.utils
 import html
 import json
 import re
+import socket
 import time
 from collections.abc import Generator, Iterable, Iterator, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import urllib3.exceptions
@@ -57,6 +59,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "ERROR_BODY_BYTES",
     "MAX_BODY_BYTES",
+    "connection_advice",
     "iter_body",
     "json_or_none",
     "new_session",
@@ -111,14 +114,16 @@ def post(
             allow_redirects=False,
         )
     except requests.ConnectTimeout as exc:
-        raise TransportError(f"timed out after {_seconds(timeout, 0)} connecting to {url}") from exc
+        raise TransportError(
+            f"timed out after {_seconds(timeout, 0)} connecting to {url}\n{connection_advice(exc, url)}"
+        ) from exc
     except requests.ReadTimeout as exc:
         raise TransportError(f"no answer from {url} within {_seconds(timeout, 1)}") from exc
     except requests.ConnectionError as exc:
         if isinstance(exc.__context__, urllib3.exceptions.ProtocolError):
             # Connected, but the server (or a proxy) hung up before its status line.
             raise TransportError(f"the connection to {url} was closed before an answer: {_reason(exc)}") from exc
-        raise TransportError(f"could not connect to {url}: {_reason(exc)}") from exc
+        raise TransportError(f"could not connect to {url}: {_reason(exc)}\n{connection_advice(exc, url)}") from exc
     except requests.RequestException as exc:
         raise TransportError(f"request to {url} failed: {_reason(exc)}") from exc
 
@@ -366,6 +371,37 @@ def status_error(
             hint=f"The server redirects to {location}; requests are not followed there. Use that address directly.",
         )
     return APIError(status=status, message=message)
+
+
+def connection_advice(exc: BaseException, url: str) -> str:
+    """What to do when no connection could be made, from its root cause.
+
+    >>> print(connection_advice(ConnectionRefusedError(111, "refused"), "http://127.0.0.1:8080/v1/completions"))
+    Nothing is listening at http://127.0.0.1:8080: start the server, check url=, or write offline with backend="local".
+    """
+    parts = urlsplit(url)
+    causes = _causes(exc)
+    if any(isinstance(cause, socket.gaierror) for cause in causes):
+        return f"The host name {parts.hostname} does not resolve: check the name in url= and the network connection."
+    if any(isinstance(cause, ConnectionRefusedError) for cause in causes):
+        return (
+            f"Nothing is listening at {parts.scheme}://{parts.netloc}: start the server, check url=, "
+            'or write offline with backend="local".'
+        )
+    return f"Check that {parts.scheme}://{parts.netloc} is reachable from here (the address in url=, the network)."
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and every exception behind it: chained, and urllib3's ``reason``."""
+    found: list[BaseException] = []
+    waiting: list[object] = [exc]
+    while waiting and len(found) < 32:
+        cause = waiting.pop()
+        if not isinstance(cause, BaseException) or any(cause is seen for seen in found):
+            continue
+        found.append(cause)
+        waiting.extend([cause.__cause__, cause.__context__, getattr(cause, "reason", None), *cause.args])
+    return found
 
 
 def _seconds(timeout: float | tuple[float, float], index: int) -> str:
