@@ -282,3 +282,14 @@ def test_a_host_name_that_does_not_resolve_says_to_check_the_name(monkeypatch: p
     )
     assert isinstance(caught.value.__cause__, requests.ConnectionError)
 
+
+def test_a_request_reports_that_it_waits_for_its_host() -> None:
+    from complete import status
+    from complete.transports import http as edge
+    from tests.fault_server import respond, serve
+
+    reports: list[status.Status] = []
+    with serve() as server, status.reporting(reports.append):
+        server.script(respond(200, b"{}"))
+        edge.read_body(edge.post(edge.new_session(), server.url + "/generate", {}, headers={}, timeout=2))
+    assert reports == [status.Status(f"waiting for 127.0.0.1:{server.port}", ticking=True)]

@@ -44,6 +44,7 @@ import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
+from complete import status
 from complete.errors import (
     APIError,
     AuthError,
@@ -102,7 +103,11 @@ def post(
     timeout: float | tuple[float, float],
     method: str = "POST",
 ) -> requests.Response:
-    """Send ``body`` as JSON; the response is left unread (``stream=True``)."""
+    """Send ``body`` as JSON; the response is left unread (``stream=True``).
+
+    Reports that it waits for the host (``complete.status``) to whatever display
+    is listening, until the answer's first text reaches it."""
+    status.report(status.Status.waiting_for(url))
     try:
         return session.request(
             method,
