@@ -10,7 +10,8 @@ recorded by the stub, in this process):
 (b) until a ``Completer`` (that transport, ``stream=True``) writes the first piece
     to its display: the terminal ``LiveView``, with ``sys.stdout`` replaced by a
     ``StringIO`` that timestamps its first write after the story so far (the view
-    writes the story so far in one write, then each piece as it comes). The Completer's real path is used, /info and /tokenize included.
+    writes the story so far in one write, then each piece as it comes). The
+    Completer's real path is used, /info and /tokenize included.
 
 Reference, measured in the same run and interleaved run by run: a bare
 ``http.client`` connection reading the same stream, stamped when the first
