@@ -352,6 +352,8 @@ class LiveView:
 
     def show_status(self, report: Status) -> None:
         """Show what the request waits for, until text arrives (a ``status`` listener)."""
+        if not self.notebook and not is_terminal(self.err):
+            return  # a status line goes to a terminal or nowhere
         with self._lock:
             self._status = report
             self._status_since = time.monotonic()

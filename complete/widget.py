@@ -86,7 +86,7 @@ class _Panel:
                 description=name,
                 continuous_update=False,
                 readout=True,
-                style={"description_width": "8.5em"},  # room for "max_new_tokens", all sliders aligned
+                style={"description_width": "10em"},  # room for "max_new_tokens", all sliders aligned
             )
             slider.observe(self._moved(name), names="value")
             self.sliders[name] = slider

@@ -56,9 +56,10 @@ def page(lab: Lab, browser: Any, screenshots: Path) -> Iterator[NotebookPage]:
 
 
 ISSUE_16 = """\
-from complete import Completer
+from complete import Completer, TransportError
 from complete.testing import ScriptedTransport
-replies = [' there was a fox.', ' It ran.', ' It hid.', ' It slept.']
+refused = TransportError('could not connect to http://127.0.0.1:9/v1/completions\\nStart the server.')
+replies = [' there was a fox.', ' It ran.', ' It hid.', ' It slept.', refused]
 b = Completer('Once upon a time', transport=ScriptedTransport(replies))
 b()"""
 
@@ -116,6 +117,17 @@ def test_widget_buttons_and_slider_change_the_story_on_the_page(page: NotebookPa
     assert footer().startswith("temperature=1.1 max_new_tokens=64 · scripted scripted · finish: length")
     assert page.outputs(1) == 1  # the panel, and nothing printed beside it
     page.screenshot("widget-6-continue-at-1.1")
+
+    page.click(1, "Continue")  # the transport refuses this time
+    error = "[data-mime-type='application/vnd.jupyter.stderr']"
+    page.wait_for(lambda: page.texts(1, f".widget-output {error}") != [], "the error block in the widget")
+    assert page.texts(1, f".widget-output {error}")[0].splitlines() == [
+        "TransportError: could not connect to http://127.0.0.1:9/v1/completions",
+        "Start the server.",
+        "Full traceback: %tb verbose. Original exception: sys.last_value.__cause__",
+    ]
+    assert story() == ["Once upon a time there was a fox. It slept."]
+    page.screenshot("widget-7-error")
 
 
 def _slow_stream(handler: Handler, received: Received) -> None:
