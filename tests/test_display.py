@@ -243,3 +243,51 @@ def test_showing_in_sends_every_rendering_to_the_given_pane(fake_notebook: dict[
     ]
     assert fake_notebook["displays"] == ["<i>outside</i>"]
     assert fake_notebook["handle"].updates == []
+
+
+def _slow_answer(handler: Any, received: Any) -> None:
+    from tests.fault_server import openai_chunk, sse
+
+    handler.wait(1.5)  # past the grace period: one "(1 s, ...)" line
+    handler.head(200, {"Content-Type": "text/event-stream", "Transfer-Encoding": "chunked"})
+    handler.chunk(openai_chunk(" was wide.") + openai_chunk("", finish="length") + sse(b"[DONE]"))
+    handler.end_chunks()
+
+
+def test_a_real_terminal_shows_the_wait_and_a_pipe_gets_only_the_story() -> None:
+    import os
+    import pty
+    import subprocess
+
+    from tests.conftest import ROOT
+    from tests.fault_server import serve
+
+    with serve() as server:
+        server.route("/v1/completions", _slow_answer)
+        code = (
+            "from complete import Completer, OpenAICompletions\n"
+            f"Completer('The sky', transport=OpenAICompletions(base_url='{server.url}/v1'))()"
+        )
+        terminal, screen = pty.openpty()
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "70"}
+        with subprocess.Popen(
+            [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=screen, env=env, cwd=ROOT
+        ) as process:
+            os.close(screen)
+            story = process.stdout.read().decode() if process.stdout else ""
+            shown = b""
+            while chunk := _read(terminal):
+                shown += chunk
+        os.close(terminal)
+    assert story.splitlines()[0] == "The sky was wide."
+    waiting = f"waiting for 127.0.0.1:{server.port} (1 s, interrupt to stop)"
+    assert shown.decode() == f"\r\x1b[2m{waiting}\x1b[0m\r\x1b[K"
+
+
+def _read(descriptor: int) -> bytes:
+    import os
+
+    try:
+        return os.read(descriptor, 4096)
+    except OSError:  # the other end is closed
+        return b""
