@@ -51,6 +51,18 @@ def notebooks(session: nox.Session) -> None:
 
 
 @nox.session(python="3.11")
+def browser(session: nox.Session) -> None:
+    """What a writer sees in real JupyterLab, driven by headless Chromium (also in ``tests``).
+
+    The widget's buttons and sliders, the waiting status and the short errors, in
+    about 35 s. Needs Debian's ``chromium`` and ``chromium-driver`` (/usr/bin);
+    screenshots go to ``$COMPLETE_SCREENSHOTS`` when set.
+    """
+    install(session)
+    session.run("pytest", "tests/test_browser.py", *session.posargs, env={"CI": "1"})
+
+
+@nox.session(python="3.11")
 def record(session: nox.Session) -> None:
     """Re-record the HTTP cassettes.
 

@@ -9,8 +9,9 @@ recorded by the stub, in this process):
     first text piece to the caller; also the lag of every piece behind its token;
 (b) until a ``Completer`` (that transport, ``stream=True``) writes the first piece
     to its display: the terminal ``LiveView``, with ``sys.stdout`` replaced by a
-    ``StringIO`` that timestamps its first write after the story so far (the
-    opening mark). The Completer's real path is used, /info and /tokenize included.
+    ``StringIO`` that timestamps its first write after the story so far (the view
+    writes the story so far in one write, then each piece as it comes). The
+    Completer's real path is used, /info and /tokenize included.
 
 Reference, measured in the same run and interleaved run by run: a bare
 ``http.client`` connection reading the same stream, stamped when the first
@@ -38,7 +39,6 @@ from urllib.parse import urlsplit
 from stub_server import StubServer
 
 from complete import Completer, Params, Story, complete_stream
-from complete.display import OPEN_MARK
 from complete.transports.hf import HFInference
 
 TOKENS, DELAY = 50, 0.020
@@ -47,19 +47,19 @@ TOKEN = "hf_stub_not_a_real_token"  # explicit, so no credential is looked up; t
 
 
 class Screen(io.StringIO):
-    """A display that notes when the first text after the opening mark is written."""
+    """A display that notes when the first text after the story so far is written."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.marked = False
+        self.started = False
         self.first_piece_at: float | None = None
 
     def write(self, text: str) -> int:
         now = time.perf_counter()
-        if text and self.marked and self.first_piece_at is None:
+        if text and self.started and self.first_piece_at is None:
             self.first_piece_at = now
-        if OPEN_MARK in text:
-            self.marked = True
+        if text:
+            self.started = True
         return super().write(text)
 
 

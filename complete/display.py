@@ -6,12 +6,23 @@ marked, the way the original README promised. Three renderings:
 - HTML (Jupyter, VS Code, anything with a kernel): paragraphs, the new part
   highlighted with a translucent background that works on light and dark themes,
   and the parameters in one small line underneath. While text streams in, one
-  display handle is updated in place (the first piece at once, then at most
+  output is updated in place (the first piece at once, then at most
   ``REFRESH_SECONDS`` apart), not a new output per token.
 - ANSI (a terminal): text wrapped to the terminal's width, the new part in bold;
   streamed pieces are wrapped as they arrive.
-- plain (output redirected to a file or pipe): wrapped, the new part between
-  ``⟦`` and ``⟧``, characters that prose does not use.
+- plain (output redirected to a file or pipe): wrapped text and nothing else, so
+  that what lands in a file is the story, not markup.
+
+Where notebook HTML goes: by default a new cell output (updated in place through
+an IPython display handle). Inside ``showing_in(show)`` every rendering goes to
+``show`` instead; the widget panel uses it to put the story in its own HTML pane,
+because ipywidgets' ``Output`` area drops display updates (ipywidgets#1844): a
+story streamed into it would never change on screen.
+
+While a request waits, ``LiveView`` shows what it waits for (``complete.status``):
+under the story in a notebook, and on stderr in a terminal when stderr is a
+terminal; the line goes away when text arrives. A status that counts seconds
+appears only after ``STATUS_GRACE_SECONDS``, so a quick answer shows no flicker.
 
 IPython is imported only when a notebook kernel is already running, never at
 import time. This module knows nothing about transports or the story tree: it
@@ -20,15 +31,22 @@ renders text given where the new part starts.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import html
 import os
 import re
 import shutil
 import sys
 import textwrap
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from typing import Any, Literal, TextIO
+
+from complete import status
+from complete.status import Status
 
 __all__ = [
     "LiveView",
@@ -37,21 +55,27 @@ __all__ = [
     "render_alternatives_text",
     "render_html",
     "render_text",
+    "showing_in",
     "terminal_width",
 ]
 
-Style = Literal["ansi", "plain", "none"]
+Style = Literal["ansi", "none"]
 
 REFRESH_SECONDS = 0.05
-OPEN_MARK, CLOSE_MARK = "⟦", "⟧"
+STATUS_GRACE_SECONDS = 1.0
+"""How long a request may wait before a counting status line appears."""
+
 _BOLD, _DIM, _RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
-# Private-use characters stand in for the marks while wrapping, so that the wrap
-# never separates a mark from the word it belongs to.
+# Private-use characters stand in for the bold marks while wrapping, so that the
+# wrap never separates a mark from the word it belongs to.
 _OPEN, _CLOSE = "\ue000", "\ue001"
 
 _HIGHLIGHT = "background: rgba(255, 196, 0, 0.28); border-radius: 3px; padding: 0 1px"
 _STORY_STYLE = "font-family: Georgia, 'Times New Roman', serif; font-size: 1.05em; line-height: 1.55; max-width: 46em"
 _FOOTER_STYLE = "font-family: ui-monospace, monospace; font-size: 0.78em; opacity: 0.65; margin-top: 0.4em"
+_STATUS_STYLE = "font-family: ui-monospace, monospace; font-size: 0.85em; font-style: italic; opacity: 0.8"
+
+_SURFACE: ContextVar[Callable[[str], None] | None] = ContextVar("complete_surface", default=None)
 
 
 def in_notebook() -> bool:
@@ -69,31 +93,35 @@ def terminal_width(stream: TextIO | None = None) -> int:
     return max(20, columns - 1)
 
 
-def style_for(stream: TextIO) -> Style:
-    """ANSI for a terminal (unless NO_COLOR is set), plain marks otherwise."""
+def is_terminal(stream: TextIO) -> bool:
+    """True when ``stream`` is an interactive terminal."""
     isatty = getattr(stream, "isatty", None)
-    if callable(isatty) and isatty() and not os.environ.get("NO_COLOR"):
-        return "ansi"
-    return "plain"
+    return bool(callable(isatty) and isatty())
+
+
+def style_for(stream: TextIO) -> Style:
+    """ANSI for a terminal (unless NO_COLOR is set); plain text for a file or pipe."""
+    return "ansi" if is_terminal(stream) and not os.environ.get("NO_COLOR") else "none"
 
 
 def render_text(text: str, new_from: int | None, *, width: int, style: Style) -> str:
-    r"""The story wrapped to ``width``, paragraphs kept, the part from ``new_from`` marked.
+    r"""The story wrapped to ``width``, paragraphs kept, the part from ``new_from`` in
+    bold for a terminal (``style="ansi"``); plain text otherwise.
 
-    >>> print(render_text("Once upon a time there was a fox.", 17, width=20, style="plain"))
+    >>> print(render_text("Once upon a time there was a fox.", 17, width=20, style="none"))
     Once upon a time
-    ⟦there was a fox.⟧
+    there was a fox.
+    >>> render_text("Once upon a time there was a fox.", 17, width=20, style="ansi")
+    'Once upon a time\n\x1b[1mthere was a fox.\x1b[0m'
     """
     marked = text
-    if new_from is not None and new_from < len(text) and style != "none":
+    if new_from is not None and new_from < len(text) and style == "ansi":
         marked = text[:new_from] + _OPEN + text[new_from:] + _CLOSE
     lines = []
     for paragraph in marked.split("\n"):
         lines.append(textwrap.fill(paragraph, width=width, break_long_words=False, break_on_hyphens=False))
     out = "\n".join(lines)
-    if style == "ansi":
-        return _ansi_marks(out)
-    return out.replace(_OPEN, OPEN_MARK).replace(_CLOSE, CLOSE_MARK)
+    return _ansi_marks(out) if style == "ansi" else out
 
 
 def _ansi_marks(wrapped: str) -> str:
@@ -120,8 +148,9 @@ def footer_text(footer: str, style: Style) -> str:
     return f"{_DIM}{footer}{_RESET}" if style == "ansi" and footer else footer
 
 
-def render_html(text: str, new_from: int | None, footer: str = "") -> str:
-    """The story as HTML paragraphs with the part from ``new_from`` highlighted."""
+def render_html(text: str, new_from: int | None, footer: str = "", status_line: str = "") -> str:
+    """The story as HTML paragraphs with the part from ``new_from`` highlighted,
+    then the status line (what a request waits for), then the parameter line."""
     parts = []
     start = 0
     for paragraph in text.split("\n"):
@@ -138,16 +167,25 @@ def render_html(text: str, new_from: int | None, footer: str = "") -> str:
             )
         parts.append(f'<p style="margin: 0 0 0.7em 0">{body}</p>')
         start = end + 1
+    waiting = ""
+    if status_line:
+        waiting = f'<div class="complete-status" style="{_STATUS_STYLE}">{html.escape(status_line)}</div>'
     note = f'<div class="complete-params" style="{_FOOTER_STYLE}">{html.escape(footer)}</div>' if footer else ""
-    return f'<div class="complete-story" style="{_STORY_STYLE}">{"".join(parts)}{note}</div>'
+    return f'<div class="complete-story" style="{_STORY_STYLE}">{"".join(parts)}{waiting}{note}</div>'
 
 
-def render_alternatives_text(context: str, texts: Sequence[str], *, width: int) -> str:
-    """Alternatives numbered from 0, each after the last words of the story."""
+def render_alternatives_text(context: str, texts: Sequence[str], *, width: int, style: Style | None = None) -> str:
+    """Alternatives numbered from 0. In a terminal each follows the last words of the
+    story (dimmed), itself in bold; as plain text, each stands alone."""
+    chosen: Style = style_for(sys.stdout) if style is None else style
     tail = context[-60:].split("\n")[-1]
     blocks = []
     for number, text in enumerate(texts):
-        body = textwrap.fill(f"…{tail}{OPEN_MARK}{text}{CLOSE_MARK}", width=width - 5, break_long_words=False)
+        if chosen == "ansi":
+            wrapped = render_text(f"…{tail}{text}", len(tail) + 1, width=width - 5, style="ansi")
+            body = _DIM + wrapped.replace(_BOLD, _RESET + _BOLD, 1)
+        else:
+            body = textwrap.fill(text.strip(), width=width - 5, break_long_words=False)
         blocks.append(textwrap.indent(body, "     ").replace("     ", f"[{number}]  ", 1))
     return "\n\n".join(blocks) + "\n\nChoose one with .choose(i)."
 
@@ -178,34 +216,77 @@ def _ipython_display() -> Any:
     return importlib.import_module("IPython.display")
 
 
+@contextlib.contextmanager
+def showing_in(show: Callable[[str], None]) -> Iterator[None]:
+    """Send every notebook rendering made in this block to ``show`` (a function
+    taking HTML) instead of a new cell output; the widget's story pane uses it."""
+    token = _SURFACE.set(show)
+    try:
+        yield
+    finally:
+        _SURFACE.reset(token)
+
+
 def show_html(markup: str) -> None:
-    """Display HTML in the running notebook."""
+    """Display HTML in the running notebook (or where ``showing_in`` says)."""
+    surface = _SURFACE.get()
+    if surface is not None:
+        surface(markup)
+        return
     ipython = _ipython_display()
     ipython.display(ipython.HTML(markup))
+
+
+def _new_output(markup: str) -> Callable[[str], None]:
+    """Show ``markup`` as a new output and return the function that replaces it in place."""
+    surface = _SURFACE.get()
+    if surface is not None:
+        surface(markup)
+        return surface
+    ipython = _ipython_display()
+    handle = ipython.display(ipython.HTML(markup), display_id=True)
+    return lambda new: handle.update(ipython.HTML(new))
 
 
 class LiveView:
     """The story on screen while new text streams in, updated in place.
 
-    ``start`` shows the story so far; ``piece`` adds streamed text; ``finish``
-    shows the final story (with an optional one-line note); ``abort`` leaves the
-    screen as it is after an error.
+    ``start`` shows the story so far and listens for status reports; ``piece`` adds
+    streamed text (and removes any status line); ``finish`` shows the final story
+    (with an optional one-line note); ``abort`` leaves the screen as it is after an
+    error. ``finish`` and ``abort`` stop listening. ``err`` is where a terminal
+    status line goes (only when it is a terminal).
     """
 
-    def __init__(self, *, notebook: bool, out: TextIO | None = None, width: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        notebook: bool,
+        out: TextIO | None = None,
+        err: TextIO | None = None,
+        width: int | None = None,
+    ) -> None:
         self.notebook = notebook
         self.out = out if out is not None else sys.stdout
+        self.err = err if err is not None else sys.stderr
         self.width = width or terminal_width()
         self.style: Style = style_for(self.out)
         self._text = ""
         self._new_from = 0
         self._footer = ""
-        self._handle: Any = None
+        self._update: Callable[[str], None] | None = None
         self._last_refresh = 0.0
         self._column = 0
         self._in_word = False
         self._space = ""
         self._pieces = 0
+        self._lock = threading.RLock()
+        self._status: Status | None = None
+        self._status_since = 0.0
+        self._status_shown = ""
+        self._ticker: threading.Thread | None = None
+        self._stop_ticking = threading.Event()
+        self._listening = contextlib.ExitStack()
 
     def start(self, text: str, footer: str, *, new_from: int | None = None) -> None:
         """Show ``text``; streamed pieces are marked as new, and in a notebook so is
@@ -213,56 +294,143 @@ class LiveView:
         self._text = text
         self._new_from = len(text) if new_from is None else new_from
         self._footer = footer
+        self._listening.enter_context(status.reporting(self.show_status))
         if self.notebook:
-            ipython = _ipython_display()
             shown = None if self._new_from >= len(text) else self._new_from
-            self._handle = ipython.display(ipython.HTML(render_html(text, shown, footer)), display_id=True)
+            self._update = _new_output(render_html(text, shown, footer))
             return
         wrapped = render_text(text, None, width=self.width, style="none")
         self.out.write(wrapped)
         last_line = wrapped.rsplit("\n", 1)[-1]
         self._column = len(last_line)
         self._in_word = bool(last_line) and not last_line[-1].isspace()
-        if self.style == "ansi":
-            self.out.write(_BOLD)
-        elif self.style == "plain":
-            self.out.write(OPEN_MARK)
         self.out.flush()
 
     def piece(self, text: str) -> None:
-        self._text += text
-        self._pieces += 1
-        if self.notebook:
-            now = time.monotonic()
-            if self._pieces == 1 or now - self._last_refresh >= REFRESH_SECONDS:
-                self._refresh(self._text, self._new_from, self._footer)
-                self._last_refresh = now
-            return
-        self.out.write(self._wrap_piece(text))
-        self.out.flush()
-
-    def finish(self, text: str, new_from: int | None, footer: str, note: str = "") -> None:
-        if self.notebook:
-            self._refresh(text, new_from, footer)
-            if note:
-                print(note, file=self.out)
-            return
-        if self.style == "ansi":
-            self.out.write(_RESET)
-        elif self.style == "plain":
-            self.out.write(CLOSE_MARK)
-        self.out.write("\n" + footer_text(footer, self.style) + "\n")
-        if note:
-            self.out.write(note + "\n")
-        self.out.flush()
-
-    def abort(self) -> None:
-        if not self.notebook:
-            self.out.write((_RESET if self.style == "ansi" else "") + "\n")
+        with self._lock:
+            self._status = None
+            self._text += text
+            self._pieces += 1
+            if self.notebook:
+                now = time.monotonic()
+                if self._pieces == 1 or self._status_shown or now - self._last_refresh >= REFRESH_SECONDS:
+                    self._refresh(self._text, self._new_from, self._footer)
+                    self._last_refresh = now
+                return
+            self._draw_status("")
+            if self._pieces == 1 and self.style == "ansi":
+                self.out.write(_BOLD)
+            self.out.write(self._wrap_piece(text))
             self.out.flush()
 
+    def finish(self, text: str, new_from: int | None, footer: str, note: str = "") -> None:
+        self._stop_listening()
+        with self._lock:
+            if self.notebook:
+                self._refresh(text, new_from, footer)
+                if note:
+                    print(note, file=self.out)
+                return
+            if self.style == "ansi" and self._pieces:
+                self.out.write(_RESET)
+            self.out.write("\n" + footer_text(footer, self.style) + "\n")
+            if note:
+                self.out.write(note + "\n")
+            self.out.flush()
+
+    def abort(self) -> None:
+        self._stop_listening()
+        with self._lock:
+            if self.notebook:
+                if self._status_shown:
+                    self._refresh(self._text, self._new_from, self._footer)
+                return
+            self.out.write((_RESET if self.style == "ansi" and self._pieces else "") + "\n")
+            self.out.flush()
+
+    # --- the status line -------------------------------------------------------------
+
+    def show_status(self, report: Status) -> None:
+        """Show what the request waits for, until text arrives (a ``status`` listener)."""
+        if not self.notebook and not is_terminal(self.err):
+            return  # a status line goes to a terminal or nowhere
+        with self._lock:
+            self._status = report
+            self._status_since = time.monotonic()
+            if not report.ticking:
+                self._draw_status(report.message)
+                return
+            self._draw_status("")  # an earlier line ("retrying in 2 s") is over now
+            if self._ticker is None:
+                context = contextvars.copy_context()  # the kernel's output routing goes along
+                self._ticker = threading.Thread(target=context.run, args=(self._tick,), daemon=True)
+                self._ticker.start()
+
+    def _tick(self) -> None:
+        while not self._stop_ticking.wait(self._next_tick()):
+            with self._lock:
+                current = self._status
+                waited = time.monotonic() - self._status_since
+                if current is not None and current.ticking and waited >= STATUS_GRACE_SECONDS:
+                    self._draw_status(f"{current.message} ({int(waited)} s, interrupt to stop)")
+
+    def _next_tick(self) -> float:
+        """Seconds until the count shown should change (or the grace period ends)."""
+        waited = time.monotonic() - self._status_since
+        if waited < STATUS_GRACE_SECONDS:
+            return STATUS_GRACE_SECONDS - waited + 0.01
+        return 1.01 - waited % 1.0
+
+    def _stop_listening(self) -> None:
+        """Stop taking status reports; a terminal's status line is erased (a
+        notebook's goes with the next rendering)."""
+        self._listening.close()
+        self._stop_ticking.set()
+        if self._ticker is not None:
+            self._ticker.join()
+        with self._lock:
+            self._status = None
+            if not self.notebook:
+                self._draw_status("")
+
+    def _draw_status(self, line: str) -> None:
+        if line == self._status_shown:
+            return
+        if self.notebook:
+            self._status_shown = line
+            if self._update is not None:
+                self._update(render_html(self._text, self._marked_from(), self._footer, line))
+            return
+        if not is_terminal(self.err):
+            return
+        self.out.flush()
+        self.err.write(self._terminal_status(self._status_shown, line))
+        self.err.flush()
+        self._status_shown = line
+
+    def _terminal_status(self, old: str, new: str) -> str:
+        """Escape codes that replace the status line ``old`` by ``new``.
+
+        When the story is on the same terminal, the status sits on the line under
+        the story's last line and the cursor goes back to where the story stopped;
+        otherwise it is one line rewritten in place.
+        """
+        same_screen = is_terminal(self.out)
+        codes = ""
+        if old:
+            codes += "\r\x1b[K" + (f"\x1b[A\x1b[{self._column + 1}G" if same_screen else "")
+        if new:
+            shown = new if len(new) < self.width else new[: self.width - 2] + "…"
+            codes += ("\n" if same_screen else "\r") + _DIM + shown + _RESET
+        return codes
+
+    def _marked_from(self) -> int | None:
+        return None if self._new_from >= len(self._text) else self._new_from
+
     def _refresh(self, text: str, new_from: int | None, footer: str) -> None:
-        self._handle.update(_ipython_display().HTML(render_html(text, new_from, footer)))
+        if self._update is not None:
+            self._update(render_html(text, new_from, footer))
+        self._status_shown = ""
 
     def _wrap_piece(self, text: str) -> str:
         out = []

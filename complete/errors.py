@@ -22,8 +22,10 @@ loads files wants to catch exactly that.
 
 Low-level exceptions (``requests``, ``xllamacpp``, ``json``) are translated once, at
 the transport edge, and chained with ``raise ... from exc``; nothing above the
-transports sees them. Every error carries ``partial``: the text a stream delivered
-before it failed, so nothing the user paid for is lost (empty when there was none).
+transports sees them, and in IPython they stay behind a short block
+(``_render_traceback_``) while remaining reachable as ``__cause__``. Every error
+carries ``partial``: the text a stream delivered before it failed, so nothing the
+user paid for is lost (empty when there was none).
 
 This module deliberately holds no logic beyond building messages: which status maps
 to which class is each transport's business.
@@ -65,6 +67,14 @@ class CompleteError(Exception):
         if self.partial:
             return f"{self.message} (kept {len(self.partial)} characters received before the failure in .partial)"
         return self.message
+
+    def _render_traceback_(self) -> list[str]:
+        """IPython's hook for custom traceback rendering: in a notebook an error is a
+        short block (class, message, what to do, how to see more), not pages of
+        library frames; see ``complete.error_block``."""
+        from complete.error_block import rendered
+
+        return rendered(self)
 
 
 class ParamsError(CompleteError, ValueError):

@@ -1,30 +1,53 @@
 """Optional notebook controls for a ``Completer``: sliders and buttons (ipywidgets).
 
 ``bloom.widget()`` returns a small panel: sliders for temperature, top_p, top_k and
-max_new_tokens, and buttons Continue, Retry, Undo. Moving a slider changes the
-Completer's parameters (exactly as ``bloom.set(...)`` would); a parameter the writer
-never touches stays unset, so the backend's own default still applies. The buttons
-call the Completer, whose output (the story, or an error message) appears in the
-panel's output area.
+max_new_tokens, buttons Continue, Retry, Undo, and the story underneath them.
+Moving a slider changes the Completer's parameters (exactly as ``bloom.set(...)``
+would); the buttons call the Completer.
+
+What the writer sees is the point, so:
+
+- The story is an ``ipywidgets.HTML`` pane whose value is set from the kernel,
+  and every rendering a button causes (streamed pieces included) is sent there
+  with ``display.showing_in``. Rendering into an ``Output`` widget instead is
+  what left the screen unchanged in JupyterLab: the Completer updates its
+  streaming display in place (``update_display_data``), and ipywidgets' Output
+  area drops those updates (ipywidgets#1844), so the writer kept seeing the story
+  as it was before the click. Widget traits are synced in any front end.
+- After every action the pane shows the Completer's story and parameters as they
+  now are, whatever the action printed or raised, and the sliders are set from
+  the Completer's parameters (a ``bloom.set`` in another cell shows up there).
+- Lines the Completer prints ("Nothing to undo", notes) and errors go to an
+  ``Output`` area under the story, cleared at each action; an error is the short
+  block of ``complete.error_block``, not a traceback lost in the browser console.
+- A slider whose parameter is unset says so ("backend default") and shows no
+  number, because no number on it is in effect: the backend's own default is,
+  until the writer moves it.
 
 ipywidgets comes with the ``notebook`` extra and is imported only when a panel is
-built. This module holds no state of its own: the Completer is the single source.
+built. The Completer is the single source of the writing state; the panel keeps
+only its widgets.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from complete import display, error_block
 from complete.errors import CompleteError
 
 if TYPE_CHECKING:
     from complete.completer import Completer
 
-__all__ = ["build_widget"]
+__all__ = ["UNSET_NOTE", "build_widget"]
+
+UNSET_NOTE = "backend default"
+"""Shown next to a slider whose parameter is not set."""
 
 _SLIDERS: tuple[tuple[str, str, float, float, float, float], ...] = (
-    # name, kind, shown when unset, min, max, step
+    # name, kind, resting place while unset, min, max, step
     ("temperature", "float", 1.0, 0.0, 2.0, 0.05),
     ("top_p", "float", 1.0, 0.01, 1.0, 0.01),
     ("top_k", "int", 50, 1, 200, 1),
@@ -38,50 +61,106 @@ def build_widget(completer: Completer) -> Any:
         import ipywidgets as widgets
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise CompleteError("bloom.widget() needs ipywidgets: pip install 'complete[notebook]'") from exc
-
-    output = widgets.Output()
-    sliders = []
-    for name, kind, unset, low, high, step in _SLIDERS:
-        current = getattr(completer.params, name)
-        value = unset if current is None else current
-        factory = widgets.FloatSlider if kind == "float" else widgets.IntSlider
-        slider = factory(
-            value=value, min=low, max=high, step=step, description=name, continuous_update=False, readout=True
-        )
-        slider.observe(_setter(completer, name, output), names="value")
-        sliders.append(slider)
-
-    actions: list[tuple[str, Callable[[], None]]] = [
-        ("Continue", completer),
-        ("Retry", completer.retry),
-        ("Undo", completer.undo),
-    ]
-    buttons = []
-    for label, action in actions:
-        button = widgets.Button(description=label)
-        button.on_click(_runner(action, output))
-        buttons.append(button)
-    return widgets.VBox([*sliders, widgets.HBox(buttons), output])
+    return _Panel(completer, widgets).box
 
 
-def _setter(completer: Completer, name: str, output: Any) -> Callable[[dict[str, Any]], None]:
-    def changed(change: dict[str, Any]) -> None:
-        try:
-            completer.set(**{name: change["new"]})
-        except CompleteError as error:
-            with output:
-                print(f"{type(error).__name__}: {error}")
+class _Panel:
+    """The widgets of one panel and the callbacks that tie them to the Completer."""
 
-    return changed
+    def __init__(self, completer: Completer, widgets: Any) -> None:
+        self.completer = completer
+        self.story = widgets.HTML(value=completer._repr_html_())
+        self.story.add_class("complete-widget-story")
+        self.messages = widgets.Output()
+        self.sliders: dict[str, Any] = {}
+        self.notes: dict[str, Any] = {}
+        self._syncing = False
+        rows = []
+        for name, kind, resting, low, high, step in _SLIDERS:
+            factory = widgets.FloatSlider if kind == "float" else widgets.IntSlider
+            slider = factory(
+                value=resting,
+                min=low,
+                max=high,
+                step=step,
+                description=name,
+                continuous_update=False,
+                readout=True,
+                style={"description_width": "10em"},  # room for "max_new_tokens", all sliders aligned
+            )
+            slider.observe(self._moved(name), names="value")
+            self.sliders[name] = slider
+            self.notes[name] = widgets.Label(value="")
+            self.notes[name].add_class("complete-param-note")
+            rows.append(widgets.HBox([slider, self.notes[name]]))
+        buttons = []
+        actions: list[tuple[str, Callable[[], None]]] = [
+            ("Continue", completer),
+            ("Retry", completer.retry),
+            ("Undo", completer.undo),
+        ]
+        for label, action in actions:
+            button = widgets.Button(description=label)
+            button.on_click(self._clicked(action))
+            buttons.append(button)
+        self._show_params()
+        self.box = widgets.VBox([*rows, widgets.HBox(buttons), self.story, self.messages])
 
+    def _clicked(self, action: Callable[[], None]) -> Callable[[Any], None]:
+        def clicked(button: Any) -> None:
+            self._run(action)
 
-def _runner(action: Callable[[], None], output: Any) -> Callable[[Any], None]:
-    def clicked(button: Any) -> None:
-        output.clear_output(wait=True)
-        with output:
+        return clicked
+
+    def _moved(self, name: str) -> Callable[[dict[str, Any]], None]:
+        def moved(change: dict[str, Any]) -> None:
+            if not self._syncing:
+                value = change["new"]
+                # The steps are hundredths: 1.1, not the browser's 1.1000000000000001.
+                self._run(lambda: self.completer.set(**{name: round(value, 2) if isinstance(value, float) else value}))
+
+        return moved
+
+    def _run(self, action: Callable[[], None]) -> None:
+        """Run one writer action with its renderings in the story pane, then show
+        the Completer's state and any error."""
+        self.messages.outputs = ()
+        with self.messages:
             try:
-                action()
-            except CompleteError as error:
-                print(f"{type(error).__name__}: {error}")
+                with display.showing_in(self._show_story):
+                    action()
+            except Exception as error:
+                _show_error(error)
+            finally:
+                self._show_story(self.completer._repr_html_())
+                self._show_params()
 
-    return clicked
+    def _show_story(self, markup: str) -> None:
+        self.story.value = markup
+
+    def _show_params(self) -> None:
+        """Set each slider from the parameter in effect, or mark it unset."""
+        self._syncing = True
+        try:
+            for name, slider in self.sliders.items():
+                value = getattr(self.completer.params, name)
+                if value is not None:
+                    slider.value = value
+                slider.readout = value is not None
+                self.notes[name].value = "" if value is not None else UNSET_NOTE
+        finally:
+            self._syncing = False
+
+
+def _show_error(error: Exception) -> None:
+    """Show ``error`` where the panel's messages go: through IPython (so that a
+    ``CompleteError`` is its short block and anything else a normal traceback),
+    or as the short block's text outside a kernel."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is not None:
+        shell.showtraceback()
+    elif isinstance(error, CompleteError):
+        print("\n".join(error_block.lines(error)))
+    else:
+        raise error

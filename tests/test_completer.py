@@ -49,13 +49,13 @@ def test_readme_workflow_shows_all_text_with_the_new_part_marked(capsys: pytest.
         "plane and skywrites a birthday greeting. But the sky... you\n"
         "don't have to watch an ad to see it.\n"
         "When people learn I fought in the war to free the sky, they\n"
-        'say, "Thank you for⟦ your service."⟧\n'
+        'say, "Thank you for your service."\n'
     )
     assert transport.calls == [(FIRST, Params(temperature=1.0, top_k=30))]
     bloom()
     assert transport.calls[1][0] == FIRST + ' your service."'
     assert bloom.story.text == FIRST + ' your service." Then I smile.'
-    assert capsys.readouterr().out.count("⟦ Then I smile.⟧") == 1
+    assert capsys.readouterr().out.count("Then I smile.") == 1
 
 
 def test_print_shows_the_wrapped_text_without_marks(capsys: pytest.CaptureFixture[str]) -> None:
@@ -126,7 +126,7 @@ def test_append_joins_with_one_space_or_starts_a_paragraph(capsys: pytest.Captur
     assert bloom.text == "It rained all day., then stopped\nNext morning was bright."
     assert [node.origin for node in bloom.history] == ["prompt", "user", "user", "user"]
     assert capsys.readouterr().out.endswith(
-        "then stopped⟦\nNext morning was bright.⟧\nmax_new_tokens=64 · scripted scripted\n"
+        "then stopped\nNext morning was bright.\nmax_new_tokens=64 · scripted scripted\n"
     )
     with pytest.raises(ParamsError):
         bloom.append("   ")

@@ -4,25 +4,34 @@ from __future__ import annotations
 
 import io
 import sys
+import time
 import types
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from complete import display
-from complete.display import LiveView, render_html, render_text
+from complete import display, status
+from complete.display import LiveView, render_alternatives_text, render_html, render_text
+from complete.status import Status
 
 
-def test_plain_marks_survive_wrapping() -> None:
+def test_plain_text_for_a_file_or_pipe_has_no_marks() -> None:
     text = "The sky was wide and blue. Then a little plane came by."
-    assert render_text(text, 27, width=24, style="plain") == (
-        "The sky was wide and\nblue. ⟦Then a little\nplane came by.⟧"
-    )
+    assert render_text(text, 27, width=24, style="none") == "The sky was wide and\nblue. Then a little\nplane came by."
+
+
+def test_a_pipe_gets_plain_text_and_a_terminal_gets_ansi(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert display.style_for(io.StringIO()) == "none"
+    assert display.style_for(Terminal()) == "ansi"
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert display.style_for(Terminal()) == "none"
 
 
 def test_no_marks_when_nothing_is_new() -> None:
-    assert render_text("a b\nc", None, width=10, style="plain") == "a b\nc"
-    assert render_text("a b", 3, width=10, style="plain") == "a b"
+    assert render_text("a b\nc", None, width=10, style="ansi") == "a b\nc"
+    assert render_text("a b", 3, width=10, style="ansi") == "a b"
 
 
 def test_ansi_reopens_bold_after_each_line_break() -> None:
@@ -42,14 +51,106 @@ def test_html_without_new_part_has_no_highlight() -> None:
     assert "complete-new" not in render_html("a\nb", None)
 
 
-def test_terminal_live_view_wraps_streamed_pieces() -> None:
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_terminal_live_view_wraps_streamed_pieces_as_plain_text_in_a_pipe() -> None:
     out = io.StringIO()
-    view = LiveView(notebook=False, out=out, width=20)
+    view = LiveView(notebook=False, out=out, err=io.StringIO(), width=20)
     view.start("Once upon a time there", "footer")
     for piece in [" was", " a", " wond", "erful", " fox", "\n", "The", " end."]:
         view.piece(piece)
     view.finish("", 0, "footer")
-    assert out.getvalue() == "Once upon a time\nthere⟦ was a wonderful\nfox\nThe end.⟧\nfooter\n"
+    assert out.getvalue() == "Once upon a time\nthere was a wonderful\nfox\nThe end.\nfooter\n"
+
+
+def test_an_error_before_any_text_leaves_no_dangling_mark() -> None:
+    out, terminal = io.StringIO(), Terminal()
+    for stream in (out, terminal):
+        view = LiveView(notebook=False, out=stream, err=io.StringIO(), width=20)
+        view.start("Hello", "footer")
+        view.abort()
+    assert (out.getvalue(), terminal.getvalue()) == ("Hello\n", "Hello\n")
+
+
+def test_terminal_live_view_bolds_the_streamed_part(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    out = Terminal()
+    view = LiveView(notebook=False, out=out, err=io.StringIO(), width=20)
+    view.start("Once", "top_k=3")
+    view.piece(" upon")
+    view.finish("Once upon", 4, "top_k=3")
+    assert out.getvalue() == "Once\x1b[1m upon\x1b[0m\n\x1b[2mtop_k=3\x1b[0m\n"
+
+
+def test_terminal_status_goes_under_the_story_and_away_when_text_arrives(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    out, err = Terminal(), Terminal()
+    view = LiveView(notebook=False, out=out, err=err, width=60)
+    view.start("Once upon", "f")
+    status.report(Status("server busy (429): retrying in 2 s, attempt 2 of 3"))
+    assert err.getvalue() == "\n\x1b[2mserver busy (429): retrying in 2 s, attempt 2 of 3\x1b[0m"
+    view.piece(" a")
+    # erase the status line, go back up to column 10, right after "Once upon"
+    assert err.getvalue().endswith("\x1b[0m\r\x1b[K\x1b[A\x1b[10G")
+    view.finish("Once upon a", 9, "f")
+    assert out.getvalue() == "Once upon\x1b[1m a\x1b[0m\n\x1b[2mf\x1b[0m\n"
+    status.report(Status("after the view: nobody listens"))
+    assert "nobody" not in err.getvalue()
+
+
+def test_terminal_status_rewrites_one_line_when_the_story_goes_to_a_pipe() -> None:
+    err = Terminal()
+    view = LiveView(notebook=False, out=io.StringIO(), err=err, width=30)
+    view.start("Once", "f")
+    status.report(Status("model loading, about 20 s"))
+    status.report(Status("a status far too long to fit on one line of thirty"))
+    view.abort()
+    assert err.getvalue() == (
+        "\r\x1b[2mmodel loading, about 20 s\x1b[0m\r\x1b[K\r\x1b[2ma status far too long to fit\u2026\x1b[0m\r\x1b[K"
+    )
+
+
+def test_no_status_on_stderr_unless_it_is_a_terminal() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    view = LiveView(notebook=False, out=out, err=err, width=30)
+    view.start("Once", "f")
+    status.report(Status("model loading, about 20 s"))
+    view.finish("Once", None, "f")
+    assert (out.getvalue(), err.getvalue()) == ("Once\nf\n", "")
+
+
+def test_a_counting_status_appears_after_the_grace_period(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(display, "STATUS_GRACE_SECONDS", 0.05)
+    err = Terminal()
+    view = LiveView(notebook=False, out=io.StringIO(), err=err, width=60)
+    view.start("Once", "f")
+    status.report(Status.waiting_for("http://127.0.0.1:8080/v1/completions"))
+    assert err.getvalue() == ""  # nothing during the grace period
+    _wait_for(lambda: "interrupt to stop" in err.getvalue())
+    view.piece(" a")
+    view.finish("Once a", 4, "f")
+    assert err.getvalue() == "\r\x1b[2mwaiting for 127.0.0.1:8080 (0 s, interrupt to stop)\x1b[0m\r\x1b[K"
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never became true"
+        time.sleep(0.01)
+
+
+def test_alternatives_as_plain_text_stand_alone_and_in_a_terminal_follow_the_story() -> None:
+    assert render_alternatives_text("It was late.", [" Then rain.", " Snow"], width=40, style="none") == (
+        "[0]  Then rain.\n\n[1]  Snow\n\nChoose one with .choose(i)."
+    )
+    assert render_alternatives_text("It was late.", [" Snow"], width=40, style="ansi") == (
+        "[0]  \x1b[2m…It was late.\x1b[0m\x1b[1m Snow\x1b[0m\n\nChoose one with .choose(i)."
+    )
 
 
 class FakeHandle:
@@ -110,3 +211,83 @@ def test_notebook_stream_updates_one_handle_and_throttles(
         " a b c d",
         " a b c d e",
     ]
+
+
+def test_notebook_status_shows_under_the_story_until_text_arrives(fake_notebook: dict[str, Any]) -> None:
+    view = LiveView(notebook=True, out=io.StringIO())
+    view.start("Once", "top_k=3")
+    status.report(Status("server busy (429): retrying in 2 s, attempt 2 of 3"))
+    view.piece(" upon")
+    view.finish("Once upon", 4, "top_k=3")
+    updates = fake_notebook["handle"].updates
+    assert len(fake_notebook["displays"]) == 1
+    assert updates[0] == render_html("Once", None, "top_k=3", "server busy (429): retrying in 2 s, attempt 2 of 3")
+    assert updates[1:] == [render_html("Once upon", 4, "top_k=3")] * 2
+    assert '<div class="complete-status"' in updates[0]
+
+
+def test_showing_in_sends_every_rendering_to_the_given_pane(fake_notebook: dict[str, Any]) -> None:
+    pane: list[str] = []
+    with display.showing_in(pane.append):
+        view = LiveView(notebook=True, out=io.StringIO())
+        view.start("Once", "f")
+        view.piece(" upon")
+        view.finish("Once upon", 4, "f")
+        display.show_html("<b>alternatives</b>")
+    display.show_html("<i>outside</i>")
+    assert pane == [
+        render_html("Once", None, "f"),
+        render_html("Once upon", 4, "f"),
+        render_html("Once upon", 4, "f"),
+        "<b>alternatives</b>",
+    ]
+    assert fake_notebook["displays"] == ["<i>outside</i>"]
+    assert fake_notebook["handle"].updates == []
+
+
+def _slow_answer(handler: Any, received: Any) -> None:
+    from tests.fault_server import openai_chunk, sse
+
+    handler.wait(1.5)  # past the grace period: one "(1 s, ...)" line
+    handler.head(200, {"Content-Type": "text/event-stream", "Transfer-Encoding": "chunked"})
+    handler.chunk(openai_chunk(" was wide.") + openai_chunk("", finish="length") + sse(b"[DONE]"))
+    handler.end_chunks()
+
+
+def test_a_real_terminal_shows_the_wait_and_a_pipe_gets_only_the_story() -> None:
+    import os
+    import pty
+    import subprocess
+
+    from tests.conftest import ROOT
+    from tests.fault_server import serve
+
+    with serve() as server:
+        server.route("/v1/completions", _slow_answer)
+        code = (
+            "from complete import Completer, OpenAICompletions\n"
+            f"Completer('The sky', transport=OpenAICompletions(base_url='{server.url}/v1'))()"
+        )
+        terminal, screen = pty.openpty()
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "70"}
+        with subprocess.Popen(
+            [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=screen, env=env, cwd=ROOT
+        ) as process:
+            os.close(screen)
+            story = process.stdout.read().decode() if process.stdout else ""
+            shown = b""
+            while chunk := _read(terminal):
+                shown += chunk
+        os.close(terminal)
+    assert story.splitlines()[0] == "The sky was wide."
+    waiting = f"waiting for 127.0.0.1:{server.port} (1 s, interrupt to stop)"
+    assert shown.decode() == f"\r\x1b[2m{waiting}\x1b[0m\r\x1b[K"
+
+
+def _read(descriptor: int) -> bytes:
+    import os
+
+    try:
+        return os.read(descriptor, 4096)
+    except OSError:  # the other end is closed
+        return b""

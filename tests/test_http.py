@@ -119,7 +119,42 @@ def test_a_refused_connection_names_the_address_and_the_root_cause() -> None:
     url = f"http://127.0.0.1:{port}/generate"
     with pytest.raises(TransportError) as caught:
         edge.post(edge.new_session(), url, {}, headers={}, timeout=2)
-    assert str(caught.value) == f"could not connect to {url}: [Errno 111] Connection refused"
+    assert str(caught.value) == (
+        f"could not connect to {url}: [Errno 111] Connection refused\n"
+        f"Nothing is listening at http://127.0.0.1:{port}: start the server, check url=, "
+        'or write offline with backend="local".'
+    )
+
+
+def test_a_host_name_that_does_not_resolve_says_to_check_the_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    from complete.errors import TransportError
+    from complete.transports import http as edge
+
+    def unknown(*args: object, **kwargs: object) -> None:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", unknown)
+    url = "http://story-server.example:8080/v1/completions"
+    with pytest.raises(TransportError) as caught:
+        edge.post(edge.new_session(), url, {}, headers={}, timeout=2)
+    assert str(caught.value).endswith(
+        "\nThe host name story-server.example does not resolve: check the name in url= and the network connection."
+    )
+    assert isinstance(caught.value.__cause__, requests.ConnectionError)
+
+
+def test_a_request_reports_that_it_waits_for_its_host() -> None:
+    from complete import status
+    from complete.transports import http as edge
+    from tests.fault_server import respond, serve
+
+    reports: list[status.Status] = []
+    with serve() as server, status.reporting(reports.append):
+        server.script(respond(200, b"{}"))
+        edge.read_body(edge.post(edge.new_session(), server.url + "/generate", {}, headers={}, timeout=2))
+    assert reports == [status.Status(f"waiting for 127.0.0.1:{server.port}", ticking=True)]
 
 
 # -- a kept-alive connection the server closed --------------------------------------

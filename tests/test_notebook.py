@@ -14,9 +14,14 @@ NOTEBOOK = ROOT / "examples.ipynb"
 
 
 @pytest.fixture(scope="module")
-def executed(tmp_path_factory: pytest.TempPathFactory) -> nbformat.NotebookNode:
+def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder the notebook runs in."""
+    return tmp_path_factory.mktemp("notebook")
+
+
+@pytest.fixture(scope="module")
+def executed(work: Path) -> nbformat.NotebookNode:
     notebook = nbformat.read(NOTEBOOK, as_version=4)
-    work = tmp_path_factory.mktemp("notebook")
     client = NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(work)}})
     client.execute()
     return notebook
@@ -39,6 +44,13 @@ def test_story_is_shown_as_html_with_the_new_part_highlighted(executed: nbformat
     ]
     assert any('class="complete-new"' in markup for markup in html)
     assert any("Sometimes I marvel" in markup for markup in html)
+
+
+def test_running_the_notebook_leaves_no_files_behind(executed: nbformat.NotebookNode, work: Path) -> None:
+    assert sorted(path.name for path in work.iterdir()) == []
+    last = executed.cells[-1]
+    assert last.source == "folder.cleanup()\nwork.exists()"
+    assert [output["data"]["text/plain"] for output in last.outputs] == ["False"]
 
 
 def test_every_cell_ran(executed: nbformat.NotebookNode) -> None:

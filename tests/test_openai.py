@@ -41,6 +41,7 @@ from complete import (
     complete_stream,
 )
 from complete.testing import recording
+from complete.transports import openai as openai_transport
 from complete.transports import openai_wire as openai_module
 from complete.transports.openai import DIALECTS, OpenAICompletions
 from tests.conftest import CASSETTES
@@ -186,7 +187,7 @@ def stub() -> Iterator[Stub]:
     server.close()
 
 
-def openai(stub: Stub, server: str = "openai", **kwargs: Any) -> OpenAICompletions:
+def openai(stub: Stub, server: str | None = "openai", **kwargs: Any) -> OpenAICompletions:
     return OpenAICompletions(stub.base_url, kwargs.pop("model", "m"), server=server, **kwargs)
 
 
@@ -951,13 +952,35 @@ def test_the_dialect_is_asked_of_the_server_once(stub: Stub, answers: list[Reply
     assert sent_top_k == (dialect in ("llama.cpp", "vllm"))
 
 
-def test_a_server_that_cannot_be_reached_fails_while_being_asked_what_it_is() -> None:
+def test_a_server_that_cannot_be_reached_fails_naming_its_completions_address() -> None:
     server = Stub()
     url = server.base_url
     server.close()
+    transport = OpenAICompletions(url)
     with pytest.raises(TransportError) as caught_error:
-        OpenAICompletions(url).generate("Once", Params())
-    assert str(caught_error.value).startswith(f"could not connect to {url.removesuffix('/v1')}/props")
+        transport.generate("Once", Params())
+    assert str(caught_error.value).startswith(f"could not connect to {url}/completions")
+    assert transport.server is None
+
+
+def test_a_server_that_could_not_be_asked_is_asked_again(stub: Stub, monkeypatch: pytest.MonkeyPatch) -> None:
+    answers: list[str | TransportError] = [TransportError("refused"), "vllm"]
+
+    def detect(*args: object) -> str:
+        answer = answers.pop(0)
+        if isinstance(answer, TransportError):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(openai_transport, "detect_server", detect)
+    stub.replies += [json_reply(completion()), json_reply(completion())]
+    transport = openai(stub, None)
+    with warnings.catch_warnings(record=True) as caught_warnings:
+        warnings.simplefilter("always")
+        transport.generate("Once", Params(top_k=3))
+        transport.generate("Once", Params(top_k=3))
+    assert ["top_k" in seen.body for seen in stub.seen] == [False, True]
+    assert (transport.server, answers, len(caught_warnings)) == ("vllm", [], 1)
 
 
 def test_extra_body_is_sent_with_every_completion(stub: Stub) -> None:

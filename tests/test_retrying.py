@@ -345,3 +345,28 @@ def test_a_caller_who_stops_reading_ends_the_inner_stream(clock: FakeClock) -> N
     assert [next(pieces), next(pieces)] == [" more", " more"]
     pieces.close()  # type: ignore[attr-defined]
     assert closed == [True]
+
+
+def test_each_wait_is_reported_to_the_display_in_the_writers_words(clock: FakeClock) -> None:
+    from complete import status
+
+    inner = ScriptedTransport(
+        [
+            RateLimitError(message="slow down", retry_after=2.0),
+            ModelLoadingError(message="Model is currently loading", estimated_time=19.6),
+            ModelLoadingError(message="Model is currently loading"),
+            TransportError("could not connect to http://127.0.0.1:9/x: refused\nNothing is listening there."),
+            " at last",
+        ]
+    )
+    transport = retrying(inner, clock, attempts=5, max_seconds=100)
+    reports: list[status.Status] = []
+    with status.reporting(reports.append):
+        assert transport.generate("Once", Params()).text == " at last"
+    assert [report.message for report in reports] == [
+        "server busy (429): retrying in 2 s, attempt 2 of 5",
+        "model loading, about 20 s",
+        "model loading: retrying in 4 s, attempt 4 of 5",
+        "could not connect to http://127.0.0.1:9/x: refused: retrying in 8 s, attempt 5 of 5",
+    ]
+    assert not any(report.ticking for report in reports)

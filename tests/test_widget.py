@@ -1,39 +1,130 @@
-"""The ipywidgets panel drives the Completer it was made for."""
+"""The ipywidgets panel drives the Completer it was made for and shows what it did.
+
+The browser test (tests/test_browser.py) checks the same panel in a real
+JupyterLab; these tests check, without a front end, exactly what the panel's
+widgets hold after each action.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from complete import Completer, Params, TransportError
+from complete import Completer, Params, TransportError, display
+from complete.display import render_html
 from complete.testing import ScriptedTransport
+from complete.widget import UNSET_NOTE
 
 
-def _parts(panel: object) -> tuple[dict[str, object], dict[str, object], object]:
-    children = panel.children  # type: ignore[attr-defined]
-    sliders = {child.description: child for child in children[:4]}
-    buttons = {button.description: button for button in children[4].children}
-    return sliders, buttons, children[5]
+class Panel:
+    """The parts of a panel, found by their place in it."""
+
+    def __init__(self, box: Any) -> None:
+        rows, buttons, self.story, self.messages = box.children[:4], box.children[4], box.children[5], box.children[6]
+        self.sliders = {row.children[0].description: row.children[0] for row in rows}
+        self.notes = {row.children[0].description: row.children[1] for row in rows}
+        self.buttons = {button.description: button for button in buttons.children}
+        self.story_values: list[str] = []
+        self.story.observe(lambda change: self.story_values.append(change["new"]), names="value")
+
+    def click(self, label: str) -> None:
+        self.buttons[label].click()
 
 
-def test_sliders_change_only_the_parameters_touched() -> None:
+@pytest.fixture
+def notebook(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Completer believes it runs in a kernel (the panel routes its renderings)."""
+    monkeypatch.setattr(display, "in_notebook", lambda: True)
+
+
+def test_unset_sliders_say_the_backend_default_applies_and_show_no_number() -> None:
     bloom = Completer("Once", transport=ScriptedTransport([]), top_k=30)
-    sliders, _, _ = _parts(bloom.widget())
-    assert sliders["top_k"].value == 30  # type: ignore[attr-defined]
-    assert sliders["temperature"].value == 1.0  # type: ignore[attr-defined]
-    sliders["temperature"].value = 0.7  # type: ignore[attr-defined]
+    panel = Panel(bloom.widget())
+    assert (panel.sliders["top_k"].value, panel.sliders["top_k"].readout, panel.notes["top_k"].value) == (30, True, "")
+    assert (panel.sliders["max_new_tokens"].value, panel.notes["max_new_tokens"].value) == (64, "")  # Params' own
+    for name in ("temperature", "top_p"):
+        assert (panel.sliders[name].readout, panel.notes[name].value) == (False, UNSET_NOTE)
+
+
+def test_moving_a_slider_sets_that_parameter_only_and_shows_it() -> None:
+    bloom = Completer("Once", transport=ScriptedTransport([]), top_k=30)
+    panel = Panel(bloom.widget())
+    panel.sliders["temperature"].value = 0.7
     assert bloom.params == Params(top_k=30, temperature=0.7)
+    assert (panel.sliders["temperature"].readout, panel.notes["temperature"].value) == (True, "")
+    footer = "temperature=0.7 top_k=30 max_new_tokens=64 · scripted scripted"
+    assert panel.story.value == render_html("Once", None, footer)
 
 
-def test_buttons_continue_retry_and_undo(capsys: pytest.CaptureFixture[str]) -> None:
-    transport = ScriptedTransport([" a", " b", TransportError("refused")])
-    bloom = Completer("Once", transport=transport)
-    _, buttons, _ = _parts(bloom.widget())
-    buttons["Continue"].click()  # type: ignore[attr-defined]
+def test_the_story_shows_under_the_buttons_before_any_click() -> None:
+    bloom = Completer("Once", transport=ScriptedTransport([]))
+    assert Panel(bloom.widget()).story.value == render_html("Once", None, "max_new_tokens=64 · scripted scripted")
+
+
+def test_continue_streams_into_the_story_pane_in_place(notebook: None) -> None:
+    bloom = Completer("Once", transport=ScriptedTransport([" upon a time."]))
+    panel = Panel(bloom.widget())
+    panel.click("Continue")
+    assert bloom.text == "Once upon a time."
+    footer = "max_new_tokens=64 · scripted scripted"
+    # the story so far was on screen already; then the first piece at once, then the
+    # finished story with its facts
+    assert panel.story_values[0] == render_html("Once upon", 4, footer)
+    assert panel.story_values[-1] == bloom._repr_html_()
+    assert "upon a time.</span>" in panel.story.value
+    assert "finish: length" in panel.story.value
+
+
+def test_continue_retry_and_undo_each_change_the_story_pane(notebook: None) -> None:
+    bloom = Completer("Once", transport=ScriptedTransport([" a fox.", " a hen.", " a cat."]))
+    panel = Panel(bloom.widget())
+    shown = []
+    for label in ("Continue", "Continue", "Retry", "Undo"):
+        panel.click(label)
+        shown.append(panel.story.value.split("<p")[1].split("</p>")[0].split(">", 1)[1])
+    assert shown == [
+        'Once<span class="complete-new" style="background: rgba(255, 196, 0, 0.28); border-radius: 3px; '
+        'padding: 0 1px"> a fox.</span>',
+        'Once a fox.<span class="complete-new" style="background: rgba(255, 196, 0, 0.28); border-radius: 3px; '
+        'padding: 0 1px"> a hen.</span>',
+        'Once a fox.<span class="complete-new" style="background: rgba(255, 196, 0, 0.28); border-radius: 3px; '
+        'padding: 0 1px"> a cat.</span>',
+        "Once a fox.",
+    ]
+    assert bloom.text == "Once a fox."
+
+
+def test_an_error_in_a_click_shows_the_short_block_and_keeps_the_story(
+    notebook: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    refused = TransportError("could not connect to http://127.0.0.1:9/v1/completions\nStart the server.")
+    bloom = Completer("Once", transport=ScriptedTransport([" a", refused]))
+    panel = Panel(bloom.widget())
+    panel.click("Continue")
+    capsys.readouterr()
+    panel.click("Continue")
     assert bloom.text == "Once a"
-    buttons["Retry"].click()  # type: ignore[attr-defined]
-    assert bloom.text == "Once b"
-    buttons["Undo"].click()  # type: ignore[attr-defined]
-    assert bloom.text == "Once"
-    buttons["Continue"].click()  # type: ignore[attr-defined]
-    assert bloom.text == "Once"
-    assert capsys.readouterr().out.endswith("TransportError: refused\n")
+    assert panel.story.value == bloom._repr_html_()
+    assert capsys.readouterr().out.splitlines() == [
+        "TransportError: could not connect to http://127.0.0.1:9/v1/completions",
+        "Start the server.",
+        "Full traceback: %tb verbose. Original exception: sys.last_value.__cause__",
+    ]
+
+
+def test_nothing_to_undo_is_said_and_the_story_stays(notebook: None, capsys: pytest.CaptureFixture[str]) -> None:
+    bloom = Completer("Once", transport=ScriptedTransport([]))
+    panel = Panel(bloom.widget())
+    panel.click("Undo")
+    assert capsys.readouterr().out == "Nothing to undo: the story is at its prompt.\n"
+    assert panel.story.value == bloom._repr_html_()
+
+
+def test_sliders_follow_parameters_set_elsewhere_after_the_next_action(notebook: None) -> None:
+    bloom = Completer("Once", transport=ScriptedTransport([" a"]))
+    panel = Panel(bloom.widget())
+    bloom.set(top_p=0.9)
+    panel.click("Continue")
+    assert (panel.sliders["top_p"].value, panel.sliders["top_p"].readout, panel.notes["top_p"].value) == (0.9, True, "")
+    assert bloom.params == Params(top_p=0.9)

@@ -27,13 +27,16 @@ from __future__ import annotations
 
 import json
 import queue
+import socket
 from collections.abc import Generator, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
+from complete import status
 from complete.errors import ResponseError, TransportError
 
 __all__ = [
@@ -41,6 +44,7 @@ __all__ = [
     "ERROR_BODY_BYTES",
     "EXCERPT_CHARS",
     "MAX_BODY_BYTES",
+    "connection_advice",
     "iter_body",
     "json_or_none",
     "new_session",
@@ -87,7 +91,11 @@ def post(
     answer), and the client may reuse one in the instant before it notices. The
     request never reached the server's handler then, so sending it again is safe. A
     fresh connection that fails is reported, not retried.
+
+    Reports that it waits for the host (``complete.status``) to whatever display is
+    listening, until the answer's first text reaches it.
     """
+    status.report(status.Status.waiting_for(url))
     reused = _next_connection_is_pooled(session, url)
     try:
         return _send(session, url, body, headers=headers, timeout=timeout, method=method)
@@ -133,13 +141,15 @@ def _send(
             allow_redirects=False,
         )
     except requests.ConnectTimeout as exc:
-        raise TransportError(f"timed out after {_seconds(timeout, 0)} connecting to {url}") from exc
+        raise TransportError(
+            f"timed out after {_seconds(timeout, 0)} connecting to {url}\n{connection_advice(exc, url)}"
+        ) from exc
     except requests.ReadTimeout as exc:
         raise TransportError(f"no answer from {url} within {_seconds(timeout, 1)}") from exc
     except requests.ConnectionError as exc:
         if isinstance(exc.__context__, urllib3.exceptions.ProtocolError):
             raise _ClosedBeforeAnswerError(url, exc) from exc
-        raise TransportError(f"could not connect to {url}: {_reason(exc)}") from exc
+        raise TransportError(f"could not connect to {url}: {_reason(exc)}\n{connection_advice(exc, url)}") from exc
     except requests.RequestException as exc:
         raise TransportError(f"request to {url} failed: {_reason(exc)}") from exc
 
@@ -275,6 +285,37 @@ def json_or_none(body: bytes) -> Any:
         return json.loads(body.decode("utf-8"))
     except (ValueError, RecursionError):
         return None
+
+
+def connection_advice(exc: BaseException, url: str) -> str:
+    """What to do when no connection could be made, from its root cause.
+
+    >>> print(connection_advice(ConnectionRefusedError(111, "refused"), "http://127.0.0.1:8080/v1/completions"))
+    Nothing is listening at http://127.0.0.1:8080: start the server, check url=, or write offline with backend="local".
+    """
+    parts = urlsplit(url)
+    causes = _causes(exc)
+    if any(isinstance(cause, socket.gaierror) for cause in causes):
+        return f"The host name {parts.hostname} does not resolve: check the name in url= and the network connection."
+    if any(isinstance(cause, ConnectionRefusedError) for cause in causes):
+        return (
+            f"Nothing is listening at {parts.scheme}://{parts.netloc}: start the server, check url=, "
+            'or write offline with backend="local".'
+        )
+    return f"Check that {parts.scheme}://{parts.netloc} is reachable from here (the address in url=, the network)."
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and every exception behind it: chained, and urllib3's ``reason``."""
+    found: list[BaseException] = []
+    waiting: list[object] = [exc]
+    while waiting and len(found) < 32:
+        cause = waiting.pop()
+        if not isinstance(cause, BaseException) or any(cause is seen for seen in found):
+            continue
+        found.append(cause)
+        waiting.extend([cause.__cause__, cause.__context__, getattr(cause, "reason", None), *cause.args])
+    return found
 
 
 def _seconds(timeout: float | tuple[float, float], index: int) -> str:

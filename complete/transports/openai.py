@@ -82,7 +82,7 @@ def detect_server(
     is; the routes are asked in that order and the first that answers so wins. A
     server that answers none of them (OpenAI itself, llama-cpp-python's server, a
     proxy) is "openai": the standard fields only. A server that cannot be reached
-    raises the ``TransportError`` the completion itself would have raised.
+    raises a ``TransportError``.
     """
     for route, name, keys in _PROBES:
         response = http.post(session, f"{root}/{route}", {}, headers=headers, timeout=timeout, method="GET")
@@ -165,11 +165,19 @@ class OpenAICompletions:
 
     @property
     def _dialect(self) -> Dialect:
-        """The server's dialect: as given, or asked of the server once."""
+        """The server's dialect: as given, or asked of the server once.
+
+        A server that cannot be reached is not asked: the request goes out with the
+        standard fields and fails as it would have, naming the address the writer
+        gave, and the server is asked again before the next request.
+        """
         dialect = self._known_dialect
         if dialect is None:
-            with server_errors.scrubbing(self._api_key):
-                name = detect_server(self.session, self._root, self._headers("application/json"), self.timeout)
+            try:
+                with server_errors.scrubbing(self._api_key):
+                    name = detect_server(self.session, self._root, self._headers("application/json"), self.timeout)
+            except TransportError:
+                return DIALECTS["openai"]
             with self._lock:
                 if self._known_dialect is None:
                     self._known_dialect = DIALECTS[name]

@@ -45,9 +45,11 @@ from typing import Any, TypeVar
 
 import tenacity
 
+from complete import status
 from complete.errors import CompleteError, ModelLoadingError, ParamsError, RateLimitError, TransportError
 from complete.generation import Generation
 from complete.params import Params
+from complete.status import Status
 from complete.transports.base import Tokenizes, Transport, describe
 
 __all__ = ["RETRIED", "RetryingTransport"]
@@ -182,6 +184,7 @@ class RetryingTransport:
         def log(state: tenacity.RetryCallState) -> None:
             error = state.outcome.exception() if state.outcome is not None else None
             _log.info("try %d failed (%s); next try in %.1fs", state.attempt_number, error, state.upcoming_sleep)
+            status.report(_waiting_status(error, state.upcoming_sleep, state.attempt_number + 1, self.attempts))
 
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(RETRIED),
@@ -192,3 +195,18 @@ class RetryingTransport:
             reraise=True,
         )
         return retrying(attempt)
+
+
+def _waiting_status(error: BaseException | None, wait: float, attempt: int, attempts: int) -> Status:
+    """What the writer is told while a retry waits: "server busy (429): retrying in 2 s,
+    attempt 2 of 3", or "model loading, about 20 s"."""
+    if isinstance(error, ModelLoadingError) and error.estimated_time is not None:
+        return Status.loading(error.estimated_time)
+    if isinstance(error, RateLimitError):
+        reason = f"server busy ({error.status})" if error.status is not None else "server busy"
+    elif isinstance(error, ModelLoadingError):
+        reason = "model loading"
+    else:
+        first = str(error).split("\n", 1)[0]
+        reason = first if len(first) <= 100 else first[:99] + "…"
+    return Status.retrying(reason, wait=wait, attempt=attempt, attempts=attempts)

@@ -1,0 +1,93 @@
+"""What a request is waiting for, passed from the transports to whatever is on screen.
+
+A transport knows why a call is slow (a host that has not answered yet, a server
+that said 429, a model still loading) but must not know about notebooks or
+terminals; the display knows how to show one line in place but not why a request
+is slow. This module is the seam between them:
+
+- a transport (or ``RetryingTransport``) calls ``report(Status(...))``;
+- the display that shows the story wraps the request in ``reporting(listener)``,
+  and the listener shows the status until text arrives.
+
+With nobody listening, ``report`` does nothing, so transports report
+unconditionally and cost nothing in scripts and tests. The listener is kept in a
+``ContextVar``: two stories written in two threads each see only their own
+reports, and a worker thread (``complete_many``'s pool) sees none unless its
+context was copied. This module deliberately holds no timers, threads or
+rendering: counting the seconds of a ticking status is the display's business.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from urllib.parse import urlsplit
+
+import attrs
+
+__all__ = ["Listener", "Status", "report", "reporting"]
+
+
+@attrs.frozen
+class Status:
+    """One line saying what a request waits for.
+
+    ``ticking`` asks the display to add the seconds waited so far and how to stop
+    ("(3 s, interrupt to stop)"); a status that already says how long it will
+    take ("retrying in 2 s") does not tick.
+    """
+
+    message: str
+    ticking: bool = False
+
+    @classmethod
+    def waiting_for(cls, url: str) -> Status:
+        """A request sent to ``url`` that has not been answered yet.
+
+        >>> Status.waiting_for("http://127.0.0.1:8080/v1/completions").message
+        'waiting for 127.0.0.1:8080'
+        """
+        return cls(f"waiting for {urlsplit(url).netloc or url}", ticking=True)
+
+    @classmethod
+    def retrying(cls, reason: str, *, wait: float, attempt: int, attempts: int) -> Status:
+        """A failed try about to be made again: ``attempt`` is the try to come.
+
+        >>> Status.retrying("server busy (429)", wait=2.2, attempt=2, attempts=3).message
+        'server busy (429): retrying in 2 s, attempt 2 of 3'
+        """
+        return cls(f"{reason}: retrying in {wait:.0f} s, attempt {attempt} of {attempts}")
+
+    @classmethod
+    def loading(cls, seconds: float | None) -> Status:
+        """A model being loaded, with the server's (or the engine's) estimate.
+
+        >>> Status.loading(19.6).message
+        'model loading, about 20 s'
+        """
+        if seconds is None:
+            return cls("model loading", ticking=True)
+        return cls(f"model loading, about {seconds:.0f} s")
+
+
+Listener = Callable[[Status], None]
+
+_LISTENER: ContextVar[Listener | None] = ContextVar("complete_status_listener", default=None)
+
+
+def report(status: Status) -> None:
+    """Tell the display on screen (if any) what the request is waiting for."""
+    listener = _LISTENER.get()
+    if listener is not None:
+        listener(status)
+
+
+@contextlib.contextmanager
+def reporting(listener: Listener) -> Iterator[None]:
+    """Send every ``report`` made in this block (in this context) to ``listener``."""
+    token = _LISTENER.set(listener)
+    try:
+        yield
+    finally:
+        _LISTENER.reset(token)

@@ -1,0 +1,226 @@
+"""What a writer sees in real JupyterLab, in headless Chromium (see tests/lab.py).
+
+Every assertion is on the page's text, never on the kernel's state: these tests
+exist because the kernel can be right while the screen is wrong (issue 16: the
+widget's Continue changed the story in the kernel and nothing on the page).
+Screenshots of each step go to ``$COMPLETE_SCREENSHOTS`` when it is set (CI keeps
+them as artifacts), else to a temporary folder named in the test output.
+
+The stories come from a ``ScriptedTransport`` or from a loopback server this test
+process runs (``tests.fault_server``), so every reply and delay is known.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.fault_server import Handler, Received, closed_port, openai_chunk, serve, sse
+from tests.lab import Lab, NotebookPage, kernel_environment, missing, start_browser, start_lab
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    why = missing()
+    if why:  # the notebook extra and CI install all of it: a gap is a broken set-up
+        pytest.fail(why)
+    environment = kernel_environment(ROOT, tmp_path_factory.mktemp("hf_home"))
+    with start_lab(tmp_path_factory.mktemp("lab"), environment) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    with start_browser(tmp_path_factory.mktemp("chromium-profile")) as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    chosen = os.environ.get("COMPLETE_SCREENSHOTS")
+    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"\nbrowser screenshots: {folder}")
+    return folder
+
+
+@pytest.fixture
+def page(lab: Lab, browser: Any, screenshots: Path) -> Iterator[NotebookPage]:
+    yield NotebookPage(browser, lab, screenshots)
+    lab.shut_down_kernels()
+
+
+ISSUE_16 = """\
+from complete import Completer, TransportError
+from complete.testing import ScriptedTransport
+refused = TransportError('could not connect to http://127.0.0.1:9/v1/completions\\nStart the server.')
+replies = [' there was a fox.', ' It ran.', ' It hid.', ' It slept.', refused]
+b = Completer('Once upon a time', transport=ScriptedTransport(replies))
+b()"""
+
+
+def test_widget_buttons_and_slider_change_the_story_on_the_page(page: NotebookPage) -> None:
+    page.open("widget.ipynb", [ISSUE_16, "b.widget()"])
+    page.run(0)
+    assert page.texts(0, ".complete-story p") == ["Once upon a time there was a fox."]
+    assert page.texts(0, ".complete-new") == ["there was a fox."]
+
+    page.run(1)
+    page.wait_for(lambda: page.texts(1, ".widget-button") == ["Continue", "Retry", "Undo"], "the widget's buttons")
+
+    def story() -> list[str]:
+        return page.texts(1, ".complete-widget-story p")
+
+    def highlighted() -> list[str]:
+        return page.texts(1, ".complete-widget-story .complete-new")
+
+    def footer() -> str:
+        return " ".join(page.texts(1, ".complete-widget-story .complete-params"))
+
+    assert story() == ["Once upon a time there was a fox."]
+    assert [page.slider_readout(1, name) for name in ("temperature", "top_p", "top_k", "max_new_tokens")] == [
+        "backend default",
+        "backend default",
+        "backend default",
+        "64",
+    ]
+    page.screenshot("widget-1-opened")
+
+    page.click(1, "Continue")
+    page.wait_for(lambda: story() == ["Once upon a time there was a fox. It ran."], "the story to grow after Continue")
+    assert highlighted() == ["It ran."]
+    page.screenshot("widget-2-continue")
+
+    page.click(1, "Retry")
+    page.wait_for(lambda: story() == ["Once upon a time there was a fox. It hid."], "a new last sentence after Retry")
+    assert highlighted() == ["It hid."]
+    page.screenshot("widget-3-retry")
+
+    page.click(1, "Undo")
+    page.wait_for(lambda: story() == ["Once upon a time there was a fox."], "the story to step back after Undo")
+    assert highlighted() == []
+    page.screenshot("widget-4-undo")
+
+    assert footer().startswith("max_new_tokens=64 · scripted scripted")
+    page.nudge_slider(1, "temperature", 2)
+    page.wait_for(lambda: footer().startswith("temperature=1.1 max_new_tokens=64"), "the new temperature in the footer")
+    assert page.slider_readout(1, "temperature") == "1.10"
+    page.screenshot("widget-5-temperature")
+
+    page.click(1, "Continue")
+    page.wait_for(lambda: story() == ["Once upon a time there was a fox. It slept."], "the story to grow again")
+    assert footer().startswith("temperature=1.1 max_new_tokens=64 · scripted scripted · finish: length")
+    assert page.outputs(1) == 1  # the panel, and nothing printed beside it
+    page.screenshot("widget-6-continue-at-1.1")
+
+    page.click(1, "Continue")  # the transport refuses this time
+    error = "[data-mime-type='application/vnd.jupyter.stderr']"
+    page.wait_for(lambda: page.texts(1, f".widget-output {error}") != [], "the error block in the widget")
+    assert page.texts(1, f".widget-output {error}")[0].splitlines() == [
+        "TransportError: could not connect to http://127.0.0.1:9/v1/completions",
+        "Start the server.",
+        "Full traceback: %tb verbose. Original exception: sys.last_value.__cause__",
+    ]
+    assert story() == ["Once upon a time there was a fox. It slept."]
+    page.screenshot("widget-7-error")
+
+
+def _slow_stream(handler: Handler, received: Received) -> None:
+    """An OpenAI-compatible stream that keeps the writer waiting, then arrives slowly."""
+    handler.wait(2.5)
+    handler.head(200, {"Content-Type": "text/event-stream", "Transfer-Encoding": "chunked"})
+    for piece in (" was", " wide", " and", " blue."):
+        handler.chunk(openai_chunk(piece))
+        handler.wait(0.6)
+    handler.chunk(openai_chunk("", finish="length") + sse(b"[DONE]"))
+    handler.end_chunks()
+
+
+def test_waiting_is_shown_in_place_then_the_story_streams_into_one_output(page: NotebookPage) -> None:
+    with serve() as server:
+        server.route("/v1/completions", _slow_stream)
+        cell = (
+            "from complete import Completer, OpenAICompletions\n"
+            f"sky = Completer('The sky', transport=OpenAICompletions(base_url='{server.url}/v1'))\n"
+            "sky()"
+        )
+        page.open("waiting.ipynb", [cell])
+        page.run(0, wait=False)
+        waiting = re.compile(rf"waiting for 127\.0\.0\.1:{server.port} \([12] s, interrupt to stop\)")
+        page.text_when(0, lambda text: waiting.search(text) is not None, "the waiting status")
+        assert page.texts(0, ".complete-story p") == ["The sky"]
+        page.screenshot("waiting-1-status")
+
+        page.text_when(0, lambda text: "The sky was wide" in text, "the story to stream in")
+        assert "waiting for" not in page.output_text(0)
+        assert page.outputs(0) == 1
+        page.screenshot("waiting-2-streaming")
+
+        page.wait_until_run(0)
+    assert page.texts(0, ".complete-story p") == ["The sky was wide and blue."]
+    assert page.texts(0, ".complete-new") == ["was wide and blue."]
+    assert page.outputs(0) == 1
+    page.screenshot("waiting-3-done")
+
+
+def test_interrupting_a_wait_keeps_the_story_and_says_so(page: NotebookPage) -> None:
+    with serve() as server:
+        server.route("/v1/completions", lambda handler, received: handler.wait())  # never answers
+        cell = (
+            "from complete import Completer, OpenAICompletions\n"
+            f"sky = Completer('The sky', transport=OpenAICompletions(base_url='{server.url}/v1'))\n"
+            "sky()"
+        )
+        page.open("interrupt.ipynb", [cell, "print(repr(sky.text))"])
+        page.run(0, wait=False)
+        page.text_when(0, lambda text: "interrupt to stop" in text, "the waiting status")
+        page.interrupt()
+        page.wait_until_run(0)
+    assert page.output_text(0).splitlines()[-1] == "Interrupted before any text arrived."
+    assert "waiting for" not in page.output_text(0)
+    page.screenshot("interrupt-1-stopped")
+    page.run(1)
+    assert page.output_text(1) == "'The sky'"
+
+
+def test_a_refused_connection_is_a_short_block_that_says_what_to_do(page: NotebookPage) -> None:
+    port = closed_port()
+    cell = (
+        "from complete import Completer, OpenAICompletions, RetryingTransport\n"
+        f"server = OpenAICompletions(base_url='http://127.0.0.1:{port}/v1')\n"
+        "hello = Completer('Hello', transport=RetryingTransport(server, attempts=2, initial_wait=2, jitter=0))\n"
+        "hello()"
+    )
+    page.open("refused.ipynb", [cell, "%tb verbose"])
+    page.run(0, wait=False)
+    refused = f"could not connect to http://127.0.0.1:{port}/v1/completions: [Errno 111] Connection refused"
+    page.text_when(0, lambda text: f"{refused}: retrying in 2 s, attempt 2 of 2" in text, "the retry status")
+    page.screenshot("refused-1-retrying")
+
+    page.wait_until_run(0)
+    block = page.texts(0, "[data-mime-type='application/vnd.jupyter.stderr']")
+    assert len(block) == 1
+    lines = block[0].splitlines()
+    assert len(lines) <= 25
+    assert max(len(line) for line in lines) <= 78  # wrapped between words, not by the browser mid-word
+    assert " ".join(lines) == (
+        f"TransportError: {refused} "
+        f"Nothing is listening at http://127.0.0.1:{port}: start the server, check url=, "
+        'or write offline with backend="local". '
+        "Full traceback: %tb verbose. Original exception: sys.last_value.__cause__"
+    )
+    assert page.texts(0, ".complete-story p") == ["Hello"]
+    assert "retrying" not in page.output_text(0)
+    page.screenshot("refused-2-short-block")
+
+    page.run(1)
+    full = page.output_text(1).splitlines()
+    assert len(full) > 25
+    assert "ConnectionRefusedError: [Errno 111] Connection refused" in full
+    page.screenshot("refused-3-full-traceback")
