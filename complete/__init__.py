@@ -5,7 +5,7 @@
 >>> bloom()                                                          # doctest: +SKIP
 
 The public names are listed here and nothing else happens on import: transports
-(and with them ``requests``, ``llama_cpp`` and IPython) load when first used.
+(and with them ``requests``, the local engine and IPython) load when first used.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from complete.errors import (
 from complete.generation import Generation, TokenLogprob
 from complete.params import Params
 from complete.reformat import reformat
+from complete.session import Session
 from complete.story import Story
 from complete.transports.base import Transport
 from complete.window import Prompt, Window
@@ -60,6 +61,7 @@ __all__ = [
     "RateLimitError",
     "ResponseError",
     "RetryingTransport",
+    "Session",
     "Story",
     "StoryFormatError",
     "TokenLogprob",

@@ -11,7 +11,7 @@ import pytest
 
 from complete import Params, TransportError, cli
 from complete.backend import Choice
-from complete.session import read_session
+from complete.interchange.session_json import read_session
 from complete.testing import ScriptedTransport
 
 

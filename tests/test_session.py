@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from complete import Completer, Generation, Params, Story, StoryFormatError, Window
-from complete.session import Session, read_session, session_dict, session_from_dict, write_atomic, write_session
+from complete.interchange.files import write_atomic
+from complete.interchange.session_json import read_session, session_dict, session_from_dict, write_session
+from complete.session import Session
 from complete.testing import ScriptedTransport
 
 
@@ -25,7 +27,7 @@ def _tree() -> tuple[Story, Story, Story]:
 
 def test_session_dict_lists_parents_first_with_ids() -> None:
     root, a, b = _tree()
-    session = Session(nodes=(root, a, b), current=b, redo=(a,), params=Params(top_k=3), window=Window(note="N"))
+    session = Session(nodes=(root, a, b), current=b, undone=(a,), params=Params(top_k=3), window=Window(note="N"))
     data = session_dict(session)
     assert [(node["id"], node["parent"], node["segment"]) for node in data["nodes"]] == [
         (0, None, "Once"),
@@ -33,12 +35,12 @@ def test_session_dict_lists_parents_first_with_ids() -> None:
         (2, 0, " b"),
     ]
     assert (data["current"], data["redo"], data["params"]) == (2, [1], {"top_k": 3, "max_new_tokens": 64})
-    assert data["window"] == {"memory": "", "note": "N", "note_depth": 3, "max_tokens": None}
+    assert data["window"] == {"memory": "", "note": "N", "note_depth": 3, "size": None}
     again = session_from_dict(json.loads(json.dumps(data)))
     assert again.current == b
-    assert again.redo == (a,)
+    assert again.undone == (a,)
     assert again.window == Window(note="N")
-    assert again.current.parent is again.redo[0].parent
+    assert again.current.parent is again.undone[0].parent
 
 
 def test_write_and_read_round_trip(tmp_path: Path) -> None:
@@ -72,8 +74,8 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path, mon
         (b"[1,2]", "s.json: expected a session object, found list"),
         (b'{"format": "complete.story", "version": 1}', "s.json: format: expected 'complete.session'"),
         (
-            b'{"format": "complete.session", "version": 2}',
-            "s.json: version: this file is format version 2, but this version of complete reads version 1 at most",
+            b'{"format": "complete.session", "version": 3}',
+            "s.json: version: this file is format version 3, but this version of complete reads version 2 at most",
         ),
         (b'{"format": "complete.session", "version": 1, "nodes": [{"id": 0, "parent": 5}]}', "s.json: nodes[0].parent"),
         (
@@ -100,7 +102,8 @@ HARNESS = """
 import os, random, shutil, signal, sys, time
 from pathlib import Path
 from complete import Completer, Story
-from complete.session import Session, write_session
+from complete.interchange.session_json import write_session
+from complete.session import Session
 from complete.testing import ScriptedTransport
 
 path, saver, kills, snapshots, seed = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]), sys.argv[5]

@@ -154,7 +154,7 @@ def test_to_dict_is_stable_and_versioned() -> None:
         ({"format": "complete.story", "version": 1, "nodes": [{"segment": 1}]}, "nodes[0].segment: expected a string"),
         (
             {"format": "complete.story", "version": 1, "nodes": [{"segment": "a", "origin": "model"}]},
-            "nodes[0].origin: expected one of ('prompt',), found 'model'",
+            "nodes[0].origin: the root has origin prompt, found 'model'",
         ),
         (
             {
@@ -162,7 +162,7 @@ def test_to_dict_is_stable_and_versioned() -> None:
                 "version": 1,
                 "nodes": [{"segment": "a", "origin": "prompt"}, {"segment": "b", "origin": "prompt"}],
             },
-            "nodes[1].origin: expected one of ('model', 'user'), found 'prompt'",
+            "nodes[1].origin: a node with a parent has origin model or user, found 'prompt'",
         ),
         (
             {"format": "complete.story", "version": 1, "nodes": [{"segment": "a", "origin": "prompt", "x": 1}]},
