@@ -32,6 +32,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+import attrs
+
 from complete.backend import BACKENDS, choose, from_description
 from complete.continuing import Continuation, send, stream
 from complete.errors import CompleteError, ParamsError
@@ -97,22 +99,11 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdo
         return 130
 
 
-_PARAMETERS = (
-    "temperature",
-    "top_k",
-    "top_p",
-    "max_new_tokens",
-    "repetition_penalty",
-    "seed",
-    "stop",
-    "do_sample",
-    "logprobs",
-)
-
-
 def _parameters(args: argparse.Namespace) -> dict[str, Any]:
-    """The sampling parameters given on the command line."""
-    return {name: getattr(args, name) for name in _PARAMETERS if getattr(args, name) is not None}
+    """The sampling parameters given on the command line (a ``Params`` field without an
+    option of its own is never given)."""
+    names = (field.name for field in attrs.fields(Params))
+    return {name: value for name in names if (value := getattr(args, name, None)) is not None}
 
 
 def _run(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
