@@ -1,33 +1,25 @@
 """The ``Completer``: the notebook facade from the original README, and more.
 
-::
-
-    bloom = Completer(\"\"\"Once upon a time...\"\"\", temperature=1.0, top_k=30)
-    bloom()            # continue; shows ALL the text, the new part marked
-    bloom()            # and again
-    print(bloom)       # the text so far, wrapped for reading
+``bloom = Completer("Once upon a time", temperature=1.0)``, then ``bloom()`` again and
+again (the whole story is shown, the new part marked) and ``print(bloom)``.
 
 It is the one mutable object in the library, and a thin one: it holds a
 ``Session`` (the whole writing state, an immutable value: ``bloom.session``), a
 ``Transport`` and a ``Screen``. Every operation computes a new session with the
-functions of ``complete.session`` and ``complete.continuing``, keeps it, and shows
-it; nothing is ever recomputed or lost, since undo, redo, retry, alternatives,
-branches and checkout all move in the session's tree.
+functions of ``complete.session`` and ``complete.continuing``, keeps it, and shows it.
 
-Decisions for the interactive gestures:
-
-- Calls that cannot do anything (``undo()`` at the prompt, ``redo()`` with nothing
-  undone, ``retry()`` when the last part is not the model's) print one line and
-  change nothing, rather than raising.
-- Ctrl-C while text streams in keeps what arrived as a node flagged
-  ``interrupted`` and returns normally; any other error leaves the story as it
-  was, with the received text on the exception's ``.partial``. Either way
-  ``last_request`` shows what was sent.
-- A backend that ignores ``logprobs=`` is reported once per backend.
+Decisions for interactive use: a call that cannot do anything (``undo()`` at the
+prompt, ``redo()`` with nothing undone, ``retry()`` after the writer's own words)
+prints one line instead of raising; Ctrl-C while text streams in keeps what arrived
+(a node flagged ``interrupted``) and returns normally, while any other error leaves
+the story as it was, the text received on the error's ``.partial``; either way
+``last_request`` shows what was sent. A backend that ignores ``logprobs=`` is
+reported once.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Generic, Self, TypeVar, overload
@@ -50,10 +42,14 @@ T = TypeVar("T")
 
 
 class _SessionView(Generic[T]):
-    """A read-only attribute of a Completer that reads its session (``bloom.children``)."""
+    """An attribute of a Completer that reads its session (``bloom.children``) and,
+    given ``write``, changes it (``bloom.memory = "..."``)."""
 
-    def __init__(self, read: Callable[[Session], T], doc: str) -> None:
+    def __init__(
+        self, read: Callable[[Session], T], doc: str, write: Callable[[Session, T], Session] | None = None
+    ) -> None:
         self._read = read
+        self._write = write
         self.__doc__ = doc
 
     @overload
@@ -64,6 +60,11 @@ class _SessionView(Generic[T]):
 
     def __get__(self, completer: Completer | None, owner: type[Any]) -> T | Self:
         return self if completer is None else self._read(completer.session)
+
+    def __set__(self, completer: Completer, value: T) -> None:
+        if self._write is None:
+            raise AttributeError(f"{self.__doc__} It is read-only.")
+        completer.session = self._write(completer.session, value)
 
 
 @attrs.define(init=False, eq=False, repr=False)
@@ -101,6 +102,16 @@ class Completer:
     siblings = _SessionView(lambda session: session.siblings, "The other continuations of its parent (earlier tries).")
     history = _SessionView(lambda session: session.history, "The nodes from the prompt to the current story.")
     nodes = _SessionView(lambda session: tuple(session.nodes), "Every node met, in the order met.")
+    memory = _SessionView(
+        lambda session: session.window.memory,
+        "Text always kept at the top of the prompt (characters, setting).",
+        lambda session, text: session.set_window(memory=text),
+    )
+    note = _SessionView(
+        lambda session: session.window.note,
+        "An author's note inserted ``note_depth`` paragraphs before the end.",
+        lambda session, text: session.set_window(note=text),
+    )
 
     def __init__(
         self,
@@ -135,10 +146,7 @@ class Completer:
     # --- the README API ---------------------------------------------------------
 
     def __call__(self, **overrides: Any) -> None:
-        """Continue the story and show all of it, the new part marked.
-
-        Keyword arguments override parameters for this call only: ``bloom(max_new_tokens=20)``.
-        """
+        """Continue the story and show all of it; ``bloom(max_new_tokens=20)``: for this call only."""
         self._continue(self.session.request(self.transport, **overrides))
 
     def __str__(self) -> str:
@@ -168,24 +176,6 @@ class Completer:
     @stream.setter
     def stream(self, value: bool) -> None:
         self.screen.streams = bool(value)
-
-    @property
-    def memory(self) -> str:
-        """Text always kept at the top of the prompt (characters, setting)."""
-        return self.window.memory
-
-    @memory.setter
-    def memory(self, text: str) -> None:
-        self.session = self.session.set_window(memory=text)
-
-    @property
-    def note(self) -> str:
-        """An author's note inserted ``note_depth`` paragraphs before the end."""
-        return self.window.note
-
-    @note.setter
-    def note(self, text: str) -> None:
-        self.session = self.session.set_window(note=text)
 
     def prompt(self, **overrides: Any) -> Prompt:
         """The exact prompt the next call will send, with token counts per part."""
@@ -241,8 +231,7 @@ class Completer:
         self._move(self.session.checkout(story))
 
     def widget(self) -> Any:
-        """Sliders (temperature, top_p, top_k, max_new_tokens) and Continue/Retry/Undo
-        buttons for this story, in a notebook (needs the ``notebook`` extra)."""
+        """Sliders and Continue/Retry/Undo buttons, in a notebook (the ``notebook`` extra)."""
         from complete.widget import build_widget
 
         return build_widget(self)
@@ -250,10 +239,7 @@ class Completer:
     # --- keeping work -------------------------------------------------------------
 
     def save(self, path: str | Path) -> None:
-        """Save the whole session: tree, position, redo, settings, backend (never a token).
-
-        The write is atomic: a crash leaves the old file or the new one, whole.
-        """
+        """Save the whole session (never a token), atomically: the old file or the new one, whole."""
         write_session(path, attrs.evolve(self.session, backend=describe(self.transport)))
 
     @classmethod
@@ -261,12 +247,8 @@ class Completer:
         """Reopen a saved session; the backend is rebuilt from the file unless given."""
         session = read_session(path)
         if transport is None:
-            try:
+            with contextlib.suppress(ParamsError):  # an unknown backend: the default choice, said
                 transport = from_description(dict(session.backend))
-            except ParamsError:
-                choice = choose(None)
-                transport = choice.transport
-                print(choice.reason)
         return cls(session, transport=transport, stream=stream)
 
     def to_markdown(self) -> str:
@@ -274,10 +256,7 @@ class Completer:
         return interchange.to_markdown(self.story)
 
     def export(self, path: str | Path) -> None:
-        """Write the current story as plain text (.txt) or Markdown (.md), atomically.
-
-        For the whole tree with provenance, use ``export_jsonl``.
-        """
+        """Write the current story as plain text (.txt) or Markdown (.md), atomically."""
         suffix = Path(path).suffix.lower()
         if suffix in (".md", ".markdown"):
             interchange.write_markdown(path, self.story)
@@ -310,28 +289,25 @@ class Completer:
     # --- token probabilities -----------------------------------------------------
 
     def tokens(self) -> list[dict[str, Any]]:
-        """The newest model segment's tokens as plain data: position, token, logprob,
-        probability, alternatives. Empty unless called with ``logprobs=k``."""
+        """The newest model segment's tokens as data (empty unless continued with ``logprobs=k``)."""
         return probabilities.token_rows(self.story)
 
     def show_probabilities(self) -> None:
-        """The newest model segment coloured by probability (alternatives on hover in a
-        notebook; a compact table in a terminal)."""
+        """The newest model segment coloured by probability (a table in a terminal)."""
         self.screen.show_view(probabilities.ProbabilityView(self.story))
 
     def swap(self, position: int, alternative: str, **overrides: Any) -> None:
-        """Branch: put ``alternative`` in place of the token at ``position`` of the newest
-        model segment (positions as ``tokens()`` and ``show_probabilities()`` number
-        them) and continue from there. The original branch stays as it was."""
+        """Branch with ``alternative`` in place of the newest model segment's token at
+        ``position`` (as ``tokens()`` numbers them), and continue; the original stays."""
         request = self.session.swap_request(self.transport, position, alternative, **overrides)
         if request is None:
             return self.screen.note("Nothing to swap: no model segment yet. Continue with logprobs=5 first.")
         self._continue(request)
 
-    # --- internals ------------------------------------------------------------------
+    # --- showing ----------------------------------------------------------------------
 
-    def _footer(self, story: Story | None = None) -> str:
-        return captions.footer(self.params, self.session.backend, self.story if story is None else story)
+    def _footer(self) -> str:
+        return captions.footer(self.params, self.session.backend, self.story)
 
     def _move(self, session: Session) -> None:
         self.session = session

@@ -85,7 +85,7 @@ def shifted_seed(params: Params, offset: int) -> Params:
 
 
 def _tree(value: Tree | Iterable[Story]) -> Tree:
-    return Tree.of(value)
+    return value if isinstance(value, Tree) else Tree(value)
 
 
 def _story_list(value: Iterable[Story]) -> tuple[Story, ...]:
@@ -117,7 +117,7 @@ class Session:
     window: Window = attrs.field(factory=Window, validator=arguments.validator(arguments.typed, Window, "a Window"))
     backend: Mapping[str, Any] = attrs.field(factory=dict, converter=dict)
     offered: tuple[Story, ...] = attrs.field(default=(), converter=_story_list)
-    last_request: Request | None = None
+    last_request: Request | None = attrs.field(default=None, repr=False)  # its prompt holds the whole text
     new_from: int | None = None
 
     def __attrs_post_init__(self) -> None:

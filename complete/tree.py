@@ -42,11 +42,6 @@ class Tree(Sequence[Story]):
         self._children: dict[int, tuple[Story, ...]] = {}
         self._take(parents_first(stories))
 
-    @classmethod
-    def of(cls, stories: Tree | Iterable[Story]) -> Tree:
-        """``stories`` as a tree (a tree is returned as it is)."""
-        return stories if isinstance(stories, Tree) else cls(stories)
-
     def _take(self, new: list[Story]) -> None:
         start = len(self._nodes)
         self._nodes += tuple(new)

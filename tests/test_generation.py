@@ -60,14 +60,12 @@ def test_from_dict_refuses_unknown_and_missing_fields() -> None:
 
 
 def test_to_dict_and_back() -> None:
-    generation = Generation(
-        text=" a",
-        finish_reason="stop",
-        prompt_tokens=3,
-        backend="hf",
-        seed=2,
-        logprobs=[TokenLogprob(" a", -1, [(" a", -1), (" b", -2)])],
-        elapsed=0.5,
-    )
-    assert Generation.from_dict(generation.to_dict()) == generation
+    written = {"text": " a", "finish_reason": "stop", "prompt_tokens": 3, "seed": 2, "elapsed": 0.5}
+    written["logprobs"] = [{"token": " a", "logprob": -1, "top": [[" a", -1], [" b", -2]]}]
+    generation = Generation.from_dict(written)
     assert generation.logprobs == (TokenLogprob(" a", -1.0, ((" a", -1.0), (" b", -2.0))),)
+    assert generation.to_dict() == {
+        **written,
+        "logprobs": [{"token": " a", "logprob": -1.0, "top": [[" a", -1.0], [" b", -2.0]]}],
+    }
+    assert Generation.from_dict(generation.to_dict()) == generation
