@@ -30,6 +30,7 @@ from complete.errors import (
 from complete.generation import Generation, TokenLogprob
 from complete.params import Params
 from complete.reformat import reformat
+from complete.session import Session
 from complete.story import Story
 from complete.transports.base import Transport
 from complete.window import Prompt, Window
@@ -60,6 +61,7 @@ __all__ = [
     "RateLimitError",
     "ResponseError",
     "RetryingTransport",
+    "Session",
     "Story",
     "StoryFormatError",
     "TokenLogprob",

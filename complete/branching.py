@@ -29,11 +29,13 @@ Decisions:
   different punctuation mark). It is inserted verbatim, so include the leading
   space a word needs (``" the"``, as tokens are shown). Giving the original token
   is allowed: it resamples the rest of the segment from that point.
-- ``story`` must itself be the model node (a ``Completer`` passes
-  ``latest_model_node(self.story)`` so that positions match what it showed).
+- ``story`` must itself be the model node (``Session.swap_request`` passes
+  ``latest_model_node`` of the current story, so that positions match what the
+  probability view showed).
 
 ``branch_at`` builds the branch up to the alternative without asking the model,
-for a caller that continues it itself (the ``Completer`` streams it).
+for a caller that continues it itself (``Session.swap_request``, whose request a
+Completer may stream).
 
 What this module deliberately does not do: rank or suggest alternatives (see
 ``complete.probabilities``), or re-tokenize: positions are the backend's tokens.
@@ -43,6 +45,7 @@ from __future__ import annotations
 
 import attrs
 
+from complete import arguments
 from complete.core import complete
 from complete.errors import ParamsError
 from complete.params import Params
@@ -68,8 +71,7 @@ def branch_at(story: Story, position: int, alternative: str) -> Story:
     >>> branch.text, branch.origin, branch.parent.segment, branch.parent.origin
     ('Once upon the', 'user', ' upon', 'model')
     """
-    if not isinstance(story, Story):
-        raise ParamsError(field="story", value=story, allowed="a Story")
+    arguments.typed("story", story, Story, "a Story")
     if story.origin != "model" or story.parent is None:
         raise ParamsError(
             field="story",
@@ -85,10 +87,8 @@ def branch_at(story: Story, position: int, alternative: str) -> Story:
             allowed="a model segment with recorded token probabilities",
             hint="Continue with logprobs=5 (for example bloom.set(logprobs=5)) on a backend that reports them.",
         )
-    if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position < len(tokens):
-        raise ParamsError(field="position", value=position, allowed=f"an integer from 0 to {len(tokens) - 1}")
-    if not isinstance(alternative, str) or not alternative:
-        raise ParamsError(field="alternative", value=alternative, allowed="a non-empty string (the text to put there)")
+    arguments.integer("position", position, low=0, high=len(tokens) - 1)
+    arguments.text("alternative", alternative, "a non-empty string (the text to put there)", empty=False)
     offset = token_offsets(story.segment, tokens)[position]
     if offset is None:
         raise ParamsError(

@@ -14,8 +14,15 @@ line saying which backend is used goes to standard error, so output can be piped
 Exit status: 0 on success, 1 when the backend fails (the message says why), 2 for
 bad options or parameters, 130 when interrupted.
 
-Saved files are the same session files as ``Completer.save``. This module is a
-second thin facade over ``complete.core``; it shares no state with the Completer.
+Sessions are the session files of ``Completer.save``, continued with the same
+``Session`` functions as the Completer uses: ``--resume FILE`` continues the story
+saved in FILE with its memory, author's note, window settings and parameters
+(options given change them), and writes the session back to FILE atomically, or to
+``--save``'s file instead. Words given with ``--resume`` are added as the writer's
+own, spaced as ``bloom.append`` spaces them. The prompt is fitted to the model's
+window as the Completer fits it. Ctrl-C while ``--stream`` prints keeps what
+arrived, as the Completer does, and exits with 130; when the backend fails, no file
+is written. This module shares no state with the Completer.
 """
 
 from __future__ import annotations
@@ -25,13 +32,15 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+import attrs
+
 from complete.backend import BACKENDS, choose, from_description
-from complete.core import complete, complete_stream
+from complete.continuing import Continuation, send, stream
 from complete.errors import CompleteError, ParamsError
+from complete.interchange.session_json import read_session, write_session
 from complete.params import Params
-from complete.session import Session, read_session, write_session
-from complete.story import Story
-from complete.transports.base import Transport, describe
+from complete.session import Session
+from complete.transports.base import Transport
 
 __all__ = ["main"]
 
@@ -65,8 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     output.add_argument("--stream", action="store_true", help="print text as it arrives")
     output.add_argument("--full", action="store_true", help="print the whole story, not only the continuation")
     output.add_argument("--no-reformat", action="store_true", help="send the prompt exactly as typed")
-    output.add_argument("--save", metavar="FILE", help="save the session (story JSON) to FILE")
-    output.add_argument("--resume", metavar="FILE", help="continue the session saved in FILE")
+    output.add_argument("--save", metavar="FILE", help="save the session to FILE")
+    output.add_argument("--resume", metavar="FILE", help="continue the session saved in FILE and save it there")
     return parser
 
 
@@ -91,55 +100,57 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdo
         return 130
 
 
-def _params(args: argparse.Namespace, base: Params) -> Params:
-    changes: dict[str, Any] = {}
-    names = ("temperature", "top_k", "top_p", "max_new_tokens", "repetition_penalty", "seed", "stop", "do_sample")
-    for name in (*names, "logprobs"):
-        value = getattr(args, name)
-        if value is not None:
-            changes[name] = value
-    return base.evolve(**changes)
+def _parameters(args: argparse.Namespace) -> dict[str, Any]:
+    """The sampling parameters given on the command line (a ``Params`` field without an
+    option of its own is never given)."""
+    names = (field.name for field in attrs.fields(Params))
+    return {name: value for name in names if (value := getattr(args, name, None)) is not None}
 
 
 def _run(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
-    text = args.prompt
-    if text == "-":
-        text = stdin.read()
-    session: Session | None = None
+    text = stdin.read() if args.prompt == "-" else args.prompt
     if args.resume:
-        session = read_session(args.resume)
-        story = session.current
-        params = _params(args, session.params)
+        session = read_session(args.resume).set(**_parameters(args))
         if text is not None and text.strip():
-            story = story.extend(" " + text.strip() if not text[:1].isspace() else text, origin="user")
+            session = session.append(text, reformat=not args.no_reformat)
+    elif text is None:
+        raise ParamsError(field="prompt", value=None, allowed="a prompt argument, '-' for standard input, or --resume")
     else:
-        if text is None:
-            raise ParamsError(
-                field="prompt", value=None, allowed="a prompt argument, '-' for standard input, or --resume"
-            )
-        story = Story.from_prompt(text, reformat=not args.no_reformat)
-        params = _params(args, Params())
-    transport = _transport(args, session)
-    before = story.length
-    if args.stream:
-        if args.full:
-            out.write(story.text)
-        new = story
-        for item in complete_stream(story, params, transport):
-            if isinstance(item, Story):
-                new = item
-            else:
-                out.write(item)
-                out.flush()
-        out.write("\n")
-    else:
-        new = complete(story, params, transport)
-        out.write((new.text if args.full else new.text[before:]) + "\n")
-    out.flush()
-    if args.save:
-        nodes = (*session.nodes, new) if session is not None else (new,)
-        write_session(args.save, Session(nodes=nodes, current=new, params=params, backend=describe(transport)))
+        session = Session.start(text, reformat=not args.no_reformat, params=Params(**_parameters(args)))
+    transport = _transport(args, session if args.resume else None)
+    result = _continue(session, transport, args, out)
+    target = args.save or args.resume
+    if target:
+        write_session(target, result.session)
+    if result.story is not None and not result.story.segment:
+        reason = result.story.generation.finish_reason if result.story.generation else None
+        print(f"complete: the model returned no new text (finish reason: {reason or 'not given'})", file=sys.stderr)
+    if result.interrupted:
+        print("complete: interrupted" + (f"; what arrived is kept in {target}" if target else ""), file=sys.stderr)
+        return 130
     return 0
+
+
+def _continue(session: Session, transport: Transport, args: argparse.Namespace, out: TextIO) -> Continuation:
+    """Continue ``session``, printing the continuation (the whole story with ``--full``)."""
+    request = session.request(transport)
+    if not args.stream:
+        result = send(session, request, transport)
+        written = result.session.current.text
+        out.write((written if args.full else written[request.story.length :]) + "\n")
+        out.flush()
+        return result
+
+    def show(piece: str) -> None:
+        out.write(piece)
+        out.flush()
+
+    if args.full:
+        out.write(request.story.text)
+    result = stream(session, request, transport, show)
+    out.write("\n")
+    out.flush()
+    return result
 
 
 def _transport(args: argparse.Namespace, session: Session | None) -> Transport:

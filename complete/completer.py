@@ -1,74 +1,73 @@
 """The ``Completer``: the notebook facade from the original README, and more.
 
-::
+``bloom = Completer("Once upon a time", temperature=1.0)``, then ``bloom()`` again and
+again (the whole story is shown, the new part marked) and ``print(bloom)``.
 
-    bloom = Completer(\"\"\"Once upon a time...\"\"\", temperature=1.0, top_k=30)
-    bloom()            # continue; shows ALL the text, the new part marked
-    bloom()            # and again
-    print(bloom)       # the text so far, wrapped for reading
+It is the one mutable object in the library, and a thin one: it holds a
+``Session`` (the whole writing state, an immutable value: ``bloom.session``), a
+``Transport`` and a ``Screen``. Every operation computes a new session with the
+functions of ``complete.session`` and ``complete.continuing``, keeps it, and shows it.
 
-It is the one mutable object in the library, and a thin one: it holds a pointer to
-the current ``Story`` (an immutable tree node), the ``Params``, a ``Transport`` and
-a ``Window``; every operation computes a new story with ``complete`` or
-``Story.extend`` and moves the pointer. Nothing is ever recomputed or lost: undo,
-redo, retry, alternatives, branches and checkout all move one pointer in the tree
-of every node this Completer has made.
-
-Decisions where the README and the design card are silent:
-
-- Calls that cannot do anything (``undo()`` at the prompt, ``redo()`` with nothing
-  undone, ``retry()`` when the last part is not the model's) print one line and
-  change nothing, rather than raising: they are interactive gestures.
-- A continuation that comes back empty is not added to the story; one line says so.
-- ``retry()`` and ``alternatives()`` use the *current* parameters (lower the
-  temperature, then retry). With a fixed ``seed`` they shift it by the number of
-  model siblings already there, so each sample is new yet reproducible; the seed
-  used is recorded on the node.
-- Ctrl-C while text streams in keeps what arrived as a node flagged
-  ``interrupted`` and returns normally; any other error leaves the story as it
-  was, with the received text on the exception's ``.partial``.
-- ``append`` reformats the writer's text like a prompt and joins it with one
-  space unless it starts with whitespace or punctuation; text that begins with a
-  line break starts a new paragraph.
-- New nodes clear the redo list, as in any editor.
+Decisions for interactive use: a call that cannot do anything (``undo()`` at the
+prompt, ``redo()`` with nothing undone, ``retry()`` after the writer's own words)
+prints one line instead of raising; Ctrl-C while text streams in keeps what arrived
+(a node flagged ``interrupted``) and returns normally, while any other error leaves
+the story as it was, the text received on the error's ``.partial``; either way
+``last_request`` shows what was sent. A backend that ignores ``logprobs=`` is
+reported once.
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
+import contextlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
 
 import attrs
 
-from complete import branching, display, interchange, probabilities
+from complete import captions, continuing, interchange, probabilities
 from complete.backend import choose, from_description
-from complete.core import complete, complete_many, complete_stream
 from complete.errors import ParamsError
-from complete.generation import Generation
-from complete.params import Params
-from complete.reformat import reformat as _reformat
-from complete.session import Session, read_session, write_session
-from complete.story import Story, parents_first
+from complete.interchange.session_json import read_session, write_session
+from complete.screen import Screen
+from complete.session import Request, Session
+from complete.story import Story
 from complete.transports.base import Transport, describe
-from complete.window import Prompt, Window, build_prompt
+from complete.window import Prompt
 
 if TYPE_CHECKING:
     from complete.transports.inference_providers import ModelProviders
 
-__all__ = ["Completer", "Request"]
+__all__ = ["Completer"]
 
-_NO_SPACE_BEFORE = tuple(".,;:!?)]}'\"’”…-—")
+T = TypeVar("T")
 
 
-@attrs.frozen
-class Request:
-    """The last request sent: the exact prompt, the parameters, the backend."""
+class _SessionView(Generic[T]):
+    """An attribute of a Completer that reads its session (``bloom.children``) and,
+    given ``write``, changes it (``bloom.memory = "..."``)."""
 
-    prompt: Prompt
-    params: Params
-    backend: dict[str, Any]
+    def __init__(
+        self, read: Callable[[Session], T], doc: str, write: Callable[[Session, T], Session] | None = None
+    ) -> None:
+        self._read = read
+        self._write = write
+        self.__doc__ = doc
+
+    @overload
+    def __get__(self, completer: None, owner: type[Any]) -> Self: ...
+
+    @overload
+    def __get__(self, completer: Completer, owner: type[Any]) -> T: ...
+
+    def __get__(self, completer: Completer | None, owner: type[Any]) -> T | Self:
+        return self if completer is None else self._read(completer.session)
+
+    def __set__(self, completer: Completer, value: T) -> None:
+        if self._write is None:
+            raise AttributeError(f"{self.__doc__} It is read-only.")
+        completer.session = self._write(completer.session, value)
 
 
 @attrs.define(init=False, eq=False, repr=False)
@@ -85,28 +84,42 @@ class Completer:
       one line says which and why; ``provider=`` picks a hosted model's Inference
       Provider ("auto", the default, or a name; see ``providers()``);
     - ``stream=`` show text as it arrives (default: yes);
-    - ``memory=``, ``note=``, ``note_depth=``, ``window=`` (window size in tokens)
-      shape the prompt of long stories (see ``complete.window``);
+    - ``memory=``, ``note=``, ``note_depth=``, ``window_size=`` (the model's window
+      in tokens) shape the prompt of long stories (see ``complete.window``);
     - ``reformat=False`` keeps the prompt exactly as typed.
+
+    ``prompt`` may also be a ``Story`` or a whole ``Session`` (the settings given
+    then change it).
     """
 
-    story: Story
-    params: Params
+    session: Session
     transport: Transport
-    window: Window
-    stream: bool
-    last_request: Request | None
-    offered: tuple[Story, ...]
-    _nodes: list[Story]
-    _known: set[int]
-    _children: dict[int, list[Story]]
-    _redo: list[Story]
-    _new_from: int | None
-    _logprobs_notice: probabilities.LogprobsNotice
+    screen: Screen
+
+    story = _SessionView(lambda session: session.current, "The current story: an immutable ``Story`` value.")
+    text = _SessionView(lambda session: session.current.text, "The story's text, exactly (not wrapped).")
+    params = _SessionView(lambda session: session.params, "The parameters every call uses (``set`` changes them).")
+    window = _SessionView(lambda session: session.window, "The prompt window settings (memory, note, size).")
+    last_request = _SessionView(lambda session: session.last_request, "The last request sent: prompt, params, backend.")
+    offered = _SessionView(lambda session: session.offered, "The alternatives on offer, as numbered on screen.")
+    children = _SessionView(lambda session: session.children, "The continuations of the current story, oldest first.")
+    siblings = _SessionView(lambda session: session.siblings, "The other continuations of its parent (earlier tries).")
+    history = _SessionView(lambda session: session.history, "The nodes from the prompt to the current story.")
+    nodes = _SessionView(lambda session: tuple(session.nodes), "Every node met, in the order met.")
+    memory = _SessionView(
+        lambda session: session.window.memory,
+        "Text always kept at the top of the prompt (characters, setting).",
+        lambda session, text: session.set_window(memory=text),
+    )
+    note = _SessionView(
+        lambda session: session.window.note,
+        "An author's note inserted ``note_depth`` paragraphs before the end.",
+        lambda session, text: session.set_window(note=text),
+    )
 
     def __init__(
         self,
-        prompt: str | Story,
+        prompt: str | Story | Session,
         *,
         transport: Transport | None = None,
         backend: str | None = None,
@@ -115,204 +128,112 @@ class Completer:
         token: str | None = None,
         provider: str | None = None,
         stream: bool = True,
-        memory: str = "",
-        note: str = "",
-        note_depth: int = 3,
-        window: int | None = None,
+        memory: str | None = None,
+        note: str | None = None,
+        note_depth: int | None = None,
+        window_size: int | None = None,
         reformat: bool = True,
         **params: Any,
     ) -> None:
-        self.params = Params.from_dict(params)
-        self.window = Window(memory=memory, note=note, note_depth=note_depth, max_tokens=window)
-        story = prompt if isinstance(prompt, Story) else Story.from_prompt(prompt, reformat=reformat)
+        session = prompt if isinstance(prompt, Session) else Session.start(prompt, reformat=reformat)
+        window = {"memory": memory, "note": note, "note_depth": note_depth, "size": window_size}
+        session = session.set(**params).set_window(**{key: value for key, value in window.items() if value is not None})
         if transport is None:
             choice = choose(backend, model=model, url=url, token=token, provider=provider)
             transport = choice.transport
             print(choice.reason)
         elif backend is not None:
             raise ParamsError(field="backend", value=backend, allowed="None when transport= is given")
+        self.session = attrs.evolve(session, backend=describe(transport))
         self.transport = transport
-        self.stream = bool(stream)
-        self.last_request = None
-        self.offered = ()
-        self._nodes = []
-        self._known = set()
-        self._children = {}
-        self._redo = []
-        self._new_from = None
-        self._logprobs_notice = probabilities.LogprobsNotice()
-        self.story = story
-        self._register(story)
+        self.screen = Screen(streams=bool(stream))
 
     # --- the README API ---------------------------------------------------------
 
     def __call__(self, **overrides: Any) -> None:
-        """Continue the story and show all of it, the new part marked.
-
-        Keyword arguments override parameters for this call only:
-        ``bloom(max_new_tokens=20)``.
-        """
-        params = self.params.evolve(**overrides) if overrides else self.params
-        self._continue_from(self.story, params)
+        """Continue the story and show all of it; ``bloom(max_new_tokens=20)``: for this call only."""
+        self._continue(self.session.request(self.transport, **overrides))
 
     def __str__(self) -> str:
-        return display.render_text(self.story.text, None, width=display.terminal_width(), style="none")
+        return self.screen.plain(self.story.text)
 
     def __repr__(self) -> str:
-        backend = _backend_label(self.transport)
+        story = self.story
         return (
-            f"<Completer: {self.story.length} characters in {self.story.depth + 1} segments, "
-            f"{len(self._nodes)} nodes; {backend}>"
+            f"<Completer: {story.length} characters in {story.depth + 1} segments, "
+            f"{len(self.session.nodes)} nodes; {captions.backend_label(self.session.backend)}>"
         )
 
     def _repr_html_(self) -> str:
-        return display.render_html(self.story.text, self._new_from, self._footer(self.story))
-
-    @property
-    def text(self) -> str:
-        """The story's text, exactly (not wrapped)."""
-        return self.story.text
+        return self.screen.html(self.story.text, self.session.new_from, self._footer())
 
     # --- parameters and prompt shaping -----------------------------------------
 
     def set(self, **changes: Any) -> None:
         """Change parameters for every later call: ``bloom.set(temperature=0.7)``."""
-        self.params = self.params.evolve(**changes)
+        self.session = self.session.set(**changes)
 
     @property
-    def memory(self) -> str:
-        """Text always kept at the top of the prompt (characters, setting)."""
-        return self.window.memory
+    def stream(self) -> bool:
+        """Whether text is shown as it arrives."""
+        return self.screen.streams
 
-    @memory.setter
-    def memory(self, text: str) -> None:
-        self.window = attrs.evolve(self.window, memory=text)
-
-    @property
-    def note(self) -> str:
-        """An author's note inserted ``note_depth`` paragraphs before the end."""
-        return self.window.note
-
-    @note.setter
-    def note(self, text: str) -> None:
-        self.window = attrs.evolve(self.window, note=text)
+    @stream.setter
+    def stream(self, value: bool) -> None:
+        self.screen.streams = bool(value)
 
     def prompt(self, **overrides: Any) -> Prompt:
         """The exact prompt the next call will send, with token counts per part."""
-        params = self.params.evolve(**overrides) if overrides else self.params
-        return build_prompt(self.story, params, self.transport, self.window)
+        return self.session.request(self.transport, **overrides).prompt
 
     def preview(self, **overrides: Any) -> None:
         """Print the prompt the next call will send, its parts and what is left out."""
         prompt = self.prompt(**overrides)
-        print(prompt.describe())
-        print("-" * 40)
-        print(prompt.text)
+        print(prompt.describe(), "-" * 40, prompt.text, sep="\n")
 
     # --- moving in the tree -------------------------------------------------------
 
     def append(self, text: str, *, reformat: bool = True) -> None:
         """Add your own words to the story (origin "user") and show it."""
-        if not isinstance(text, str) or not text.strip():
-            raise ParamsError(field="text", value=text, allowed="some non-blank text to add")
-        body = _reformat(text) if reformat else text
-        if text.lstrip(" \t")[:1] in ("\n", "\r"):
-            body = "\n" + body.lstrip("\n")
-        elif not (self.story.text[-1:].isspace() or body[:1].isspace() or body.startswith(_NO_SPACE_BEFORE)):
-            body = " " + body
-        self._commit(self.story.extend(body, origin="user"))
-        self._show(self.story)
+        self._move(self.session.append(text, reformat=reformat))
 
     def undo(self) -> None:
         """Step back one segment; ``redo()`` steps forward again."""
-        if self.story.parent is None:
-            print("Nothing to undo: the story is at its prompt.")
-            return
-        self._redo.append(self.story)
-        self._move(self.story.parent, new_from=None, keep_redo=True)
+        if not self.session.can_undo:
+            return self.screen.note("Nothing to undo: the story is at its prompt.")
+        self._move(self.session.undo())
 
     def redo(self) -> None:
         """Go forward to the segment last undone."""
-        if not self._redo:
-            print("Nothing to redo.")
-            return
-        self._move(self._redo.pop(), new_from=None, keep_redo=True)
+        if not self.session.can_redo:
+            return self.screen.note("Nothing to redo.")
+        self._move(self.session.redo())
 
     def retry(self, **overrides: Any) -> None:
         """A new sample in place of the last model segment; the old one stays a sibling."""
-        params = self.params.evolve(**overrides) if overrides else self.params
-        if self.story.origin != "model" or self.story.parent is None:
-            print("Nothing to retry: the last segment is not the model's. Call the Completer to continue.")
-            return
-        parent = self.story.parent
-        params = _shift_seed(params, self._model_children(parent))
-        self._continue_from(parent, params)
+        request = self.session.retry_request(self.transport, **overrides)
+        if request is None:
+            return self.screen.note(
+                "Nothing to retry: the last segment is not the model's. Call the Completer to continue."
+            )
+        self._continue(request)
 
     def alternatives(self, n: int = 3, **overrides: Any) -> None:
         """Ask for ``n`` continuations and show them numbered; then ``choose(i)``."""
-        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 16:
-            raise ParamsError(field="n", value=n, allowed="an integer from 1 to 16")
-        params = self.params.evolve(**overrides) if overrides else self.params
-        story = self.story
-        prompt = build_prompt(story, params, self.transport, self.window)
-        offset = self._model_children(story)
-        variants = [_shift_seed(params, offset + i) for i in range(n)]
-        self.last_request = Request(prompt, params, describe(self.transport))
-        results = complete_many([story] * n, variants, self.transport, concurrency=8, prompt=prompt.text)
-        made = [result for result in results if isinstance(result, Story)]
-        failures = [result for result in results if not isinstance(result, Story)]
-        if not made:
-            raise failures[0]
-        for result in made:
-            self._register(result)
-        self.offered = tuple(made)
-        texts = [result.segment for result in made]
-        if display.in_notebook():
-            display.show_html(display.render_alternatives_html(story.text, texts))
-        else:
-            print(display.render_alternatives_text(story.text, texts, width=display.terminal_width()))
+        requests = self.session.alternative_requests(self.transport, n, **overrides)
+        self.session = self.session.sent(requests[0])
+        self.session, failures = continuing.send_many(self.session, requests, self.transport)
+        self.screen.show_alternatives(self.story.text, [story.segment for story in self.session.offered])
         for failure in failures:
-            print(f"One alternative failed: {failure}")
+            self.screen.note(f"One alternative failed: {failure}")
 
     def choose(self, index: int) -> None:
         """Continue with alternative ``index`` (0-based, as numbered on screen)."""
-        if not self.offered:
-            raise ParamsError(field="index", value=index, allowed="a number shown by alternatives(); call it first")
-        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(self.offered):
-            raise ParamsError(field="index", value=index, allowed=f"an integer from 0 to {len(self.offered) - 1}")
-        chosen = self.offered[index]
-        self.offered = ()
-        self._move(chosen, new_from=chosen.parent.length if chosen.parent else None)
-
-    @property
-    def children(self) -> tuple[Story, ...]:
-        """The continuations made from the current story, oldest first."""
-        return tuple(self._children.get(id(self.story), ()))
-
-    @property
-    def siblings(self) -> tuple[Story, ...]:
-        """The other continuations of the current story's parent (earlier tries)."""
-        parent = self.story.parent
-        if parent is None:
-            return ()
-        return tuple(node for node in self._children.get(id(parent), ()) if node is not self.story)
-
-    @property
-    def history(self) -> tuple[Story, ...]:
-        """The nodes from the prompt to the current story."""
-        return self.story.path
-
-    @property
-    def nodes(self) -> tuple[Story, ...]:
-        """Every node this Completer knows, in the order it met them."""
-        return tuple(self._nodes)
+        self._move(self.session.choose(index))
 
     def checkout(self, story: Story) -> None:
         """Make ``story`` (any node, for example from ``children`` or ``history``) current."""
-        if not isinstance(story, Story):
-            raise ParamsError(field="story", value=story, allowed="a Story")
-        self._register(story)
-        self._move(story, new_from=None)
+        self._move(self.session.checkout(story))
 
     def providers(self, model: str | None = None) -> ModelProviders:
         """Which Inference Providers serve ``model`` (default: this story's hosted
@@ -322,8 +243,7 @@ class Completer:
         return providers_of(self.transport, model)
 
     def widget(self) -> Any:
-        """Sliders (temperature, top_p, top_k, max_new_tokens) and Continue/Retry/Undo
-        buttons for this story, in a notebook (needs the ``notebook`` extra)."""
+        """Sliders and Continue/Retry/Undo buttons, in a notebook (the ``notebook`` extra)."""
         from complete.widget import build_widget
 
         return build_widget(self)
@@ -331,255 +251,102 @@ class Completer:
     # --- keeping work -------------------------------------------------------------
 
     def save(self, path: str | Path) -> None:
-        """Save the whole tree, position, parameters and backend (never a token).
-
-        The write is atomic: a crash leaves the old file or the new one, whole.
-        """
-        session = Session(
-            nodes=tuple(self._nodes),
-            current=self.story,
-            redo=tuple(self._redo),
-            params=self.params,
-            window=self.window,
-            backend=describe(self.transport),
-        )
-        write_session(path, session)
+        """Save the whole session (never a token), atomically: the old file or the new one, whole."""
+        write_session(path, attrs.evolve(self.session, backend=describe(self.transport)))
 
     @classmethod
     def load(cls, path: str | Path, *, transport: Transport | None = None, stream: bool = True) -> Completer:
         """Reopen a saved session; the backend is rebuilt from the file unless given."""
         session = read_session(path)
         if transport is None:
-            try:
+            with contextlib.suppress(ParamsError):  # an unknown backend: the default choice, said
                 transport = from_description(dict(session.backend))
-            except ParamsError:
-                choice = choose(None)
-                transport = choice.transport
-                print(choice.reason)
-        completer = cls(session.current.root, transport=transport, stream=stream)
-        completer.params = session.params
-        completer.window = session.window
-        for node in session.nodes:
-            completer._register(node)
-        completer.story = session.current
-        completer._redo = list(session.redo)
-        return completer
+        return cls(session, transport=transport, stream=stream)
 
     def to_markdown(self) -> str:
         """The current story as Markdown: one paragraph per line, special characters escaped."""
         return interchange.to_markdown(self.story)
 
     def export(self, path: str | Path) -> None:
-        """Write the current story as plain text (.txt) or Markdown (.md), atomically.
-
-        For the whole tree with provenance, use ``export_jsonl``.
-        """
-        target = Path(path)
-        if target.suffix.lower() in (".md", ".markdown"):
-            interchange.write_markdown(target, self.story)
-        elif target.suffix.lower() in (".txt", ".text", ""):
-            interchange.write_text(target, self.story)
+        """Write the current story as plain text (.txt) or Markdown (.md), atomically."""
+        suffix = Path(path).suffix.lower()
+        if suffix in (".md", ".markdown"):
+            interchange.write_markdown(path, self.story)
+        elif suffix in (".txt", ".text", ""):
+            interchange.write_text(path, self.story)
         else:
             raise ParamsError(field="path", value=str(path), allowed="a .txt or .md file name")
 
     def export_jsonl(self, path: str | Path) -> None:
         """Write every node as JSON lines (id, parent_id, text, origin, provenance)."""
-        interchange.write_jsonl(path, self._nodes, current=self.story)
+        interchange.write_jsonl(path, self.session.nodes, current=self.story)
 
     @classmethod
     def import_jsonl(cls, path: str | Path, *, transport: Transport | None = None, **settings: Any) -> Completer:
         """A Completer on a tree exported by ``export_jsonl`` (settings as for the constructor)."""
         tree = interchange.read_jsonl(path)
-        completer = cls(tree.current.root, transport=transport, **settings)
-        for node in tree.nodes:
-            completer._register(node)
-        completer.story = tree.current
-        return completer
+        return cls(Session(current=tree.current, nodes=tree.nodes), transport=transport, **settings)
 
     @classmethod
     def import_kobold(cls, path: str | Path, *, transport: Transport | None = None, **settings: Any) -> Completer:
         """A Completer on a KoboldAI (Lite) save: its story, memory, author's note and
         sampler settings (your keyword arguments win); what cannot be imported is listed."""
         saved = interchange.read_kobold(path)
-        values: dict[str, Any] = {"memory": saved.memory, "note": saved.note}
-        values.update(saved.params.to_dict() if saved.params else {})
-        values.update(settings)
-        completer = cls(saved.story, transport=transport, **values)
-        for node in saved.story.path:
-            completer._register(node)
+        values = {"memory": saved.memory, "note": saved.note, **(saved.params.to_dict() if saved.params else {})}
+        completer = cls(saved.story, transport=transport, **{**values, **settings})
         for item in saved.ignored:
-            print(f"Not imported: {item}")
+            completer.screen.note(f"Not imported: {item}")
         return completer
 
     # --- token probabilities -----------------------------------------------------
 
     def tokens(self) -> list[dict[str, Any]]:
-        """The newest model segment's tokens as plain data: position, token, logprob,
-        probability, alternatives. Empty unless called with ``logprobs=k``."""
+        """The newest model segment's tokens as data (empty unless continued with ``logprobs=k``)."""
         return probabilities.token_rows(self.story)
 
     def show_probabilities(self) -> None:
-        """The newest model segment coloured by probability (alternatives on hover in a
-        notebook; a compact table in a terminal)."""
-        view = probabilities.ProbabilityView(self.story)
-        if display.in_notebook():
-            display.show_html(view._repr_html_())
-        else:
-            print(view)
+        """The newest model segment coloured by probability (a table in a terminal)."""
+        self.screen.show_view(probabilities.ProbabilityView(self.story))
 
     def swap(self, position: int, alternative: str, **overrides: Any) -> None:
-        """Branch: put ``alternative`` in place of the token at ``position`` of the newest
-        model segment (positions as ``tokens()`` and ``show_probabilities()`` number
-        them) and continue from there. The original branch stays as it was."""
-        node = probabilities.latest_model_node(self.story)
-        if node is None:
-            print("Nothing to swap: no model segment yet. Continue with logprobs=5 first.")
-            return
-        branch = branching.branch_at(node, position, alternative)
-        params = self.params.evolve(**overrides) if overrides else self.params
-        self._continue_from(branch, params, mark_from=branch.parent.length if branch.parent else None)
+        """Branch with ``alternative`` in place of the newest model segment's token at
+        ``position`` (as ``tokens()`` numbers them), and continue; the original stays."""
+        request = self.session.swap_request(self.transport, position, alternative, **overrides)
+        if request is None:
+            return self.screen.note("Nothing to swap: no model segment yet. Continue with logprobs=5 first.")
+        self._continue(request)
 
-    # --- internals ------------------------------------------------------------------
+    # --- showing ----------------------------------------------------------------------
 
-    def _register(self, story: Story) -> None:
-        for node in parents_first([story], self._known):
-            self._nodes.append(node)
-            if node.parent is not None:
-                self._children.setdefault(id(node.parent), []).append(node)
+    def _footer(self) -> str:
+        return captions.footer(self.params, self.session.backend, self.story)
 
-    def _model_children(self, story: Story) -> int:
-        return sum(1 for node in self._children.get(id(story), ()) if node.origin == "model")
+    def _move(self, session: Session) -> None:
+        self.session = session
+        self.screen.show(self.story.text, session.new_from, self._footer())
 
-    def _commit(self, story: Story) -> None:
-        self._register(story)
-        self._redo.clear()
-        self.offered = ()
-        self.story = story
-        self._new_from = story.parent.length if story.parent is not None else None
-        notice = self._logprobs_notice.check(story)
-        if notice:
-            print(notice)
-
-    def _move(self, story: Story, *, new_from: int | None, keep_redo: bool = False) -> None:
-        if not keep_redo:
-            self._redo.clear()
-        self.story = story
-        self._new_from = new_from
-        self._show(story, new_from=new_from)
-
-    def _continue_from(self, story: Story, params: Params, *, mark_from: int | None = None) -> None:
-        """Continue ``story`` and commit the result; the new part is marked from the
-        end of ``story``, or from ``mark_from`` (a swap marks the swapped-in token too)."""
-        prompt = build_prompt(story, params, self.transport, self.window)
-        self.last_request = Request(prompt, params, describe(self.transport))
-        mark = story.length if mark_from is None else mark_from
-        if self.stream:
-            new = self._stream_from(story, params, prompt.text, mark)
-            if new is None:
-                return
+    def _continue(self, request: Request) -> None:
+        """Send ``request``, keep the answer, and show it (streamed or whole)."""
+        self.session = before = self.session.sent(request)
+        footer = captions.footer(request.params, request.backend)
+        view = self.screen.live(request.story.text, footer, new_from=request.new_from) if self.stream else None
+        if view is None:
+            result = continuing.send(before, request, self.transport)
         else:
-            new = complete(story, params, self.transport, prompt=prompt.text)
-        if not new.segment:
-            reason = new.generation.finish_reason if new.generation else None
-            print(
-                f"The model returned no new text (finish reason: {reason or 'not given'}); "
-                "the story is unchanged. Try retry() or a higher temperature."
-            )
-            return
-        self._commit(new)
-        self._new_from = mark
-        if not self.stream:
-            self._show(new, new_from=mark)
-
-    def _stream_from(self, story: Story, params: Params, prompt: str, mark: int) -> Story | None:
-        notebook = display.in_notebook()
-        view = display.LiveView(notebook=notebook)
-        view.start(story.text, self._footer(story, params), new_from=mark)
-        pieces: list[str] = []
-        stream: Iterator[str | Story] = complete_stream(story, params, self.transport, prompt=prompt)
-        new: Story | None = None
-        try:
-            for item in stream:
-                if isinstance(item, Story):
-                    new = item
-                else:
-                    pieces.append(item)
-                    view.piece(item)
-        except KeyboardInterrupt:
-            text = "".join(pieces)
-            if not text:
-                view.finish(story.text, None, self._footer(story), note="Interrupted before any text arrived.")
-                return None
-            label = describe(self.transport)
-            generation = Generation(text=text, backend=str(label.get("backend")), model=_model_of(label))
-            kept = story.extend(text, origin="model", params=params, generation=generation, interrupted=True)
-            self._commit(kept)
-            view.finish(
-                kept.text,
-                mark,
-                self._footer(kept),
-                note=f"Interrupted: kept the {len(text)} characters received.",
-            )
-            return None
-        except BaseException:
-            view.abort()
-            raise
-        assert new is not None
-        if new.segment:
-            view.finish(new.text, mark, self._footer(new))
-        else:
-            view.finish(story.text, None, self._footer(story))
-        return new
-
-    def _show(self, story: Story, *, new_from: int | None = -1) -> None:
-        start = (story.parent.length if story.parent is not None else None) if new_from == -1 else new_from
-        footer = self._footer(story)
-        if display.in_notebook():
-            display.show_html(display.render_html(story.text, start, footer))
-            return
-        style = display.style_for(sys.stdout)
-        print(display.render_text(story.text, start, width=display.terminal_width(), style=style))
-        print(display.footer_text(footer, style))
-
-    def _footer(self, story: Story, params: Params | None = None) -> str:
-        shown = params or self.params
-        parts = [" ".join(f"{name}={value}" for name, value in shown.to_dict().items())]
-        parts.append(_backend_label(self.transport))
-        generation = story.generation
-        if story.origin == "model" and generation is not None and params is None:
-            facts = []
-            if generation.finish_reason:
-                facts.append(f"finish: {generation.finish_reason}")
-            if generation.completion_tokens is not None:
-                facts.append(f"{generation.completion_tokens} tokens")
-            if generation.elapsed is not None:
-                facts.append(f"{generation.elapsed:.1f} s")
-            if generation.seed is not None:
-                facts.append(f"seed {generation.seed}")
-            if story.interrupted:
-                facts.append("interrupted")
-            if facts:
-                parts.append(", ".join(facts))
-        return " · ".join(parts)
-
-
-def _shift_seed(params: Params, offset: int) -> Params:
-    if params.seed is None or offset == 0:
-        return params
-    return params.evolve(seed=(params.seed + offset) % 2**32)
-
-
-def _model_of(label: dict[str, Any]) -> str | None:
-    value = label.get("model") or label.get("path") or label.get("endpoint")
-    return str(value) if value else None
-
-
-def _backend_label(transport: Transport) -> str:
-    label = describe(transport)
-    name = str(label.get("backend", "?"))
-    target = label.get("endpoint") or label.get("model") or label.get("path") or label.get("base_url")
-    if name == "local" and not target:
-        target = "SmolLM2-135M-Instruct"
-    if target and name == "local":
-        target = Path(str(target)).name
-    return f"{name} {target}" if target else name
+            try:
+                result = continuing.stream(before, request, self.transport, view.piece)
+            except BaseException:
+                view.abort()
+                raise
+        self.session = result.session
+        added = self.story is not before.current
+        if view is not None:
+            view.finish(self.story.text, self.session.new_from if added else None, self._footer())
+        elif added:
+            self.screen.show(self.story.text, self.session.new_from, self._footer())
+        note = captions.continuation_note(result)
+        if note:
+            self.screen.note(note)
+        notice = probabilities.missing_logprobs(self.story) if added else None
+        if notice is not None and self.story.generation is not None:
+            self.screen.note(notice, once=f"logprobs from {self.story.generation.backend}")

@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import attrs
 
+from complete import arguments
 from complete.errors import CompleteError, ParamsError
 from complete.generation import Generation
 from complete.params import Params
@@ -53,7 +54,7 @@ def complete(
 
     ``window`` (memory, author's note, trimming to the model's window) shapes the
     prompt; the story itself always keeps everything. ``prompt`` overrides both
-    with the exact text to send (the ``Completer`` passes the prompt it previewed).
+    with the exact text to send (a ``Session``'s request holds the prompt it built).
 
     >>> from complete.testing import ScriptedTransport
     >>> story = complete(Story.from_prompt("Once upon a time"), Params(), ScriptedTransport([" there was"]))
@@ -116,8 +117,8 @@ def complete_many(
 ) -> list[Story | CompleteError]:
     """Continue every story; results come back in input order.
 
-    ``params`` is one ``Params`` for all, or one per story (the Completer's
-    ``alternatives`` varies the seed that way); ``window`` and ``prompt`` are as
+    ``params`` is one ``Params`` for all, or one per story (a session's
+    alternatives vary the seed that way); ``window`` and ``prompt`` are as
     for ``complete``.
 
     A story whose request fails gets its ``CompleteError`` in its place instead of
@@ -134,8 +135,7 @@ def complete_many(
     >>> [getattr(r, "text", r) for r in results]
     ['A ok', TransportError('refused')]
     """
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise ParamsError(field="concurrency", value=concurrency, allowed="an integer >= 1")
+    arguments.integer("concurrency", concurrency, low=1)
 
     each = [params] * len(stories) if isinstance(params, Params) else list(params)
     if len(each) != len(stories):

@@ -87,7 +87,7 @@ def in_notebook() -> bool:
     return shell is not None and hasattr(shell, "kernel")
 
 
-def terminal_width(stream: TextIO | None = None) -> int:
+def terminal_width() -> int:
     """Columns to wrap at: the terminal's width, or 80 when there is no terminal."""
     columns = shutil.get_terminal_size(fallback=(80, 24)).columns
     return max(20, columns - 1)

@@ -8,13 +8,20 @@ probabilities. Fields a backend does not report are ``None``.
 
 ``elapsed`` (seconds) is measured by the caller and excluded from equality, so that
 the same request on a deterministic backend gives equal stories however long it took.
+
+Every field is checked on construction; a wrong type or value is a ``ParamsError``
+naming the field (transports check what servers send before building one).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 import attrs
+
+from complete import arguments
+from complete.errors import ParamsError
 
 __all__ = ["FinishReason", "Generation", "TokenLogprob"]
 
@@ -23,12 +30,26 @@ FinishReason = Literal["length", "stop", "eos"]
 _FINISH_REASONS = ("length", "stop", "eos")
 
 
+def _logprob(value: object, field: str = "logprob") -> float:
+    allowed = "a number (a log probability)"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ParamsError(field=field, value=value, allowed=allowed)
+    try:
+        return float(value)
+    except OverflowError as exc:  # an int beyond the largest float
+        raise ParamsError(field=field, value=value, allowed=allowed) from exc
+
+
 def _tuple_of_pairs(value: Any) -> tuple[tuple[str, float], ...]:
+    allowed = "(token, logprob) pairs"
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise ParamsError(field="top", value=value, allowed=allowed)
     pairs = []
-    for token, logprob in value:
-        if not isinstance(token, str):
-            raise TypeError(f"alternative token must be a str, not {type(token).__name__}")
-        pairs.append((token, float(logprob)))
+    for pair in value:
+        if isinstance(pair, str | bytes) or not isinstance(pair, Iterable) or len(pair := tuple(pair)) != 2:
+            raise ParamsError(field="top", value=value, allowed=allowed)
+        token = arguments.text("top", pair[0], "(token, logprob) pairs whose token is a str")
+        pairs.append((token, _logprob(pair[1], "top")))
     return tuple(pairs)
 
 
@@ -40,32 +61,40 @@ class TokenLogprob:
     chosen token itself.
     """
 
-    token: str = attrs.field(validator=attrs.validators.instance_of(str))
-    logprob: float = attrs.field(converter=float)
+    token: str = attrs.field(validator=arguments.validator(arguments.text))
+    logprob: float = attrs.field(converter=_logprob)
     top: tuple[tuple[str, float], ...] = attrs.field(default=(), converter=_tuple_of_pairs)
 
     def to_dict(self) -> dict[str, Any]:
         return {"token": self.token, "logprob": self.logprob, "top": [list(pair) for pair in self.top]}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TokenLogprob:
+    def from_dict(cls, data: Mapping[str, Any]) -> TokenLogprob:
+        """Rebuild from ``to_dict()`` output; a missing or unknown key is a ``ParamsError``."""
+        if not isinstance(data, Mapping) or not {"token", "logprob"} <= set(data) <= {"token", "logprob", "top"}:
+            raise ParamsError(field="logprobs", value=data, allowed="objects with token, logprob and top")
         return cls(token=data["token"], logprob=data["logprob"], top=data.get("top", ()))
 
 
-def _optional(kind: type | tuple[type, ...]) -> Any:
-    return attrs.validators.optional(attrs.validators.instance_of(kind))
+def _optional(kind: type, allowed: str) -> Any:
+    return arguments.validator(arguments.optional(arguments.typed), kind, allowed)
 
 
 def _finish_reason(value: object) -> FinishReason | None:
-    if value is None or value in _FINISH_REASONS:
-        return value  # type: ignore[return-value]
-    raise ValueError(f"finish_reason must be one of {_FINISH_REASONS} or None, not {value!r}")
+    return None if value is None else arguments.one_of("finish_reason", value, _FINISH_REASONS)
 
 
 def _logprobs(value: Any) -> tuple[TokenLogprob, ...] | None:
     if value is None:
         return None
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise ParamsError(field="logprobs", value=value, allowed="a list of TokenLogprob")
     return tuple(item if isinstance(item, TokenLogprob) else TokenLogprob.from_dict(item) for item in value)
+
+
+def _elapsed(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+        raise ParamsError(field="elapsed", value=value, allowed="a number of seconds, or None")
 
 
 @attrs.frozen(kw_only=True)
@@ -76,18 +105,18 @@ class Generation:
     'length'
     """
 
-    text: str = attrs.field(validator=attrs.validators.instance_of(str))
+    text: str = attrs.field(validator=arguments.validator(arguments.text))
     finish_reason: FinishReason | None = attrs.field(default=None, converter=_finish_reason)
-    prompt_tokens: int | None = attrs.field(default=None, validator=_optional(int))
-    completion_tokens: int | None = attrs.field(default=None, validator=_optional(int))
-    backend: str | None = attrs.field(default=None, validator=_optional(str))
-    model: str | None = attrs.field(default=None, validator=_optional(str))
-    provider: str | None = attrs.field(default=None, validator=_optional(str))
+    prompt_tokens: int | None = attrs.field(default=None, validator=_optional(int, "an integer or None"))
+    completion_tokens: int | None = attrs.field(default=None, validator=_optional(int, "an integer or None"))
+    backend: str | None = attrs.field(default=None, validator=_optional(str, "a str or None"))
+    model: str | None = attrs.field(default=None, validator=_optional(str, "a str or None"))
+    provider: str | None = attrs.field(default=None, validator=_optional(str, "a str or None"))
     """The Inference Provider the Hub's mapping named ("together"); ``model`` is then
     the Hugging Face model id, as the Hub names it."""
-    seed: int | None = attrs.field(default=None, validator=_optional(int))
+    seed: int | None = attrs.field(default=None, validator=_optional(int, "an integer or None"))
     logprobs: tuple[TokenLogprob, ...] | None = attrs.field(default=None, converter=_logprobs)
-    elapsed: float | None = attrs.field(default=None, eq=False, validator=_optional((int, float)))
+    elapsed: float | None = attrs.field(default=None, eq=False, validator=_elapsed)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; fields that are None are left out."""
@@ -102,5 +131,12 @@ class Generation:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Generation:
+    def from_dict(cls, data: Mapping[str, Any]) -> Generation:
+        """Rebuild from ``to_dict()`` output; a missing text or an unknown key is a ``ParamsError``."""
+        known = {field.name for field in attrs.fields(Generation)}
+        for key in data:
+            if key not in known:
+                raise ParamsError(field=str(key), value=data[key], allowed="one of " + ", ".join(sorted(known)))
+        if "text" not in data:
+            raise ParamsError(field="text", value=None, allowed="a str (the generated text)")
         return cls(**data)

@@ -38,12 +38,12 @@ of the model's last segment. A ``Generation`` may be given instead of a story.
 
 Backends that cannot give log probabilities. Asking is never an error: a backend
 that ignores ``logprobs`` returns the text without them, and the story keeps it. The
-rule is that the writer is *told* once instead: ``missing_logprobs(story)`` is the
+rule is that the writer is *told* instead: ``missing_logprobs(story)`` is the
 one-line notice for a model node that asked (``params.logprobs`` set) and got none
 (None when there is nothing to say: other origins, interrupted streams, empty
-text, or probabilities present), and ``LogprobsNotice`` is the small stateful
-helper a ``Completer`` keeps to say it once per backend. ``token_rows`` returns an
-empty list and the renderings say what to do when no probabilities were recorded.
+text, or probabilities present); a ``Completer`` says it once per backend.
+``token_rows`` returns an empty list and the renderings say what to do when no
+probabilities were recorded.
 
 What this module deliberately does not do: ask a backend for anything (it reads
 what nodes already hold), display by itself (the caller shows the markup), or
@@ -63,7 +63,6 @@ from complete.story import Story
 
 __all__ = [
     "BANDS",
-    "LogprobsNotice",
     "ProbabilityView",
     "latest_model_node",
     "missing_logprobs",
@@ -233,34 +232,6 @@ def missing_logprobs(story: Story) -> str | None:
     )
 
 
-@attrs.define
-class LogprobsNotice:
-    """Says ``missing_logprobs`` once per backend, for one ``Completer``.
-
-    Mutable on purpose: it remembers which backends it has already spoken about.
-
-    >>> from complete.params import Params
-    >>> notice = LogprobsNotice()
-    >>> asked = Story.from_prompt("Hi").extend(" there", origin="model", params=Params(logprobs=2))
-    >>> notice.check(asked) is not None, notice.check(asked)
-    (True, None)
-    """
-
-    told: set[str] = attrs.field(factory=set)
-
-    def check(self, story: Story) -> str | None:
-        """The notice the first time a backend leaves ``story`` without probabilities, else None."""
-        message = missing_logprobs(story)
-        if message is None:
-            return None
-        backend = story.generation.backend if story.generation is not None else None
-        key = backend or ""
-        if key in self.told:
-            return None
-        self.told.add(key)
-        return message
-
-
 def _nothing_recorded(source: Story | Generation) -> str:
     if isinstance(source, Story) and latest_model_node(source) is None:
         return "No model segment yet: continue the story first."
@@ -286,10 +257,6 @@ def _percent(probability: float) -> str:
     if probability < 0.001:
         return "<0.1%"
     return f"{probability * 100:.1f}%"
-
-
-def _shown(token: str) -> str:
-    return repr(token)
 
 
 def _least_likely(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -324,10 +291,10 @@ def render_probabilities_html(source: Story | Generation) -> str:
         items = []
         for row in least:
             alternatives = ", ".join(
-                f"{html.escape(_shown(token))} {_percent(chance)}" for token, _, chance in row["alternatives"][:3]
+                f"{html.escape(repr(token))} {_percent(chance)}" for token, _, chance in row["alternatives"][:3]
             )
             items.append(
-                f"#{row['position']} {html.escape(_shown(row['token']))} {_percent(row['probability'])}"
+                f"#{row['position']} {html.escape(repr(row['token']))} {_percent(row['probability'])}"
                 + (f" (instead: {alternatives})" if alternatives else "")
             )
         least_html = (
@@ -351,13 +318,13 @@ def _token_html(row: dict[str, Any]) -> str:
     probability = row["probability"]
     colour, _label = _band(probability)
     shown = html.escape(row["token"]).replace("\n", '<span style="opacity: 0.45">↵</span>\n')
-    tip_lines = [f"#{row['position']}  {_shown(row['token'])}  {_percent(probability)}"]
+    tip_lines = [f"#{row['position']}  {row['token']!r}  {_percent(probability)}"]
     if row["offset"] is None:
         tip_lines.append("not in the text (cut off)")
     if row["alternatives"]:
         tip_lines.append("alternatives:")
         for token, _, alternative in row["alternatives"]:
-            tip_lines.append(f"  {_shown(token)}  {_percent(alternative)}")
+            tip_lines.append(f"  {token!r}  {_percent(alternative)}")
     tip = "\n".join(html.escape(line) for line in tip_lines)
     extra = "; text-decoration: line-through" if row["offset"] is None else ""
     return (
@@ -395,14 +362,14 @@ def render_probabilities_text(source: Story | Generation, *, width: int = 100) -
     if not tokens:
         return _nothing_recorded(source)
     rows = token_rows(source)
-    token_width = min(16, max(5, *(len(_shown(row["token"])) for row in rows)))
+    token_width = min(16, max(5, *(len(repr(row["token"])) for row in rows)))
     header = f"  pos  {'token':<{token_width}}  {'prob':>6}  alternatives"
     lines = [header]
     for row in rows:
-        shown = _shown(row["token"])
+        shown = repr(row["token"])
         if len(shown) > token_width:
             shown = shown[: token_width - 1] + "…"
-        alternatives = ", ".join(f"{_shown(token)} {_percent(p)}" for token, _, p in row["alternatives"])
+        alternatives = ", ".join(f"{token!r} {_percent(p)}" for token, _, p in row["alternatives"])
         if row["offset"] is None:
             alternatives = "(cut off) " + alternatives
         line = f"{row['position']:>5}  {shown:<{token_width}}  {_percent(row['probability']):>6}  {alternatives}"

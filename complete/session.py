@@ -1,252 +1,292 @@
-"""Saving and loading a whole writing session: the tree, where you are, the settings.
+"""The writing state as one immutable value, and every writing operation on it.
 
-The file is JSON, documented here and versioned::
+A ``Session`` is all that one writer has done in one place: the tree of story nodes
+(``nodes``), where the writer is (``current``), what they undid (``undone``), the
+sampling parameters, the prompt window settings, the backend's description, the
+alternatives on offer, the last request sent and where the newest text starts.
+Every operation is a method that returns a new ``Session`` and leaves the old one
+exactly as it was::
 
-    {
-      "format": "complete.session",
-      "version": 1,
-      "nodes": [                      # every node, parents before children
-        {"id": 0, "parent": null, "segment": "...", "origin": "prompt"},
-        {"id": 1, "parent": 0, "segment": "...", "origin": "model",
-         "params": {...}, "generation": {...}, "interrupted": false},
-        ...
-      ],
-      "current": 1,                   # the node the story is at
-      "redo": [],                     # ids undone, most recent last
-      "params": {...},                # the Completer's parameters
-      "window": {"memory": "", "note": "", "note_depth": 3, "max_tokens": null},
-      "backend": {"backend": "local", ...}   # describe() output: never a token
-    }
+    session = Session.start("Once upon a time", params=Params(seed=1))
+    session = continued(session, transport)          # complete.continuing asks the model
+    session = session.append("Then the storm came.")
+    session = session.undo().redo()
 
-Writes are atomic: the JSON goes to a temporary file in the same folder, is
-flushed to disk, and replaces the old file in one ``os.replace``; a crash at any
-moment leaves either the old file or the new one, complete (and possibly a
-``.name.*.tmp`` temporary, which the next successful save removes once it is ten
-minutes old). A file that is not
-valid JSON, is of another format, of a newer version, or has a bad field raises
-``StoryFormatError`` naming the file and the field.
+Only continuing asks a transport, and it lives in ``complete.continuing``. This
+module builds what is sent (``request``, ``retry_request``, ``swap_request``,
+``alternative_requests``: the prompt fitted to the window, the parameters) and takes
+what comes back (``add``, ``add_interrupted``, ``offer``). Building a prompt may ask
+the transport's tokenizer to count tokens, and nothing else.
 
-This module only converts between ``Session`` values and files; the ``Completer``
-decides what a session contains.
+Decisions:
+
+- Operations that cannot do anything (``undo`` at the prompt, ``redo`` with nothing
+  undone) return the session unchanged; ``can_undo`` and ``can_redo`` say so
+  beforehand, and ``retry_request`` / ``swap_request`` return None when there is
+  nothing to retry or swap, for a shell that wants to tell the writer.
+- New nodes clear the redo list and the alternatives on offer, as in any editor;
+  undone nodes stay in the tree, where ``children`` finds them.
+- A continuation that comes back empty is not added; the request is recorded.
+- Text received before a stream was interrupted becomes a model node flagged
+  ``interrupted``; an interruption before any text adds nothing.
+- A retry or an alternative uses the current parameters; with a fixed seed it
+  shifts the seed by the number of model continuations already made from that
+  place (``shifted_seed``), so each sample is new yet reproducible. Continuing does
+  not shift it: the same seed from the same place gives the same text.
 """
 
 from __future__ import annotations
 
-import glob
-import json
-import os
-import tempfile
-import time
-from collections.abc import Mapping
-from pathlib import Path
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
 
-from complete.errors import StoryFormatError
+from complete import arguments
+from complete.branching import branch_at
+from complete.errors import ParamsError
+from complete.generation import Generation
+from complete.joining import joined_segment
 from complete.params import Params
-from complete.story import FORMAT_VERSION, Story, check_format, parents_first
-from complete.window import Window
+from complete.probabilities import latest_model_node
+from complete.story import Story
+from complete.transports.base import Transport, describe
+from complete.tree import Tree
+from complete.window import Prompt, Window, build_prompt
 
-__all__ = ["SESSION_FORMAT", "Session", "read_session", "write_atomic", "write_session"]
+__all__ = ["MAX_ALTERNATIVES", "Request", "Session", "shifted_seed"]
 
-SESSION_FORMAT = "complete.session"
+MAX_ALTERNATIVES = 16
+"""The most continuations ``alternative_requests`` asks for at once."""
+
+
+@attrs.frozen(kw_only=True)
+class Request:
+    """One continuation to ask for: the exact ``prompt``, the ``params``, the
+    ``backend`` description, the ``story`` it continues, and ``new_from``, where the
+    text it adds will start in the story's text (a swap marks its swapped-in token too)."""
+
+    prompt: Prompt
+    params: Params
+    backend: Mapping[str, Any]
+    story: Story
+    new_from: int
+
+
+def shifted_seed(params: Params, offset: int) -> Params:
+    """``params`` with a fixed seed moved on by ``offset`` (modulo 2**32); unchanged without one.
+
+    >>> shifted_seed(Params(seed=10), 2).seed, shifted_seed(Params(), 2).seed
+    (12, None)
+    """
+    if params.seed is None or offset == 0:
+        return params
+    return params.evolve(seed=(params.seed + offset) % 2**32)
+
+
+def _tree(value: Tree | Iterable[Story]) -> Tree:
+    return value if isinstance(value, Tree) else Tree(value)
+
+
+def _story_list(value: Iterable[Story]) -> tuple[Story, ...]:
+    stories = tuple(value)
+    for story in stories:
+        arguments.typed("story", story, Story, "a Story")
+    return stories
 
 
 @attrs.frozen(kw_only=True)
 class Session:
-    """Everything a session file holds."""
+    """The whole writing state; see the module docstring.
 
-    nodes: tuple[Story, ...]
-    current: Story
-    redo: tuple[Story, ...] = ()
-    params: Params = attrs.field(factory=Params)
-    window: Window = attrs.field(factory=Window)
-    backend: Mapping[str, Any] = attrs.field(factory=dict)
+    ``nodes`` holds every node met, in that order, parents first; the nodes of
+    ``current``, ``undone`` (what ``redo()`` returns to, the latest last) and
+    ``offered`` are added to it when missing.
+    ``new_from`` is where the text added by the last operation starts in
+    ``current.text`` (None after moving in the tree), for a display to mark it.
 
+    >>> session = Session.start("It rained").append("all day.")
+    >>> session.current.text, session.undo().current.text, session.current.text
+    ('It rained all day.', 'It rained', 'It rained all day.')
+    """
 
-def session_dict(session: Session) -> dict[str, Any]:
-    """The JSON-ready form of ``session`` (see the module docstring)."""
-    ids: dict[int, int] = {}
-    nodes = []
-    for node in parents_first([*session.nodes, session.current, *session.redo]):
-        ids[id(node)] = len(ids)
-        entry = {"id": ids[id(node)], "parent": None if node.parent is None else ids[id(node.parent)]}
-        entry.update(node.node_dict())
-        nodes.append(entry)
-    window = session.window
-    return {
-        "format": SESSION_FORMAT,
-        "version": FORMAT_VERSION,
-        "nodes": nodes,
-        "current": ids[id(session.current)],
-        "redo": [ids[id(node)] for node in session.redo],
-        "params": session.params.to_dict(),
-        "window": {
-            "memory": window.memory,
-            "note": window.note,
-            "note_depth": window.note_depth,
-            "max_tokens": window.max_tokens,
-        },
-        "backend": dict(session.backend),
-    }
+    current: Story = attrs.field(validator=arguments.validator(arguments.typed, Story, "a Story"))
+    nodes: Tree = attrs.field(factory=Tree, converter=_tree)
+    undone: tuple[Story, ...] = attrs.field(default=(), converter=_story_list)
+    params: Params = attrs.field(factory=Params, validator=arguments.validator(arguments.typed, Params, "a Params"))
+    window: Window = attrs.field(factory=Window, validator=arguments.validator(arguments.typed, Window, "a Window"))
+    backend: Mapping[str, Any] = attrs.field(factory=dict, converter=dict)
+    offered: tuple[Story, ...] = attrs.field(default=(), converter=_story_list)
+    last_request: Request | None = attrs.field(default=None, repr=False)  # its prompt holds the whole text
+    new_from: int | None = None
 
+    def __attrs_post_init__(self) -> None:
+        complete_tree = self.nodes.adding([self.current, *self.undone, *self.offered])
+        if complete_tree is not self.nodes:
+            object.__setattr__(self, "nodes", complete_tree)
 
-def session_from_dict(data: object) -> Session:
-    """Rebuild a ``Session``; any problem is a ``StoryFormatError`` naming the field."""
-    if not isinstance(data, Mapping):
-        raise StoryFormatError(f"expected a session object, found {type(data).__name__}")
-    check_format(data, SESSION_FORMAT)
-    raw_nodes = data.get("nodes")
-    if not isinstance(raw_nodes, list) or not raw_nodes:
-        raise StoryFormatError("nodes: expected a non-empty list")
-    by_id: dict[int, Story] = {}
-    nodes = []
-    for index, item in enumerate(raw_nodes):
-        where = f"nodes[{index}]"
-        if not isinstance(item, Mapping):
-            raise StoryFormatError(f"{where}: expected an object, found {type(item).__name__}")
-        node_id = _int(item.get("id"), f"{where}.id")
-        if node_id in by_id:
-            raise StoryFormatError(f"{where}.id: {node_id} appears twice")
-        parent_id = item.get("parent")
-        parent = None
-        if parent_id is not None:
-            parent = by_id.get(_int(parent_id, f"{where}.parent"))
-            if parent is None:
-                raise StoryFormatError(f"{where}.parent: no earlier node has id {parent_id!r}")
-        own = {key: value for key, value in item.items() if key not in ("id", "parent")}
-        node = Story.from_node_dict(parent, own, where=where)
-        by_id[node_id] = node
-        nodes.append(node)
+    @classmethod
+    def start(
+        cls,
+        prompt: str | Story,
+        *,
+        reformat: bool = True,
+        params: Params | None = None,
+        window: Window | None = None,
+        backend: Mapping[str, Any] | None = None,
+    ) -> Session:
+        """A session at ``prompt`` (reformatted like any prompt unless ``reformat=False``)."""
+        story = prompt if isinstance(prompt, Story) else Story.from_prompt(prompt, reformat=reformat)
+        return cls(current=story, params=params or Params(), window=window or Window(), backend=backend or {})
 
-    def lookup(value: object, where: str) -> Story:
-        node = by_id.get(_int(value, where))
+    # --- reading the tree ------------------------------------------------------------
+
+    @property
+    def children(self) -> tuple[Story, ...]:
+        """The continuations made from the current story, oldest first."""
+        return self.nodes.children(self.current)
+
+    @property
+    def siblings(self) -> tuple[Story, ...]:
+        """The other continuations of the current story's parent (earlier tries)."""
+        parent = self.current.parent
+        if parent is None:
+            return ()
+        return tuple(node for node in self.nodes.children(parent) if node is not self.current)
+
+    @property
+    def history(self) -> tuple[Story, ...]:
+        """The nodes from the prompt to the current story."""
+        return self.current.path
+
+    @property
+    def can_undo(self) -> bool:
+        return self.current.parent is not None
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self.undone)
+
+    def _model_children(self, story: Story) -> int:
+        return sum(1 for node in self.nodes.children(story) if node.origin == "model")
+
+    # --- moving and writing ----------------------------------------------------------
+
+    def _grown(self, stories: Sequence[Story], **changes: Any) -> Session:
+        return attrs.evolve(self, nodes=self.nodes.adding(stories), **changes)
+
+    def append(self, text: str, *, reformat: bool = True) -> Session:
+        """The writer's own words added (origin "user"), spaced by ``joined_segment``."""
+        arguments.text("text", text, "some non-blank text to add", blank=False)
+        node = self.current.extend(joined_segment(self.current.text, text, reformat=reformat), origin="user")
+        return self._grown([node], current=node, undone=(), offered=(), new_from=self.current.length)
+
+    def undo(self) -> Session:
+        """One segment back; ``redo()`` goes forward again. At the prompt: unchanged."""
+        parent = self.current.parent
+        if parent is None:
+            return self
+        return attrs.evolve(self, current=parent, undone=(*self.undone, self.current), new_from=None)
+
+    def redo(self) -> Session:
+        """Forward to the segment last undone. With nothing undone: unchanged."""
+        if not self.undone:
+            return self
+        return attrs.evolve(self, current=self.undone[-1], undone=self.undone[:-1], new_from=None)
+
+    def checkout(self, story: Story) -> Session:
+        """``story`` (any node, of this tree or not) made current; the redo list is cleared."""
+        arguments.typed("story", story, Story, "a Story")
+        return self._grown([story], current=story, undone=(), new_from=None)
+
+    def choose(self, index: int) -> Session:
+        """Alternative ``index`` (0-based, as numbered on screen) made current."""
+        if not self.offered:
+            raise ParamsError(field="index", value=index, allowed="a number shown by alternatives(); call it first")
+        chosen = self.offered[arguments.integer("index", index, low=0, high=len(self.offered) - 1)]
+        assert chosen.parent is not None
+        return attrs.evolve(self, current=chosen, undone=(), offered=(), new_from=chosen.parent.length)
+
+    def set(self, **changes: Any) -> Session:
+        """Parameters changed for every later request: ``session.set(temperature=0.7)``."""
+        return attrs.evolve(self, params=self.params.evolve(**changes))
+
+    def set_window(self, **changes: Any) -> Session:
+        """Prompt window settings changed: ``session.set_window(memory="...", note="...")``."""
+        names = [field.name for field in attrs.fields(Window)]
+        for name, value in changes.items():
+            if name not in names:
+                raise ParamsError(field=name, value=value, allowed="a window setting: " + ", ".join(names))
+        return attrs.evolve(self, window=attrs.evolve(self.window, **changes))
+
+    # --- continuing: what to send ----------------------------------------------------
+
+    def _request(self, story: Story, params: Params, transport: Transport, new_from: int) -> Request:
+        prompt = build_prompt(story, params, transport, self.window)
+        return Request(prompt=prompt, params=params, backend=describe(transport), story=story, new_from=new_from)
+
+    def request(self, transport: Transport, **overrides: Any) -> Request:
+        """The request that continues the current story (``overrides``: for this one only)."""
+        params = self.params.evolve(**overrides)
+        return self._request(self.current, params, transport, self.current.length)
+
+    def retry_request(self, transport: Transport, **overrides: Any) -> Request | None:
+        """A new sample in place of the current model segment; None when it is not the model's."""
+        params = self.params.evolve(**overrides)
+        parent = self.current.parent
+        if self.current.origin != "model" or parent is None:
+            return None
+        return self._request(parent, shifted_seed(params, self._model_children(parent)), transport, parent.length)
+
+    def swap_request(self, transport: Transport, position: int, alternative: str, **overrides: Any) -> Request | None:
+        """Continue a branch with ``alternative`` in place of the token at ``position`` of the
+        newest model segment (see ``complete.branching``); None when there is no model segment."""
+        node = latest_model_node(self.current)
         if node is None:
-            raise StoryFormatError(f"{where}: no node has id {value!r}")
-        return node
+            return None
+        branch = branch_at(node, position, alternative)
+        assert branch.parent is not None
+        return self._request(branch, self.params.evolve(**overrides), transport, branch.parent.length)
 
-    redo = data.get("redo", [])
-    if not isinstance(redo, list):
-        raise StoryFormatError("redo: expected a list of node ids")
-    params = _mapping(data.get("params", {}), "params")
-    window = _mapping(data.get("window", {}), "window")
-    backend = _mapping(data.get("backend", {}), "backend")
-    try:
-        loaded_params = Params.from_dict(params)
-        loaded_window = Window(**window)
-    except (TypeError, ValueError) as exc:
-        raise StoryFormatError(f"params/window: {exc}") from exc
-    return Session(
-        nodes=tuple(nodes),
-        current=lookup(data.get("current"), "current"),
-        redo=tuple(lookup(value, f"redo[{i}]") for i, value in enumerate(redo)),
-        params=loaded_params,
-        window=loaded_window,
-        backend=backend,
-    )
+    def alternative_requests(self, transport: Transport, n: int, **overrides: Any) -> tuple[Request, ...]:
+        """``n`` requests that continue the current story, each with its own shifted seed."""
+        arguments.integer("n", n, low=1, high=MAX_ALTERNATIVES)
+        first = self.request(transport, **overrides)
+        offset = self._model_children(self.current)
+        return tuple(attrs.evolve(first, params=shifted_seed(first.params, offset + i)) for i in range(n))
 
+    # --- continuing: what came back --------------------------------------------------
 
-def _int(value: object, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise StoryFormatError(f"{where}: expected an integer, found {value!r}")
-    return value
+    def sent(self, request: Request) -> Session:
+        """``request`` recorded as the last one sent (before its answer, which may fail)."""
+        return attrs.evolve(self, last_request=request)
 
+    def add(self, request: Request, story: Story) -> Session:
+        """The continuation ``story`` made for ``request`` added and made current.
 
-def _mapping(value: object, where: str) -> dict[str, Any]:
-    if not isinstance(value, Mapping):
-        raise StoryFormatError(f"{where}: expected an object, found {type(value).__name__}")
-    return dict(value)
+        An empty continuation is not added: only the request is recorded.
+        """
+        if story.parent is not request.story:
+            raise ParamsError(field="story", value=story, allowed="a continuation of the request's story")
+        recorded = attrs.evolve(self, last_request=request, backend=request.backend)
+        if not story.segment:
+            return recorded
+        return recorded._grown([story], current=story, undone=(), offered=(), new_from=request.new_from)
 
+    def add_interrupted(self, request: Request, text: str) -> Session:
+        """The ``text`` a stream for ``request`` delivered before it was stopped, as a model
+        node flagged ``interrupted`` (nothing is added when no text arrived)."""
+        backend = request.backend
+        model = backend.get("model") or backend.get("path") or backend.get("endpoint")
+        generation = Generation(text=text, backend=str(backend.get("backend")), model=str(model) if model else None)
+        node = request.story.extend(
+            text, origin="model", params=request.params, generation=generation, interrupted=True
+        )
+        return self.add(request, node)
 
-def write_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Replace the file at ``path`` with ``text`` in one step (see module docstring)."""
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below; deleted by hand on failure
-        "w", encoding="utf-8", dir=folder, prefix=f".{target.name}.", suffix=".tmp", delete=False
-    )
-    try:
-        with handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(handle.name, _mode_for(target))
-        os.replace(handle.name, target)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-    _sync_folder(folder)
-    _remove_stale_temporaries(folder, target.name)
-
-
-_STALE_SECONDS = 600
-
-
-def _mode_for(target: Path) -> int:
-    """The permissions the new file gets: the old file's, or what a plain ``open``
-    would give (0o666 less the umask) rather than the temporary file's private 0o600."""
-    try:
-        return target.stat().st_mode & 0o777
-    except OSError:
-        pass
-    umask = os.umask(0o022)  # reading the umask means setting it; put it straight back
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _remove_stale_temporaries(folder: Path, name: str) -> None:
-    """Delete temporaries that a save killed mid-way left behind.
-
-    Only those older than ``_STALE_SECONDS`` go: a younger one may belong to a save
-    still running in another process.
-    """
-    now = time.time()
-    for leftover in folder.glob(f".{glob.escape(name)}.*.tmp"):
-        try:
-            if now - leftover.stat().st_mtime > _STALE_SECONDS:
-                leftover.unlink()
-        except OSError:
-            continue
-
-
-def _sync_folder(folder: Path) -> None:
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
-
-
-def write_session(path: str | os.PathLike[str], session: Session) -> None:
-    """Save ``session`` to ``path`` atomically.
-
-    The file is UTF-8 and readable as such; a story holding text that UTF-8 cannot
-    encode (a lone surrogate, which Python strings allow) is written with JSON
-    escapes instead, so it still saves and loads back exactly.
-    """
-    data = session_dict(session)
-    text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = json.dumps(data, ensure_ascii=True, indent=1) + "\n"
-    write_atomic(path, text)
-
-
-def read_session(path: str | os.PathLike[str]) -> Session:
-    """Load a session file; errors name the file (a missing file is ``FileNotFoundError``)."""
-    raw = Path(path).read_bytes()
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (ValueError, RecursionError) as exc:
-        raise StoryFormatError(f"{path}: not a valid session file ({exc})") from exc
-    try:
-        return session_from_dict(data)
-    except StoryFormatError as exc:
-        raise StoryFormatError(f"{path}: {exc.message}") from exc
+    def offer(self, request: Request, stories: Sequence[Story]) -> Session:
+        """Continuations of ``request``'s story put on offer for ``choose``; the story stays."""
+        for story in stories:
+            if story.parent is not request.story:
+                raise ParamsError(field="stories", value=story, allowed="continuations of the request's story")
+        return self._grown(stories, offered=tuple(stories), last_request=request, backend=request.backend)

@@ -11,39 +11,29 @@ node from its parent's), ``repr`` is one short line, and ``text`` is cached. To 
 memory linear in a long session, a node that builds its text from its parent's
 cached text takes that cache over (the parent rebuilds it, once, if asked again).
 
-A node does not know its children: the tree is navigated from the ``Completer``,
-which keeps the nodes it made. This module does no I/O.
+A node does not know its children: a ``Session`` keeps the nodes of a writing
+session and finds children and siblings. The JSON form is written and read by
+``complete.interchange.story_json``, with the node codec every file format shares.
+This module does no I/O.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Literal, cast
+from collections.abc import Iterable, Iterator
+from typing import Any, Literal
 
 import attrs
 
-from complete.errors import ParamsError, StoryFormatError
+from complete import arguments
+from complete.errors import ParamsError
 from complete.generation import Generation
 from complete.params import Params
 from complete.reformat import reformat as _reformat
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "Origin", "Story", "check_format", "parents_first"]
+__all__ = ["ORIGINS", "Origin", "Story", "parents_first"]
 
 Origin = Literal["prompt", "model", "user"]
 ORIGINS: tuple[Origin, ...] = ("prompt", "model", "user")
-
-FORMAT = "complete.story"
-FORMAT_VERSION = 1
-
-
-def _check_origin(instance: Story, attribute: attrs.Attribute[Origin], value: object) -> None:
-    if value not in ORIGINS:
-        raise ValueError(f"origin must be one of {ORIGINS}, not {value!r}")
-
-
-def _check_segment(instance: Story, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str):
-        raise TypeError(f"segment must be a str, not {type(value).__name__}")
 
 
 @attrs.frozen(eq=False, repr=False)
@@ -60,11 +50,18 @@ class Story:
     """
 
     parent: Story | None
-    segment: str = attrs.field(validator=_check_segment)
-    origin: Origin = attrs.field(default="prompt", validator=_check_origin)
-    params: Params | None = None
-    generation: Generation | None = None
-    interrupted: bool = False
+    segment: str = attrs.field(validator=arguments.validator(arguments.text))
+    origin: Origin = attrs.field(default="prompt", validator=arguments.validator(arguments.one_of, ORIGINS))
+    params: Params | None = attrs.field(
+        default=None, validator=arguments.validator(arguments.optional(arguments.typed), Params, "a Params or None")
+    )
+    generation: Generation | None = attrs.field(
+        default=None,
+        validator=arguments.validator(arguments.optional(arguments.typed), Generation, "a Generation or None"),
+    )
+    interrupted: bool = attrs.field(
+        default=False, validator=arguments.validator(arguments.typed, bool, "True or False")
+    )
     depth: int = attrs.field(init=False)
     length: int = attrs.field(init=False)
     _key: int = attrs.field(init=False)
@@ -73,9 +70,15 @@ class Story:
 
     def __attrs_post_init__(self) -> None:
         parent = self.parent
-        if parent is not None and not isinstance(parent, Story):
-            raise TypeError(f"parent must be a Story or None, not {type(parent).__name__}")
-        own = (self.segment, self.origin, self.params, self.generation, self.interrupted)
+        arguments.optional(arguments.typed)("parent", parent, Story, "a Story or None")
+        if (self.origin == "prompt") != (parent is None):
+            allowed = (
+                "'prompt' (a root story)"
+                if parent is None
+                else "'model' or 'user' (only a root story has origin 'prompt')"
+            )
+            raise ParamsError(field="origin", value=self.origin, allowed=allowed)
+        own = self._own()
         set_ = object.__setattr__
         set_(self, "depth", 0 if parent is None else parent.depth + 1)
         set_(self, "length", len(self.segment) + (0 if parent is None else parent.length))
@@ -91,8 +94,7 @@ class Story:
         An empty or whitespace-only prompt is a ``ParamsError``: there is nothing for
         the model to continue.
         """
-        if not isinstance(text, str):
-            raise ParamsError(field="prompt", value=text, allowed="a str")
+        arguments.text("prompt", text)
         segment = _reformat(text) if reformat else text
         if not segment.strip():
             raise ParamsError(field="prompt", value=text, allowed="some text for the model to continue")
@@ -108,8 +110,6 @@ class Story:
         interrupted: bool = False,
     ) -> Story:
         """A new story with ``text`` added; this one is unchanged and shared."""
-        if origin == "prompt":
-            raise ValueError("only a root story has origin 'prompt'; extend with 'model' or 'user'")
         return Story(self, text, origin=origin, params=params, generation=generation, interrupted=interrupted)
 
     # --- reading --------------------------------------------------------------
@@ -170,10 +170,6 @@ class Story:
             yield node
             node = node.parent
 
-    def is_ancestor_of(self, other: Story) -> bool:
-        """True when ``other`` extends this very node (identity, not equality)."""
-        return any(node is self for node in other.lineage())
-
     # --- value semantics without recursion --------------------------------------
 
     def _own(self) -> tuple[object, ...]:
@@ -205,78 +201,22 @@ class Story:
 
     # --- JSON form --------------------------------------------------------------
 
-    def node_dict(self) -> dict[str, Any]:
-        """This node's own fields as JSON-ready data (no parent link)."""
-        out: dict[str, Any] = {"segment": self.segment, "origin": self.origin}
-        if self.params is not None:
-            out["params"] = self.params.to_dict()
-        if self.generation is not None:
-            out["generation"] = self.generation.to_dict()
-        if self.interrupted:
-            out["interrupted"] = True
-        return out
-
-    @classmethod
-    def from_node_dict(cls, parent: Story | None, data: object, *, where: str = "node") -> Story:
-        """Rebuild one node under ``parent``; errors name the field (``where``)."""
-        if not isinstance(data, Mapping):
-            raise StoryFormatError(f"{where}: expected an object, found {type(data).__name__}")
-        unknown = set(data) - {"segment", "origin", "params", "generation", "interrupted"}
-        if unknown:
-            raise StoryFormatError(f"{where}: unknown field(s) {sorted(map(str, unknown))}")
-        segment = data.get("segment")
-        if not isinstance(segment, str):
-            raise StoryFormatError(f"{where}.segment: expected a string, found {type(segment).__name__}")
-        origin = data.get("origin")
-        expected = ("prompt",) if parent is None else ("model", "user")
-        if origin not in expected:
-            raise StoryFormatError(f"{where}.origin: expected one of {expected}, found {origin!r}")
-        interrupted = data.get("interrupted", False)
-        if not isinstance(interrupted, bool):
-            raise StoryFormatError(f"{where}.interrupted: expected true or false, found {interrupted!r}")
-        params = _load_part(Params.from_dict, data.get("params"), f"{where}.params")
-        generation = _load_part(Generation.from_dict, data.get("generation"), f"{where}.generation")
-        return cls(
-            parent, segment, origin=cast(Origin, origin), params=params, generation=generation, interrupted=interrupted
-        )
-
     def to_dict(self) -> dict[str, Any]:
         """The path from the root to here in a stable, versioned JSON form.
 
         >>> Story.from_prompt("Hello").to_dict()
         {'format': 'complete.story', 'version': 1, 'nodes': [{'segment': 'Hello', 'origin': 'prompt'}]}
         """
-        return {"format": FORMAT, "version": FORMAT_VERSION, "nodes": [node.node_dict() for node in self.path]}
+        from complete.interchange.story_json import story_to_dict
+
+        return story_to_dict(self)
 
     @classmethod
     def from_dict(cls, data: object) -> Story:
         """Rebuild a story written by ``to_dict``; anything else is a ``StoryFormatError``."""
-        if not isinstance(data, Mapping):
-            raise StoryFormatError(f"expected a story object, found {type(data).__name__}")
-        check_format(data, FORMAT)
-        nodes = data.get("nodes")
-        if not isinstance(nodes, list) or not nodes:
-            raise StoryFormatError("nodes: expected a non-empty list of story nodes")
-        story: Story | None = None
-        for index, item in enumerate(nodes):
-            story = cls.from_node_dict(story, item, where=f"nodes[{index}]")
-        assert story is not None
-        return story
+        from complete.interchange.story_json import story_from_dict
 
-
-def check_format(data: Mapping[str, Any], expected: str, *, newest: int = FORMAT_VERSION) -> None:
-    """Reject data of another format, or of a version newer than ``newest``."""
-    found = data.get("format")
-    if found != expected:
-        raise StoryFormatError(f"format: expected {expected!r}, found {found!r}")
-    version = data.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise StoryFormatError(f"version: expected a positive integer, found {version!r}")
-    if version > newest:
-        raise StoryFormatError(
-            f"version: this file is format version {version}, but this version of complete reads "
-            f"version {newest} at most; upgrade complete to read it"
-        )
+        return story_from_dict(data)
 
 
 def parents_first(nodes: Iterable[Story], seen: set[int] | None = None) -> list[Story]:
@@ -297,14 +237,3 @@ def parents_first(nodes: Iterable[Story], seen: set[int] | None = None) -> list[
             listed.add(id(ancestor))
             ordered.append(ancestor)
     return ordered
-
-
-def _load_part(build: Any, value: object, where: str) -> Any:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise StoryFormatError(f"{where}: expected an object, found {type(value).__name__}")
-    try:
-        return build(dict(value))
-    except (TypeError, ValueError, KeyError, OverflowError) as exc:  # OverflowError: float(10**400)
-        raise StoryFormatError(f"{where}: {exc}") from exc

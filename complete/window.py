@@ -12,7 +12,7 @@ there). The story keeps everything; only the *prompt* is windowed:
 
 Tokens are counted with the backend's own tokenizer when the transport offers one
 (``Tokenizes``: llama.cpp in process, TGI's ``/tokenize``); the window size comes
-from ``Window.max_tokens`` or the transport's ``context_window()``. When the
+from ``Window.size`` or the transport's ``context_window()``. When the
 backend has no tokenizer and a window size is known, counts are an estimate of one
 token per three characters (deliberately pessimistic for English) and the
 ``Prompt`` says ``exact=False``. With no window size known, nothing is counted or
@@ -20,6 +20,9 @@ trimmed (no extra requests are made), and the server has the last word.
 
 With no memory, no note and a story that fits, the prompt is exactly
 ``story.text``, so a backend's prefix cache keeps working call after call.
+
+Names: a ``Window`` is these settings; its ``size`` (and a ``Prompt``'s
+``window_size``) is the model's window in tokens, prompt and new tokens together.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from collections.abc import Callable
 
 import attrs
 
-from complete.errors import ContextLimitError, ParamsError, ResponseError
+from complete import arguments
+from complete.errors import ContextLimitError, ResponseError
 from complete.params import Params
 from complete.story import Story
 from complete.transports.base import Tokenizes
@@ -38,29 +42,20 @@ __all__ = ["Prompt", "PromptPart", "Window", "build_prompt"]
 _CHARS_PER_TOKEN_ESTIMATE = 3
 
 
-def _non_negative(instance: Window, attribute: attrs.Attribute[int], value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ParamsError(field=attribute.name, value=value, allowed="an integer >= 0")
-
-
-def _optional_positive(instance: Window, attribute: attrs.Attribute[int | None], value: int | None) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-        raise ParamsError(field=attribute.name, value=value, allowed="an integer >= 1, or None")
-
-
-def _text(instance: Window, attribute: attrs.Attribute[str], value: str) -> None:
-    if not isinstance(value, str):
-        raise ParamsError(field=attribute.name, value=value, allowed="a str")
-
-
 @attrs.frozen(kw_only=True)
 class Window:
-    """How to build the prompt from a story: memory, author's note, window size."""
+    """How to build the prompt from a story: memory, author's note, window size.
 
-    memory: str = attrs.field(default="", validator=_text)
-    note: str = attrs.field(default="", validator=_text)
-    note_depth: int = attrs.field(default=3, validator=_non_negative)
-    max_tokens: int | None = attrs.field(default=None, validator=_optional_positive)
+    ``size`` is the model's window in tokens; None asks the transport (and, when it
+    cannot say, nothing is trimmed).
+    """
+
+    memory: str = attrs.field(default="", validator=arguments.validator(arguments.text))
+    note: str = attrs.field(default="", validator=arguments.validator(arguments.text))
+    note_depth: int = attrs.field(default=3, validator=arguments.validator(arguments.integer, low=0))
+    size: int | None = attrs.field(
+        default=None, validator=arguments.validator(arguments.optional(arguments.integer), low=1)
+    )
 
 
 @attrs.frozen
@@ -76,16 +71,16 @@ class PromptPart:
 class Prompt:
     """Exactly what the next request sends, and how it was made.
 
-    ``trimmed`` is the story text left out (oldest first); ``window`` the window
-    size used (None when unknown); ``exact`` whether counts come from the backend's
-    tokenizer.
+    ``trimmed`` is the story text left out (oldest first); ``window_size`` the
+    window size used, in tokens (None when unknown); ``exact`` whether counts come
+    from the backend's tokenizer.
     """
 
     text: str
     parts: tuple[PromptPart, ...]
     trimmed: str
     tokens: int | None
-    window: int | None
+    window_size: int | None
     max_new_tokens: int
     exact: bool
 
@@ -97,7 +92,7 @@ class Prompt:
             count = "?" if part.tokens is None else str(part.tokens)
             lines.append(f"  {part.kind:<7} {count:>6} {unit}  {len(part.text):>7} chars")
         total = "?" if self.tokens is None else str(self.tokens)
-        window = "unknown" if self.window is None else str(self.window)
+        window = "unknown" if self.window_size is None else str(self.window_size)
         lines.append(f"  prompt  {total:>6} {unit} + max_new_tokens {self.max_new_tokens}; window {window}")
         if self.trimmed:
             lines.append(f"  left out: the oldest {len(self.trimmed)} characters of the story")
@@ -111,7 +106,7 @@ def build_prompt(story: Story, params: Params, transport: object, window: Window
     not fit, before anything is sent.
     """
     tokenizer = transport.count_tokens if isinstance(transport, Tokenizes) else None
-    limit = window.max_tokens
+    limit = window.size
     if limit is None and isinstance(transport, Tokenizes):
         limit = transport.context_window()
     exact = False
@@ -194,7 +189,7 @@ def build_prompt(story: Story, params: Params, transport: object, window: Window
         parts=counted,
         trimmed=trimmed,
         tokens=total,
-        window=limit,
+        window_size=limit,
         max_new_tokens=params.max_new_tokens,
         exact=exact,
     )

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from complete import Params, TransportError, cli
+from complete import Params, Session, TransportError, Window, cli
 from complete.backend import Choice
-from complete.session import read_session
-from complete.testing import ScriptedTransport
+from complete.interchange.session_json import read_session, write_session
+from complete.testing import Cut, ScriptedTransport
 
 
 @pytest.fixture
@@ -133,3 +133,109 @@ def test_end_to_end_on_the_embedded_model(tmp_path: Path) -> None:
     resumed = subprocess.run(resume, capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert (resumed.returncode, resumed.stderr) == (0, "")  # the saved backend is reused, silently
     assert resumed.stdout.strip()
+
+
+# -- sessions: --resume continues the saved session and keeps it -------------------------
+
+
+def _scripted(monkeypatch: pytest.MonkeyPatch, replies: list[object]) -> ScriptedTransport:
+    transport = ScriptedTransport(replies)  # type: ignore[arg-type]
+    monkeypatch.setattr(cli, "choose", lambda *args, **kwargs: Choice(transport, "complete: scripted."))
+    monkeypatch.setattr(cli, "from_description", lambda description: transport)
+    return transport
+
+
+def test_resume_keeps_the_continuation_in_the_file_and_goes_on_from_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    transport = _scripted(monkeypatch, [" there was a fox.", " It ran.", " Away."])
+    diary = tmp_path / "diary.json"
+    run(["Once upon a time", "--save", str(diary)])
+    assert run(["--resume", str(diary)]) == (0, " It ran.\n")
+    assert read_session(diary).current.text == "Once upon a time there was a fox. It ran."
+    assert len(read_session(diary).nodes) == 3
+    assert run(["--resume", str(diary)]) == (0, " Away.\n")
+    assert transport.calls[2][0] == "Once upon a time there was a fox. It ran."
+    assert read_session(diary).current.text == "Once upon a time there was a fox. It ran. Away."
+
+
+def test_resume_sends_the_saved_memory_and_note_and_uses_the_saved_params(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    transport = _scripted(monkeypatch, [" It ran."])
+    path = tmp_path / "s.json"
+    saved = Session.start("One.\n\nTwo.", params=Params(seed=4), window=Window(memory="A fable.", note="[Calm]"))
+    write_session(path, saved.set_window(note_depth=1))
+    assert run(["--resume", str(path), "--top-k", "5"]) == (0, " It ran.\n")
+    assert transport.calls == [("A fable.\nOne.\n[Calm]\nTwo.", Params(seed=4, top_k=5))]
+    assert read_session(path).params == Params(seed=4, top_k=5)  # options given change the saved ones
+
+
+def test_resume_then_save_to_the_same_file_keeps_window_settings_and_redo(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    transport = _scripted(monkeypatch, [" It ran.", ""])
+    path = tmp_path / "x.json"
+    window = Window(memory="M", note="N", note_depth=2, size=4096)
+    undone = Session.start("Once", params=Params(seed=1), window=window).append("upon").append("a time").undo()
+    write_session(path, undone)
+    assert run(["--resume", str(path), "--save", str(path)])[0] == 0
+    after = read_session(path)
+    assert (after.window, after.params) == (window, Params(seed=1))
+    assert after.current.text == "Once upon It ran."
+    assert after.undone == ()  # a new node clears the redo list, as in the Completer...
+    assert [node.text for node in after.nodes] == ["Once", "Once upon", "Once upon a time", "Once upon It ran."]
+    write_session(path, undone)
+    assert run(["--resume", str(path), "--save", str(path)])[0] == 0  # the model returns nothing
+    kept = read_session(path)
+    assert [node.text for node in kept.undone] == ["Once upon a time"]  # ...and nothing else touches it
+    assert (kept.window, kept.current.text) == (window, "Once upon")
+    assert transport.calls[0][0] == "M\nN\nOnce upon"  # the saved memory and note, note_depth 2
+
+
+def test_save_with_resume_writes_elsewhere_and_leaves_the_resumed_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _scripted(monkeypatch, [" It ran."])
+    source, copy = tmp_path / "a.json", tmp_path / "b.json"
+    write_session(source, Session.start("Once"))
+    before = source.read_bytes()
+    assert run(["--resume", str(source), "--save", str(copy), "Then"]) == (0, " It ran.\n")
+    assert source.read_bytes() == before
+    assert read_session(copy).current.text == "Once Then It ran."
+
+
+def test_resumed_words_join_by_the_append_rule(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    transport = _scripted(monkeypatch, [" she said."])
+    path = tmp_path / "s.json"
+    write_session(path, Session.start('He smiled. "'))
+    run(["--resume", str(path), "Not today,"])
+    assert transport.calls[0][0] == 'He smiled. "Not today,'
+
+
+def test_ctrl_c_while_streaming_keeps_what_arrived_and_exits_130(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _scripted(monkeypatch, [Cut(" there was", KeyboardInterrupt())])
+    path = tmp_path / "s.json"
+    assert run(["Once upon a time", "--stream", "--save", str(path)]) == (130, " there was\n")
+    assert capsys.readouterr().err.endswith(f"complete: interrupted; what arrived is kept in {path}\n")
+    kept = read_session(path).current
+    assert (kept.text, kept.interrupted) == ("Once upon a time there was", True)
+
+
+def test_an_empty_continuation_is_said_on_standard_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _scripted(monkeypatch, [""])
+    assert run(["Once"]) == (0, "\n")
+    assert capsys.readouterr().err.endswith("complete: the model returned no new text (finish reason: length)\n")
+
+
+def test_a_failure_writes_no_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    _scripted(monkeypatch, [TransportError("refused")])
+    path = tmp_path / "s.json"
+    write_session(path, Session.start("Once"))
+    before = path.read_bytes()
+    assert run(["--resume", str(path), "Then"]) == (1, "")
+    assert path.read_bytes() == before

@@ -8,7 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from complete import Completer, Generation, Params, ParamsError, Story, StoryFormatError, TokenLogprob, TransportError
+from complete import (
+    Completer,
+    Generation,
+    Params,
+    ParamsError,
+    Story,
+    StoryFormatError,
+    TokenLogprob,
+    TransportError,
+    Window,
+)
 from complete.testing import Cut, ScriptedTransport
 
 PROMPT = """
@@ -404,3 +414,42 @@ def test_retry_checks_its_overrides_even_when_there_is_nothing_to_retry() -> Non
     bloom, _ = make([])
     with pytest.raises(ParamsError, match="Did you mean 'temperature'"):
         bloom.retry(temprature=0.5)
+
+
+def test_the_session_is_the_completers_whole_state_and_a_completer_can_hold_one() -> None:
+    bloom, transport = make([" a", " b"], seed=4, memory="M", window_size=2048)
+    bloom()
+    session = bloom.session
+    assert (session.current, session.params, session.window) == (
+        bloom.story,
+        Params(seed=4),
+        Window(memory="M", size=2048),
+    )
+    assert session.last_request is bloom.last_request
+    bloom.undo()
+    assert session.current.text == FIRST + " a"  # the value taken is not changed by what follows
+    again = Completer(session, transport=transport, top_k=3, note="N")
+    assert (again.story, again.params, again.memory, again.note) == (session.current, Params(seed=4, top_k=3), "M", "N")
+    again()
+    assert again.text == FIRST + " a b"
+
+
+def test_memory_and_note_can_be_set_but_the_views_are_read_only() -> None:
+    bloom, _ = make([])
+    bloom.memory = "Mara keeps the lighthouse."
+    bloom.note = "[calm]"
+    assert bloom.window == Window(memory="Mara keeps the lighthouse.", note="[calm]")
+    with pytest.raises(AttributeError, match=r"The current story: an immutable ``Story`` value\. It is read-only\."):
+        bloom.story = Story.from_prompt("x")  # type: ignore[misc]
+    with pytest.raises(ParamsError, match="memory=3"):
+        bloom.memory = 3  # type: ignore[assignment]
+
+
+def test_window_size_trims_the_oldest_paragraphs_of_the_prompt() -> None:
+    story = "\n\n".join(f"Paragraph {n} of a long story." for n in range(10))
+    bloom = Completer(story, transport=ScriptedTransport([]), window_size=40, max_new_tokens=4)
+    prompt = bloom.prompt()
+    assert (prompt.window_size, prompt.exact) == (40, False)
+    assert prompt.text == "\n".join(f"Paragraph {n} of a long story." for n in (7, 8, 9))  # 29 estimated tokens + 4
+    with pytest.raises(ParamsError, match="window=40 is not allowed"):
+        Completer(story, transport=ScriptedTransport([]), window=40)

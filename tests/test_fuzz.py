@@ -14,8 +14,8 @@
 - Saving and loading a session round-trips arbitrary trees exactly, through
   ``write_session`` and through ``Completer.save`` / ``Completer.load``.
 
-Every test sets ``max_examples`` explicitly; ``EXAMPLES`` adds them up (the number
-the issue asks for) and a test keeps it honest. Transports run against a fake
+Every test sets ``max_examples`` explicitly; ``EXAMPLES`` adds them up (2,205
+examples in all) and a test keeps the sum honest. Transports run against a fake
 ``requests`` session that answers from memory, so thousands of answers take
 seconds; the loopback server is for ``test_faults.py``.
 """
@@ -47,8 +47,9 @@ from complete.errors import (
     TransportError,
 )
 from complete.generation import Generation, TokenLogprob
+from complete.interchange.session_json import read_session, session_dict, session_from_dict, write_session
 from complete.params import Params
-from complete.session import Session, read_session, session_dict, session_from_dict, write_session
+from complete.session import Session
 from complete.story import Story
 from complete.testing import ScriptedTransport
 from complete.transports.hf import HFInference
@@ -409,13 +410,13 @@ def sessions(draw: st.DrawFn) -> Session:
         memory=draw(segments),
         note=draw(segments),
         note_depth=draw(st.integers(0, 10)),
-        max_tokens=draw(st.none() | st.integers(1, 10**6)),
+        size=draw(st.none() | st.integers(1, 10**6)),
     )
     backend = draw(st.dictionaries(st.text(max_size=6), json_values, max_size=3))
     return Session(
         nodes=tuple(nodes),
         current=draw(st.sampled_from(nodes)),
-        redo=tuple(draw(st.lists(st.sampled_from(nodes), max_size=3))),
+        undone=tuple(draw(st.lists(st.sampled_from(nodes), max_size=3))),
         params=draw(params_strategy),
         window=window,
         backend=backend,
@@ -514,7 +515,7 @@ def same_tree(loaded: Session, session: Session) -> None:
         elapsed = twin.generation.elapsed if twin.generation else None  # not part of equality, but saved
         assert elapsed == (node.generation.elapsed if node.generation else None)
     assert loaded.current == session.current
-    assert loaded.redo == session.redo
+    assert loaded.undone == session.undone
     assert (loaded.params, loaded.window, dict(loaded.backend)) == (session.params, session.window, session.backend)
 
 
@@ -543,12 +544,12 @@ def test_a_completer_saved_and_loaded_is_the_same_tree(tmp_path: Path, no_fsync:
     reloaded = Completer.load(path, transport=ScriptedTransport([]))
     assert (reloaded.story, reloaded.params, reloaded.window) == (session.current, session.params, session.window)
     assert set(reloaded.nodes) == {node for start in session.nodes for node in start.path} | {
-        node for start in (session.current, *session.redo) for node in start.path
+        node for start in (session.current, *session.undone) for node in start.path
     }
-    assert [story.text for story in reloaded._redo] == [story.text for story in session.redo]
+    assert [story.text for story in reloaded.session.undone] == [story.text for story in session.undone]
 
 
-# -- the count the issue asks for ----------------------------------------------------------------
+# -- the count of examples ------------------------------------------------------------------------
 
 
 def test_the_examples_add_up() -> None:

@@ -70,7 +70,7 @@ BLOOM_NOT_SERVED = (
 KEPT_8 = " (kept 8 characters received before the failure in .partial)"
 CONTEXT_HINT = (
     "The prompt and max_new_tokens together must fit the model's window: lower max_new_tokens, "
-    "or give the Completer a window= so the oldest text is left out of the prompt."
+    "or give the Completer a window_size= so the oldest text is left out of the prompt."
 )
 
 

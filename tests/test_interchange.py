@@ -212,6 +212,21 @@ def test_malformed_jsonl_names_the_file_line_and_field(tmp_path: Path, text: str
     assert str(caught.value).startswith(str(tmp_path / message))
 
 
+def test_a_jsonl_file_written_by_an_earlier_version_reads_back() -> None:
+    tree = read_jsonl(DATA / "tree_v1.jsonl")
+    assert [node.segment for node in tree.nodes] == [
+        "The keeper lit",
+        " the lamp",
+        " and watched the sea.",
+        " and slept.",
+        " Then the storm came.",
+        " and then",
+    ]
+    assert tree.current is tree.nodes[3]
+    assert tree.nodes[5].parent is tree.nodes[4]
+    assert tree.nodes[5].interrupted is True
+
+
 def test_jsonl_that_is_not_utf8_is_rejected_with_the_file_name(tmp_path: Path) -> None:
     path = tmp_path / "f.jsonl"
     path.write_bytes(b"\xff\xfe")

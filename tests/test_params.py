@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from complete import Params, ParamsError, Story
 from complete.interchange import from_jsonl, to_jsonl
-from complete.session import Session, read_session, write_session
+from complete.interchange.session_json import read_session, write_session
+from complete.session import Session
 
 
 def test_defaults_are_unset_except_length() -> None:
@@ -227,7 +228,7 @@ def test_an_enormous_int_is_named_without_failing_to_print() -> None:
 @given(params_strategy)
 def test_every_sampler_survives_a_session_file_and_jsonl(tmp_path: Path, params: Params) -> None:
     story = Story.from_prompt("Once").extend(" upon", origin="model", params=params)
-    write_session(tmp_path / "story.json", Session(nodes=(story,), current=story, params=params))
+    write_session(tmp_path / "story.json", Session(current=story, params=params))
     loaded = read_session(tmp_path / "story.json")
     assert (loaded.params, loaded.current.params) == (params, params)
     assert from_jsonl(to_jsonl(story)).current.params == params

@@ -7,10 +7,9 @@ import re
 
 import pytest
 
-from complete import Generation, Params, Story, TokenLogprob, complete
+from complete import Completer, Generation, Params, Story, TokenLogprob, complete
 from complete.probabilities import (
     BANDS,
-    LogprobsNotice,
     ProbabilityView,
     latest_model_node,
     missing_logprobs,
@@ -223,16 +222,14 @@ def test_missing_logprobs_is_none_when_there_is_nothing_to_say(story: Story) -> 
     assert missing_logprobs(story) is None
 
 
-def test_the_notice_is_given_once_per_backend() -> None:
-    notice = LogprobsNotice()
-    hf = _asked(Generation(text=" there", backend="hf"))
-    assert notice.check(hf) == missing_logprobs(hf)
-    assert notice.check(hf) is None
-    assert notice.check(_asked(Generation(text=" there", backend="hf"))) is None
-    openai = _asked(Generation(text=" there", backend="openai"))
-    assert notice.check(openai) == missing_logprobs(openai)
-    assert notice.check(Story.from_prompt("Hi")) is None
-    assert notice.told == {"hf", "openai"}
+def test_the_notice_is_given_once_per_backend(capsys: pytest.CaptureFixture[str]) -> None:
+    replies = [Generation(text=f" {name}", backend=name) for name in ("hf", "hf", "openai", "openai")]
+    bloom = Completer("Hi", transport=ScriptedTransport(replies), logprobs=2, stream=False)
+    for _ in replies:
+        bloom()
+    notices = [line for line in capsys.readouterr().out.splitlines() if line.startswith("complete: the ")]
+    assert notices == [missing_logprobs(node) for node in bloom.history[1::2]]
+    assert len(notices) == 2
 
 
 def test_scripted_logprobs_are_stored_on_the_node_by_complete() -> None:

@@ -1,204 +1,209 @@
-"""Session files: documented JSON, atomic writes, clear errors naming the file."""
+"""Session: the writing state as a value, and each pure operation on it."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
 
-from complete import Completer, Generation, Params, Story, StoryFormatError, Window
-from complete.session import Session, read_session, session_dict, session_from_dict, write_atomic, write_session
+from complete import Generation, Params, ParamsError, Session, Story, TokenLogprob, Window
+from complete.session import MAX_ALTERNATIVES, shifted_seed
 from complete.testing import ScriptedTransport
 
+TRANSPORT = ScriptedTransport([])
 
-def _tree() -> tuple[Story, Story, Story]:
+
+def _model(story: Story, text: str, **kwargs: object) -> Story:
+    return story.extend(text, origin="model", generation=Generation(text=text), **kwargs)  # type: ignore[arg-type]
+
+
+def test_start_reformats_the_prompt_and_takes_the_settings() -> None:
+    session = Session.start("Once upon\na time", params=Params(seed=2), window=Window(memory="M"), backend={"b": 1})
+    assert session.current.text == "Once upon a time"
+    assert (session.params, session.window, session.backend) == (Params(seed=2), Window(memory="M"), {"b": 1})
+    assert (session.nodes, session.undone, session.offered) == ((session.current,), (), ())
+    assert (session.last_request, session.new_from) == (None, None)
+    assert Session.start("a\nb", reformat=False).current.text == "a\nb"
+
+
+def test_nodes_are_completed_with_every_ancestor_parents_first() -> None:
     root = Story.from_prompt("Once")
-    a = root.extend(" a", origin="model", params=Params(seed=1), generation=Generation(text=" a", seed=1))
-    b = root.extend(" b", origin="user")
-    return root, a, b
+    a = root.extend(" a", origin="user")
+    b = a.extend(" b", origin="user")
+    other = root.extend(" c", origin="user")
+    session = Session(current=b, undone=(other,))
+    assert session.nodes == (root, a, b, other)
+    assert [node is original for node, original in zip(session.nodes, (root, a, b, other), strict=True)] == [True] * 4
+    assert session.children == ()
+    assert Session(current=a).siblings == ()
+    assert Session(current=a, nodes=[other]).siblings == (other,)
 
 
-def test_session_dict_lists_parents_first_with_ids() -> None:
-    root, a, b = _tree()
-    session = Session(nodes=(root, a, b), current=b, redo=(a,), params=Params(top_k=3), window=Window(note="N"))
-    data = session_dict(session)
-    assert [(node["id"], node["parent"], node["segment"]) for node in data["nodes"]] == [
-        (0, None, "Once"),
-        (1, 0, " a"),
-        (2, 0, " b"),
-    ]
-    assert (data["current"], data["redo"], data["params"]) == (2, [1], {"top_k": 3, "max_new_tokens": 64})
-    assert data["window"] == {"memory": "", "note": "N", "note_depth": 3, "max_tokens": None}
-    again = session_from_dict(json.loads(json.dumps(data)))
-    assert again.current == b
-    assert again.redo == (a,)
-    assert again.window == Window(note="N")
-    assert again.current.parent is again.redo[0].parent
+def test_append_adds_the_writers_words_and_marks_them() -> None:
+    start = Session.start("It rained")
+    session = start.append("all day.")
+    assert session.current.text == "It rained all day."
+    assert (session.current.origin, session.current.parent) == ("user", start.current)
+    assert session.new_from == len("It rained")
+    assert session.history == (start.current, session.current)
+    with pytest.raises(ParamsError, match="some non-blank text to add"):
+        session.append("  \n")
 
 
-def test_write_and_read_round_trip(tmp_path: Path) -> None:
-    root, a, b = _tree()
-    path = tmp_path / "s.json"
-    write_session(path, Session(nodes=(root, a, b), current=a, backend={"backend": "local"}))
-    loaded = read_session(path)
-    assert loaded.current == a
-    assert loaded.backend == {"backend": "local"}
-    assert [node.segment for node in loaded.nodes] == ["Once", " a", " b"]
+def test_undo_and_redo_move_and_do_nothing_at_the_ends() -> None:
+    start = Session.start("A")
+    two = start.append("b").append("c")
+    back = two.undo().undo()
+    assert back.current is start.current
+    assert [node.segment for node in back.undone] == [" c", " b"]
+    assert back.undo() is back
+    assert (back.can_undo, back.can_redo, two.can_undo, two.can_redo) == (False, True, True, False)
+    assert back.redo().redo().current is two.current
+    assert two.redo() is two
+    assert back.redo().new_from is None
 
 
-def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "s.json"
-    path.write_text("old")
-
-    def crash(src: str, dst: str) -> None:
-        raise OSError("disk on fire")
-
-    monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(OSError, match="disk on fire"):
-        write_atomic(path, "new")
-    assert path.read_text() == "old"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.json"]
+def test_new_text_clears_the_redo_list_but_keeps_the_undone_nodes() -> None:
+    undone = Session.start("A").append("b").undo()
+    again = undone.append("c")
+    assert again.undone == ()
+    assert [node.segment for node in again.nodes] == ["A", " b", " c"]
+    assert [node.segment for node in again.undo().children] == [" b", " c"]
 
 
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        (b"\xff\xfe", "s.json: not a valid session file"),
-        (b"[1,2]", "s.json: expected a session object, found list"),
-        (b'{"format": "complete.story", "version": 1}', "s.json: format: expected 'complete.session'"),
-        (
-            b'{"format": "complete.session", "version": 2}',
-            "s.json: version: this file is format version 2, but this version of complete reads version 1 at most",
-        ),
-        (b'{"format": "complete.session", "version": 1, "nodes": [{"id": 0, "parent": 5}]}', "s.json: nodes[0].parent"),
-        (
-            b'{"format": "complete.session", "version": 1, "nodes": [{"id": 0, "parent": null, "segment": "a",'
-            b' "origin": "prompt"}], "current": 3}',
-            "s.json: current: no node has id 3",
-        ),
-        (b"[" * 100000, "s.json: not a valid session file"),
-    ],
-)
-def test_bad_files_are_story_format_errors_naming_the_file(tmp_path: Path, content: bytes, message: str) -> None:
-    path = tmp_path / "s.json"
-    path.write_bytes(content)
-    with pytest.raises(StoryFormatError) as caught:
-        read_session(path)
-    assert str(caught.value).startswith(str(tmp_path / message))
+def test_checkout_takes_any_story_and_adds_what_is_new() -> None:
+    session = Session.start("A").append("b").undo()
+    elsewhere = Story.from_prompt("Z").extend(" y", origin="user")
+    moved = session.checkout(elsewhere)
+    assert moved.current is elsewhere
+    assert moved.undone == ()
+    assert [node.segment for node in moved.nodes] == ["A", " b", "Z", " y"]
+    assert moved.checkout(session.nodes[1]).nodes is moved.nodes  # a known node adds nothing
+    with pytest.raises(ParamsError, match="story='Z' is not allowed: expected a Story"):
+        session.checkout("Z")  # type: ignore[arg-type]
 
 
-# Arbitrary trees round-trip in tests/test_fuzz.py (moved there and extended: every kind of node,
-# the position, redo list, parameters, window and backend).
+def test_set_and_set_window_check_their_names() -> None:
+    session = Session.start("A")
+    assert session.set(temperature=0.5).params == Params(temperature=0.5)
+    assert session.set_window(memory="M", size=100).window == Window(memory="M", size=100)
+    with pytest.raises(ParamsError, match="Did you mean 'temperature'"):
+        session.set(temprature=0.5)
+    with pytest.raises(ParamsError, match="max_tokens=9 is not allowed: expected a window setting: memory, note"):
+        session.set_window(max_tokens=9)
+    with pytest.raises(ParamsError, match="note_depth=-1"):
+        session.set_window(note_depth=-1)
 
 
-HARNESS = """
-import os, random, shutil, signal, sys, time
-from pathlib import Path
-from complete import Completer, Story
-from complete.session import Session, write_session
-from complete.testing import ScriptedTransport
-
-path, saver, kills, snapshots, seed = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]), sys.argv[5]
-stories = [Story.from_prompt("A" * 200_000), Story.from_prompt("B" * 200_000).extend(" b", origin="user")]
-completers = [Completer(story, transport=ScriptedTransport([])) for story in stories]
+def test_the_request_holds_the_windowed_prompt_params_and_backend() -> None:
+    session = Session.start("One.\n\nTwo.\n\nThree.", params=Params(seed=1), window=Window(note="[N]", note_depth=1))
+    request = session.request(TRANSPORT, max_new_tokens=9)
+    assert request.prompt.text == "One.\nTwo.\n[N]\nThree."
+    assert request.params == Params(seed=1, max_new_tokens=9)
+    assert request.backend == {"backend": "scripted", "model": "scripted"}
+    assert (request.story, request.new_from) == (session.current, session.current.length)
+    assert session.params == Params(seed=1)  # overrides are for the request only
 
 
-def save_for_ever():
-    for i in range(10**9):
-        if saver == "write_session":
-            write_session(path, Session(nodes=(stories[i % 2],), current=stories[i % 2]))
-        else:
-            completers[i % 2].save(path)
+def test_a_retry_request_continues_the_parent_with_a_shifted_seed() -> None:
+    root = Story.from_prompt("A")
+    first = _model(root, " one")
+    session = Session(current=first, params=Params(seed=10))
+    request = session.retry_request(TRANSPORT, top_k=3)
+    assert request is not None
+    assert (request.story, request.params, request.new_from) == (root, Params(seed=11, top_k=3), 1)
+    two = Session(current=_model(root, " two"), nodes=[first], params=Params(seed=10))
+    assert two.retry_request(TRANSPORT) is not None
+    assert two.retry_request(TRANSPORT).params.seed == 12  # type: ignore[union-attr]
+    assert session.append("mine").retry_request(TRANSPORT) is None
+    assert Session.start("A").retry_request(TRANSPORT) is None
+    with pytest.raises(ParamsError, match="Did you mean 'temperature'"):
+        Session.start("A").retry_request(TRANSPORT, temprature=1)
 
 
-pace = random.Random(seed)
-for kill in range(kills):
-    ready, started = os.pipe()
-    child = os.fork()
-    if child == 0:  # the saver: saves until killed
-        os.close(ready)
-        os.write(started, b"!")
-        try:
-            save_for_ever()
-        finally:
-            os._exit(0)
-    os.close(started)
-    os.read(ready, 1)
-    os.close(ready)
-    time.sleep(pace.uniform(0.0, 0.03))
-    os.kill(child, signal.SIGKILL)
-    os.waitpid(child, 0)
-    shutil.copyfile(path, snapshots / f"after-kill-{kill:03}.json")
-"""
-KILLS = 40
+def test_shifted_seed_wraps_and_leaves_an_unset_seed_alone() -> None:
+    assert shifted_seed(Params(seed=2**32 - 1), 2) == Params(seed=1)
+    assert shifted_seed(Params(seed=5), 0) == Params(seed=5)
+    assert shifted_seed(Params(), 3) == Params()
 
 
-@pytest.mark.parametrize("saver", ["write_session", "Completer.save"])
-def test_killing_a_saving_process_never_leaves_a_broken_file(tmp_path: Path, saver: str) -> None:
-    """A process saving in a loop is SIGKILLed at random moments, KILLS times: the
-    file is then always the old version or a new one, whole. Leftover temporary files
-    prove that kills landed mid-save, between creating the new file and replacing
-    the old one (a killed process cannot clean up; they are named to be recognised)."""
-    folder = tmp_path / "work"
-    snapshots = tmp_path / "snapshots"
-    folder.mkdir()
-    snapshots.mkdir()
-    path = folder / "story.json"
-    old = Story.from_prompt("old")
-    write_session(path, Session(nodes=(old,), current=old))
-    harness = subprocess.run(
-        [sys.executable, "-c", HARNESS, str(path), saver, str(KILLS), str(snapshots), "7"],
-        capture_output=True,
-        timeout=120,
-    )
-    assert harness.returncode == 0, harness.stderr.decode()
-    versions = {"old": "old", "A" * 200_000: "A", "B" * 200_000 + " b": "B"}
-    seen = []
-    for snapshot in sorted(snapshots.iterdir()):
-        loaded = read_session(snapshot)  # never half a file
-        seen.append(versions[loaded.current.text])
-        assert [node.text for node in loaded.nodes] == [node.text for node in loaded.current.path]
-        if saver == "Completer.save":
-            assert Completer.load(snapshot, transport=ScriptedTransport([])).story == loaded.current
-    assert len(seen) == KILLS
-    assert {"A", "B"} <= set(seen)
-    leftovers = sorted(p.name for p in folder.iterdir() if p != path)
-    assert leftovers, "no kill landed in the middle of a save"
-    assert all(name.startswith(".story.json.") and name.endswith(".tmp") for name in leftovers)
+def test_alternative_requests_share_a_prompt_and_shift_seeds_past_earlier_tries() -> None:
+    root = Story.from_prompt("A")
+    session = Session(current=root, nodes=[_model(root, " x")], params=Params(seed=3))
+    requests = session.alternative_requests(TRANSPORT, 3)
+    assert [request.params.seed for request in requests] == [4, 5, 6]
+    assert {request.prompt.text for request in requests} == {"A"}
+    for bad in (0, MAX_ALTERNATIVES + 1, True, 2.0):
+        with pytest.raises(ParamsError, match=f"an integer from 1 to {MAX_ALTERNATIVES}"):
+            session.alternative_requests(TRANSPORT, bad)  # type: ignore[arg-type]
 
 
-def test_a_save_removes_old_leftover_temporaries_but_not_fresh_ones(tmp_path: Path) -> None:
-    old = tmp_path / ".s.json.abc.tmp"
-    fresh = tmp_path / ".s.json.def.tmp"
-    other = tmp_path / ".t.json.ghi.tmp"
-    for leftover in (old, fresh, other):
-        leftover.write_text("half")
-    hour_ago = time.time() - 3600
-    os.utime(old, (hour_ago, hour_ago))
-    os.utime(other, (hour_ago, hour_ago))
-    write_atomic(tmp_path / "s.json", "new")
-    assert sorted(path.name for path in tmp_path.iterdir()) == [".s.json.def.tmp", ".t.json.ghi.tmp", "s.json"]
+def test_a_swap_request_continues_a_branch_from_the_swapped_in_token() -> None:
+    tokens = [TokenLogprob(token, -1.0) for token in (" the", " sky", " fell")]
+    root = Story.from_prompt("And then")
+    story = root.extend(" the sky fell", origin="model", generation=Generation(text=" the sky fell", logprobs=tokens))
+    session = Session(current=story).append("Rain.")
+    request = session.swap_request(TRANSPORT, 1, " sea")
+    assert request is not None
+    assert request.story.text == "And then the sea"
+    assert request.new_from == len("And then the")  # the swapped-in token is marked too
+    assert Session.start("A").swap_request(TRANSPORT, 0, " x") is None
+    with pytest.raises(ParamsError, match="an integer from 0 to 2"):
+        session.swap_request(TRANSPORT, 3, " x")
 
 
-def test_text_utf8_cannot_encode_still_saves_and_loads(tmp_path: Path) -> None:
-    story = Story.from_prompt("lone \ud800 surrogate")
-    write_session(tmp_path / "s.json", Session(nodes=(story,), current=story))
-    assert read_session(tmp_path / "s.json").current == story
+def test_add_makes_the_continuation_current_and_clears_redo_and_offers() -> None:
+    start = Session.start("A").append("b").undo()
+    request = start.request(TRANSPORT)
+    story = _model(start.current, " c")
+    added = start.add(request, story)
+    assert (added.current, added.undone, added.offered) == (story, (), ())
+    assert (added.last_request, added.new_from, added.backend) == (request, 1, request.backend)
+    assert added.nodes[-1] is story
+    with pytest.raises(ParamsError, match="a continuation of the request's story"):
+        start.add(request, _model(story, " d"))
 
 
-def test_a_new_file_gets_ordinary_permissions_and_an_old_file_keeps_its_own(tmp_path: Path) -> None:
-    umask = os.umask(0o022)
-    try:
-        write_atomic(tmp_path / "new.json", "x")
-        assert (tmp_path / "new.json").stat().st_mode & 0o777 == 0o644
-        (tmp_path / "old.json").write_text("old")
-        os.chmod(tmp_path / "old.json", 0o600)
-        write_atomic(tmp_path / "old.json", "new")
-        assert (tmp_path / "old.json").stat().st_mode & 0o777 == 0o600
-    finally:
-        os.umask(umask)
+def test_an_empty_continuation_is_not_added_but_the_request_is_recorded() -> None:
+    start = Session.start("A")
+    request = start.request(TRANSPORT)
+    after = start.add(request, _model(start.current, ""))
+    assert (after.current, after.nodes, after.last_request) == (start.current, start.nodes, request)
+
+
+def test_an_interrupted_stream_becomes_a_flagged_model_node() -> None:
+    start = Session.start("A", params=Params(seed=4))
+    request = start.request(TRANSPORT)
+    kept = start.add_interrupted(request, " half")
+    assert kept.current.text == "A half"
+    assert (kept.current.origin, kept.current.interrupted, kept.current.params) == ("model", True, Params(seed=4))
+    assert kept.current.generation == Generation(text=" half", backend="scripted", model="scripted")
+    assert start.add_interrupted(request, "").current is start.current
+
+
+def test_offer_then_choose() -> None:
+    start = Session.start("A").append("b").undo()
+    request = start.request(TRANSPORT)
+    stories = [_model(start.current, text) for text in (" x", " y")]
+    offered = start.offer(request, stories)
+    assert (offered.current, offered.offered, offered.undone) == (start.current, tuple(stories), start.undone)
+    chosen = offered.choose(1)
+    assert (chosen.current, chosen.offered, chosen.undone, chosen.new_from) == (stories[1], (), (), 1)
+    with pytest.raises(ParamsError, match="an integer from 0 to 1"):
+        offered.choose(2)
+    with pytest.raises(ParamsError, match="call it first"):
+        chosen.choose(0)
+    with pytest.raises(ParamsError, match="continuations of the request's story"):
+        start.offer(request, [_model(stories[0], " z")])
+
+
+def test_operations_on_a_deep_and_wide_tree_stay_correct() -> None:
+    session = Session.start("Once")
+    for index in range(3000):
+        session = session.append(f"w{index}")
+        if index % 100 == 0:
+            session = session.undo().append(f"v{index}")
+    assert len(session.nodes) == 3031
+    assert session.current.depth == 3000
+    assert [node.segment for node in session.undo().children] == [" w2999"]
+    assert [node.segment for node in session.history[1:3]] == [" v0", " w1"]
+    forks = [node for node in session.nodes if len(session.nodes.children(node)) == 2]
+    assert len(forks) == 30

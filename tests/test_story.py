@@ -154,7 +154,7 @@ def test_to_dict_is_stable_and_versioned() -> None:
         ({"format": "complete.story", "version": 1, "nodes": [{"segment": 1}]}, "nodes[0].segment: expected a string"),
         (
             {"format": "complete.story", "version": 1, "nodes": [{"segment": "a", "origin": "model"}]},
-            "nodes[0].origin: expected one of ('prompt',), found 'model'",
+            "nodes[0].origin: the root has origin prompt, found 'model'",
         ),
         (
             {
@@ -162,7 +162,7 @@ def test_to_dict_is_stable_and_versioned() -> None:
                 "version": 1,
                 "nodes": [{"segment": "a", "origin": "prompt"}, {"segment": "b", "origin": "prompt"}],
             },
-            "nodes[1].origin: expected one of ('model', 'user'), found 'prompt'",
+            "nodes[1].origin: a node with a parent has origin model or user, found 'prompt'",
         ),
         (
             {"format": "complete.story", "version": 1, "nodes": [{"segment": "a", "origin": "prompt", "x": 1}]},
@@ -224,3 +224,40 @@ def test_from_dict_on_arbitrary_json_raises_only_story_format_error(data: Any) -
 def test_prompt_text_is_the_whole_text() -> None:
     story = Story.from_prompt("One").extend(" two", origin="model")
     assert story.prompt_text() == "One two"
+
+
+def test_a_story_written_by_an_earlier_version_reads_back() -> None:
+    from tests.conftest import ROOT
+
+    story = Story.from_dict(json.loads((ROOT / "tests" / "data" / "story_v1.json").read_text()))
+    assert story.text == "The keeper lit the lamp and slept. Then the storm came. and then"
+    assert [node.origin for node in story.path] == ["prompt", "model", "model", "user", "model"]
+    assert story.interrupted is True
+    assert story.root.to_dict() == {
+        "format": "complete.story",
+        "version": 1,
+        "nodes": [{"segment": "The keeper lit", "origin": "prompt"}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("build", "field", "allowed"),
+    [
+        (lambda: Story(None, 5), "segment", "a str"),  # type: ignore[arg-type]
+        (lambda: Story(None, "a", origin="user"), "origin", "'prompt' (a root story)"),
+        (lambda: Story(None, "a", origin="writer"), "origin", "one of 'prompt', 'model', 'user'"),  # type: ignore[arg-type]
+        (lambda: Story("a", "b", origin="user"), "parent", "a Story or None"),  # type: ignore[arg-type]
+        (lambda: Story(None, "a", params={"seed": 1}), "params", "a Params or None"),  # type: ignore[arg-type]
+        (lambda: Story(None, "a", generation="b"), "generation", "a Generation or None"),  # type: ignore[arg-type]
+        (lambda: Story(None, "a", interrupted=1), "interrupted", "True or False"),  # type: ignore[arg-type]
+        (
+            lambda: Story.from_prompt("a").extend("b", origin="prompt"),
+            "origin",
+            "'model' or 'user' (only a root story has origin 'prompt')",
+        ),
+    ],
+)
+def test_a_bad_field_is_a_params_error_naming_it(build: Any, field: str, allowed: str) -> None:
+    with pytest.raises(ParamsError) as caught:
+        build()
+    assert (caught.value.field, caught.value.allowed) == (field, allowed)

@@ -37,14 +37,14 @@ STORY = Story.from_prompt("one two\n\nthree four five\n\nsix seven\n\neight nine
 def test_fits_unchanged_and_counted_exactly() -> None:
     prompt = build_prompt(STORY, Params(max_new_tokens=5), WordCounter(100), Window())
     assert prompt.text == STORY.text
-    assert (prompt.tokens, prompt.window, prompt.exact, prompt.trimmed) == (12, 100, True, "")
+    assert (prompt.tokens, prompt.window_size, prompt.exact, prompt.trimmed) == (12, 100, True, "")
     assert [(part.kind, part.tokens) for part in prompt.parts] == [("story", 12)]
 
 
 def test_without_a_window_size_nothing_is_counted_or_trimmed() -> None:
     counter = WordCounter(None)
     prompt = build_prompt(STORY, Params(), counter, Window())
-    assert (prompt.text, prompt.tokens, prompt.window, prompt.exact) == (STORY.text, None, None, False)
+    assert (prompt.text, prompt.tokens, prompt.window_size, prompt.exact) == (STORY.text, None, None, False)
     assert counter.counted == []
 
 
@@ -89,7 +89,7 @@ def test_memory_that_cannot_fit_is_a_context_limit_error() -> None:
 
 def test_without_a_tokenizer_a_given_window_uses_a_marked_estimate() -> None:
     story = Story.from_prompt("x" * 30 + "\n\n" + "y" * 9)
-    prompt = build_prompt(story, Params(max_new_tokens=1), object(), Window(max_tokens=5))
+    prompt = build_prompt(story, Params(max_new_tokens=1), object(), Window(size=5))
     assert (prompt.text, prompt.exact, prompt.tokens) == ("y" * 9, False, 3)
     assert "tokens (estimated)" in prompt.describe()
 
@@ -102,7 +102,7 @@ def test_describe_reports_parts_and_what_was_left_out() -> None:
     assert "left out: the oldest 24 characters of the story" in report
 
 
-@pytest.mark.parametrize(("field", "value"), [("note_depth", -1), ("max_tokens", 0), ("memory", 3)])
+@pytest.mark.parametrize(("field", "value"), [("note_depth", -1), ("size", 0), ("memory", 3)])
 def test_bad_window_settings_are_params_errors(field: str, value: object) -> None:
     with pytest.raises(ParamsError) as caught:
         Window(**{field: value})  # type: ignore[arg-type]
@@ -118,7 +118,7 @@ def test_a_story_longer_than_the_local_window_is_trimmed_and_continues() -> None
     bloom = Completer("\n\n".join(paragraphs), transport=model, memory=memory, seed=2, stream=False)
     prompt = bloom.prompt(max_new_tokens=16)
     assert prompt.exact is True
-    assert prompt.window == 256
+    assert prompt.window_size == 256
     assert prompt.tokens is not None
     assert prompt.tokens + 16 <= 256
     assert prompt.tokens > 256 - 16 - 25  # no more left out than a paragraph's worth

@@ -413,7 +413,7 @@ class HFInference:
                 message,
                 hint=(
                     "The prompt and max_new_tokens together must fit the model's window: lower max_new_tokens, "
-                    "or give the Completer a window= so the oldest text is left out of the prompt."
+                    "or give the Completer a window_size= so the oldest text is left out of the prompt."
                 ),
             )
             if overflow is not None:

@@ -1,0 +1,43 @@
+"""Stories in and out of files: one format per module, and the atomic write they share.
+
+- ``story_json``: a story's path as JSON (``Story.to_dict`` / ``Story.from_dict``).
+- ``session_json``: a whole writing session (``Completer.save`` / ``load``).
+- ``jsonl``: a whole tree as JSON lines, for other tools.
+- ``text`` and ``markdown``: the current story, for reading and other editors.
+- ``kobold``: KoboldAI (Lite) save files in.
+- ``nodes``: the node codec the first three share; ``files``: ``write_atomic``.
+
+Every reader rejects a malformed file with a ``StoryFormatError`` that names the
+file and the field; a missing file is ``FileNotFoundError``. Writers replace files
+atomically. This package holds no writing logic: what a session contains is
+``complete.session``'s business.
+"""
+
+from complete.interchange.files import write_atomic
+from complete.interchange.jsonl import StoryTree, from_jsonl, read_jsonl, to_jsonl, write_jsonl
+from complete.interchange.kobold import KoboldImport, from_kobold, read_kobold
+from complete.interchange.markdown import from_markdown, read_markdown, to_markdown, write_markdown
+from complete.interchange.session_json import read_session, write_session
+from complete.interchange.text import from_text, read_text, to_text, write_text
+
+__all__ = [
+    "KoboldImport",
+    "StoryTree",
+    "from_jsonl",
+    "from_kobold",
+    "from_markdown",
+    "from_text",
+    "read_jsonl",
+    "read_kobold",
+    "read_markdown",
+    "read_session",
+    "read_text",
+    "to_jsonl",
+    "to_markdown",
+    "to_text",
+    "write_atomic",
+    "write_jsonl",
+    "write_markdown",
+    "write_session",
+    "write_text",
+]

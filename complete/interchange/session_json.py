@@ -1,0 +1,161 @@
+"""Session files: a whole writing session as one JSON document, atomically written.
+
+What ``Completer.save`` and ``python -m complete --save`` write, documented here
+and versioned on its own::
+
+    {
+      "format": "complete.session",
+      "version": 2,
+      "nodes": [                      # every node, parents before children
+        {"id": 0, "parent": null, "segment": "...", "origin": "prompt"},
+        {"id": 1, "parent": 0, "segment": "...", "origin": "model",
+         "params": {...}, "generation": {...}, "interrupted": true},
+        ...
+      ],
+      "current": 1,                   # the node the story is at
+      "redo": [],                     # ids undone, most recent last
+      "offered": [],                  # ids of the alternatives on offer
+      "params": {...},                # the session's parameters
+      "window": {"memory": "", "note": "", "note_depth": 3, "size": null},
+      "backend": {"backend": "local", ...}   # describe() output: never a token
+    }
+
+A node's own fields are those of the shared node codec
+(``complete.interchange.nodes``). Version 1 files (written before the session had
+its own version number) read as well: their window names its size
+``max_tokens``, and they have no ``offered``. A file that is not valid JSON, is of
+another format, of a newer version, or has a bad field raises ``StoryFormatError``
+naming the file and the field. Writes go through ``write_atomic``.
+
+What this module deliberately does not keep: the last request and the part marked
+as new, which describe a moment on screen rather than the work.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from complete.errors import ParamsError, StoryFormatError
+from complete.interchange.files import write_atomic
+from complete.interchange.nodes import (
+    NODE_FIELDS,
+    TreeReader,
+    check_fields,
+    check_header,
+    dotted,
+    encode_node,
+    mapping,
+    numbered,
+)
+from complete.params import Params
+from complete.session import Session
+from complete.story import Story
+from complete.window import Window
+
+__all__ = ["SESSION_FORMAT", "SESSION_VERSION", "read_session", "session_dict", "session_from_dict", "write_session"]
+
+SESSION_FORMAT = "complete.session"
+SESSION_VERSION = 2
+
+_WINDOW_FIELDS = {1: ("memory", "note", "note_depth", "max_tokens"), 2: ("memory", "note", "note_depth", "size")}
+
+
+def session_dict(session: Session) -> dict[str, Any]:
+    """The JSON-ready form of ``session`` (see the module docstring)."""
+    ordered, ids = numbered(session.nodes)
+    nodes = []
+    for node in ordered:
+        parent = None if node.parent is None else ids[id(node.parent)]
+        nodes.append({"id": ids[id(node)], "parent": parent, **encode_node(node)})
+    window = session.window
+    return {
+        "format": SESSION_FORMAT,
+        "version": SESSION_VERSION,
+        "nodes": nodes,
+        "current": ids[id(session.current)],
+        "redo": [ids[id(node)] for node in session.undone],
+        "offered": [ids[id(node)] for node in session.offered],
+        "params": session.params.to_dict(),
+        "window": {"memory": window.memory, "note": window.note, "note_depth": window.note_depth, "size": window.size},
+        "backend": dict(session.backend),
+    }
+
+
+def session_from_dict(data: object) -> Session:
+    """Rebuild a ``Session``; any problem is a ``StoryFormatError`` naming the field."""
+    if not isinstance(data, Mapping):
+        raise StoryFormatError(f"expected a session object, found {type(data).__name__}")
+    version = check_header(data, SESSION_FORMAT, SESSION_VERSION)
+    raw_nodes = data.get("nodes")
+    if not isinstance(raw_nodes, list) or not raw_nodes:
+        raise StoryFormatError("nodes: expected a non-empty list")
+    tree = TreeReader(entry="node", parent_key="parent", one_root=False, string_ids=False)
+    for index, item in enumerate(raw_nodes):
+        place = f"nodes[{index}]"
+        entry = mapping(item, place)
+        check_fields(entry, ("id", "parent", *NODE_FIELDS), place, "a node")
+        tree.read(entry.get("id"), entry.get("parent"), entry, label=place, where=dotted(place))
+    try:
+        params = Params.from_dict(mapping(data.get("params", {}), "params"))
+    except ParamsError as exc:
+        raise StoryFormatError(f"params: {exc}") from exc
+    return Session(
+        current=tree.find(data.get("current"), "current"),
+        nodes=tree.nodes,
+        undone=_ids(tree, data.get("redo", []), "redo"),
+        offered=_ids(tree, data.get("offered", []), "offered"),
+        params=params,
+        window=_window(mapping(data.get("window", {}), "window"), version),
+        backend=mapping(data.get("backend", {}), "backend"),
+    )
+
+
+def _ids(tree: TreeReader, value: object, where: str) -> tuple[Story, ...]:
+    if not isinstance(value, list):
+        raise StoryFormatError(f"{where}: expected a list of node ids")
+    return tuple(tree.find(item, f"{where}[{index}]") for index, item in enumerate(value))
+
+
+def _window(data: Mapping[str, Any], version: int) -> Window:
+    names = _WINDOW_FIELDS[version]
+    check_fields(data, names, "window", "the window")
+    settings = dict(data)
+    if "max_tokens" in settings:
+        settings["size"] = settings.pop("max_tokens")
+    try:
+        return Window(**settings)
+    except ParamsError as exc:
+        raise StoryFormatError(f"window: {exc}") from exc
+
+
+def write_session(path: str | os.PathLike[str], session: Session) -> None:
+    """Save ``session`` to ``path`` atomically.
+
+    The file is UTF-8 and readable as such; a story holding text that UTF-8 cannot
+    encode (a lone surrogate, which Python strings allow) is written with JSON
+    escapes instead, so it still saves and loads back exactly.
+    """
+    data = session_dict(session)
+    text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(data, ensure_ascii=True, indent=1) + "\n"
+    write_atomic(path, text)
+
+
+def read_session(path: str | os.PathLike[str]) -> Session:
+    """Load a session file; errors name the file (a missing file is ``FileNotFoundError``)."""
+    raw = Path(path).read_bytes()
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:
+        raise StoryFormatError(f"{path}: not a valid session file ({exc})") from exc
+    try:
+        return session_from_dict(data)
+    except StoryFormatError as exc:
+        raise StoryFormatError(f"{path}: {exc.message}") from exc
