@@ -47,11 +47,12 @@ Checked against (read with the project's source-search tools):
   DRY, XTC or mirostat.
 - "llama.cpp": llama.cpp's ``llama-server`` (``tools/server/README.md``,
   ``server-schema.cpp``; live, xllamacpp 2026.10.11549): every sampler of
-  ``Params``, under the names in ``complete.transports.llama_samplers``, which the
-  embedded engine shares. llama-cpp-python's 0.3 server (``CreateCompletionRequest``
-  in ``llama_cpp/server/types.py``) takes ``top_k``, ``min_p``, ``repeat_penalty``,
-  the presence and frequency penalties and ``logprobs``, and silently ignores the
-  rest: it has no typical-p, penalty window, DRY or XTC, and calls mirostat
+  ``Params``, under the names in ``LLAMA_SERVER_NAMES`` (checked live: llama-server's
+  ``/slots`` reports each value back, ``tests/test_sampler_wire.py``); the embedded
+  engine is llama-server too and goes through this very dialect. llama-cpp-python's
+  0.3 server (``CreateCompletionRequest`` in ``llama_cpp/server/types.py``) takes
+  ``top_k``, ``min_p``, ``repeat_penalty``, the presence and frequency penalties and
+  ``logprobs``, and silently ignores the rest: it has no typical-p, penalty window, DRY or XTC, and calls mirostat
   ``mirostat_mode``.
 - "tgi": text-generation-inference 3.3's ``CompletionRequest``
   (``router/src/lib.rs``): ``repetition_penalty`` and ``frequency_penalty`` only.
@@ -93,9 +94,29 @@ from complete.generation import FinishReason, Generation, TokenLogprob
 from complete.params import Params
 from complete.transports import server_errors
 from complete.transports.answers import Reader
-from complete.transports.llama_samplers import LLAMA_SERVER_NAMES
 
-__all__ = ["DIALECTS", "CompletionAnswer", "Dialect", "completion_body"]
+__all__ = ["DIALECTS", "LLAMA_SERVER_NAMES", "CompletionAnswer", "Dialect", "completion_body"]
+
+LLAMA_SERVER_NAMES: Mapping[str, str] = {
+    "top_k": "top_k",
+    "min_p": "min_p",
+    "typical_p": "typical_p",
+    "repetition_penalty": "repeat_penalty",
+    "repetition_window": "repeat_last_n",
+    "presence_penalty": "presence_penalty",
+    "frequency_penalty": "frequency_penalty",
+    "dry_multiplier": "dry_multiplier",
+    "dry_base": "dry_base",
+    "dry_allowed_length": "dry_allowed_length",
+    "dry_window": "dry_penalty_last_n",
+    "dry_breakers": "dry_sequence_breakers",
+    "xtc_probability": "xtc_probability",
+    "xtc_threshold": "xtc_threshold",
+    "mirostat": "mirostat",
+    "mirostat_tau": "mirostat_tau",
+    "mirostat_eta": "mirostat_eta",
+}
+"""``Params`` field -> llama-server's request field, for the samplers beyond the standard ones."""
 
 
 @attrs.frozen
