@@ -12,7 +12,11 @@ Names: ``"hf"`` (a hosted model through Hugging Face Inference Providers, or an
 Inference Endpoint / TGI server with ``url=``), ``"tgi"`` (a TGI server at ``url``,
 same wire), ``"openai"`` (any OpenAI-compatible ``/v1/completions`` server at
 ``url``) and ``"local"`` (a GGUF in process; ``model=`` is a path, default the
-embedded SmolLM2). ``provider=`` ("auto", the default, or a name such as
+embedded SmolLM2; a wrong path's advice names the argument as the writer typed it).
+``server=`` names an OpenAI-compatible server's dialect, so that the samplers it
+takes are sent (left out, the server is asked); ``token=`` is its API key, when it
+wants one (never read from the environment: an OpenAI key is not sent to whatever
+server ``url=`` names). ``provider=`` ("auto", the default, or a name such as
 "together") belongs to hosted models: it implies ``"hf"`` when no backend is named,
 and is refused with ``url=`` or another backend.
 
@@ -59,10 +63,26 @@ def choose(
     url: str | None = None,
     token: str | None = None,
     provider: str | None = None,
+    server: str | None = None,
+    model_argument: str = "model=",
 ) -> Choice:
-    """The transport for ``backend`` (or the default choice when it is None)."""
+    """The transport for ``backend`` (or the default choice when it is None).
+
+    ``server`` names an OpenAI-compatible server's dialect ("vllm", "llama.cpp",
+    "tgi", "ollama", "openai"); left out, the server is asked once what it is.
+    ``model_argument`` is how the caller's writer names the model (``model=`` for a
+    Completer, ``--model`` on the command line), for the advice when a GGUF path is
+    wrong.
+    """
     if backend is not None and backend not in BACKENDS:
         raise ParamsError(field="backend", value=backend, allowed="one of " + ", ".join(map(repr, BACKENDS)))
+    if server is not None and backend != "openai":
+        raise ParamsError(
+            field="server",
+            value=server,
+            allowed="None unless backend='openai'",
+            hint="server= names the kind of OpenAI-compatible server at url=, for backend='openai'.",
+        )
     if provider is not None and (url is not None or backend not in (None, "hf")):
         raise ParamsError(
             field="provider",
@@ -77,7 +97,7 @@ def choose(
         if found is not None:
             transport = _hf(model=model, url=url, token=found, provider=None)
             return Choice(transport, f"complete: using {_target(model, url, None)} (token from {found.source}).")
-        local = _local(model)
+        local = _local(model, model_argument)
         return Choice(
             local,
             f"complete: using the embedded local model {_model_name(local)} (no Hugging Face token found; "
@@ -93,9 +113,10 @@ def choose(
         from complete.transports.openai import OpenAICompletions
         from complete.transports.retrying import RetryingTransport
 
-        inner = OpenAICompletions(base_url=url, model=model) if url else OpenAICompletions(model=model)
-        return Choice(RetryingTransport(inner), f"complete: using the OpenAI-compatible server at {inner.base_url}.")
-    local = _local(model)
+        inner = OpenAICompletions(url or OpenAICompletions.DEFAULT_URL, model=model, api_key=token, server=server)
+        kind = f"the {server} server" if server else "the OpenAI-compatible server"
+        return Choice(RetryingTransport(inner), f"complete: using {kind} at {inner.base_url}.")
+    local = _local(model, model_argument)
     return Choice(local, f"complete: using the local model {_model_name(local)} (backend='local').")
 
 
@@ -145,10 +166,10 @@ def _target(model: str | None, url: str | None, provider: str | None) -> str:
     return f"Hugging Face Inference Providers, model {model or DEFAULT_MODEL}, provider {provider or 'auto'}"
 
 
-def _local(model: str | None) -> Transport:
+def _local(model: str | None, argument: str) -> Transport:
     from complete.transports.local import LocalModel
 
-    return LocalModel(path=model)
+    return LocalModel(path=model, argument=argument)
 
 
 def _model_name(transport: Transport) -> str:

@@ -41,6 +41,7 @@ from complete.interchange.session_json import read_session, write_session
 from complete.params import Params
 from complete.session import Session
 from complete.transports.base import Transport
+from complete.transports.openai_wire import DIALECTS
 
 __all__ = ["main"]
 
@@ -60,6 +61,23 @@ def _parser() -> argparse.ArgumentParser:
     sampling.add_argument("--seed", type=int, help="make sampling reproducible (0 .. 2**32-1)")
     sampling.add_argument("--stop", action="append", help="stop at this string (repeatable)")
     sampling.add_argument("--logprobs", type=int, help="record each token's probability and k alternatives")
+    sampling.add_argument("--min-p", type=float, help="drop tokens below this share of the likeliest's probability")
+    sampling.add_argument("--typical-p", type=float, help="locally typical sampling, 0 < p <= 1")
+    sampling.add_argument("--presence-penalty", type=float, help="-2 .. 2: against any token already used")
+    sampling.add_argument("--frequency-penalty", type=float, help="-2 .. 2: against tokens by how often used")
+    sampling.add_argument("--repetition-window", type=int, help="tokens the penalties look back at")
+    sampling.add_argument("--dry-multiplier", type=float, help="DRY: penalise repeated sequences (0 is off)")
+    sampling.add_argument("--dry-base", type=float, help="DRY: how fast the penalty grows with length (>= 1)")
+    sampling.add_argument("--dry-allowed-length", type=int, help="DRY: repeats this long go unpunished")
+    sampling.add_argument("--dry-window", type=int, help="DRY: tokens it looks back at")
+    sampling.add_argument(
+        "--dry-breaker", dest="dry_breakers", action="append", help="DRY: a string that ends a sequence (repeatable)"
+    )
+    sampling.add_argument("--xtc-probability", type=float, help="XTC: chance of excluding the top choices")
+    sampling.add_argument("--xtc-threshold", type=float, help="XTC: probability a choice must have to be excluded")
+    sampling.add_argument("--mirostat", type=int, choices=(0, 1, 2), help="Mirostat version (0 is off)")
+    sampling.add_argument("--mirostat-tau", type=float, help="Mirostat: the target surprise")
+    sampling.add_argument("--mirostat-eta", type=float, help="Mirostat: the learning rate")
     choice = sampling.add_mutually_exclusive_group()
     choice.add_argument(
         "--greedy", dest="do_sample", action="store_false", default=None, help="always pick the likeliest"
@@ -70,6 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     backend.add_argument("--model", help="model id (hf/openai) or GGUF path (local)")
     backend.add_argument("--url", help="server address (tgi/openai, or an HF Inference Endpoint)")
     backend.add_argument("--provider", help="a hosted model's Inference Provider: auto (default) or a name")
+    backend.add_argument(
+        "--server", choices=tuple(DIALECTS), help="the kind of OpenAI-compatible server (default: ask it)"
+    )
     output = parser.add_argument_group("output and sessions")
     output.add_argument("--stream", action="store_true", help="print text as it arrives")
     output.add_argument("--full", action="store_true", help="print the whole story, not only the continuation")
@@ -159,6 +180,13 @@ def _transport(args: argparse.Namespace, session: Session | None) -> Transport:
             return from_description(dict(session.backend))
         except ParamsError:
             pass
-    chosen = choose(args.backend, model=args.model, url=args.url, provider=args.provider)
+    chosen = choose(
+        args.backend,
+        model=args.model,
+        url=args.url,
+        provider=args.provider,
+        server=args.server,
+        model_argument="--model",
+    )
     print(chosen.reason, file=sys.stderr)
     return chosen.transport

@@ -82,7 +82,10 @@ class Completer:
       "openai", "local" with ``model=`` / ``url=`` / ``token=``; with neither, the
       Hugging Face API is used when a token is found, else the embedded model, and
       one line says which and why; ``provider=`` picks a hosted model's Inference
-      Provider ("auto", the default, or a name; see ``providers()``);
+      Provider ("auto", the default, or a name; see ``providers()``); ``server=``
+      names an OpenAI-compatible server ("vllm", "llama.cpp", "tgi", "ollama",
+      "openai") so that the samplers it takes are sent (left out, it is asked),
+      and ``token=`` is then its API key;
     - ``stream=`` show text as it arrives (default: yes);
     - ``memory=``, ``note=``, ``note_depth=``, ``window_size=`` (the model's window
       in tokens) shape the prompt of long stories (see ``complete.window``);
@@ -127,6 +130,7 @@ class Completer:
         url: str | None = None,
         token: str | None = None,
         provider: str | None = None,
+        server: str | None = None,
         stream: bool = True,
         memory: str | None = None,
         note: str | None = None,
@@ -139,7 +143,7 @@ class Completer:
         window = {"memory": memory, "note": note, "note_depth": note_depth, "size": window_size}
         session = session.set(**params).set_window(**{key: value for key, value in window.items() if value is not None})
         if transport is None:
-            choice = choose(backend, model=model, url=url, token=token, provider=provider)
+            choice = choose(backend, model=model, url=url, token=token, provider=provider, server=server)
             transport = choice.transport
             print(choice.reason)
         elif backend is not None:

@@ -139,3 +139,30 @@ def test_a_provider_is_refused_where_no_hosted_model_is_used(settings: dict[str,
     )
     with pytest.raises(ParamsError):
         Completer("Once", provider="together", **settings)
+
+
+def test_an_openai_compatible_server_can_be_named_and_given_its_key() -> None:
+    key = "sk-" + "key" * 10
+    chosen = choose("openai", url="http://127.0.0.1:9/v1", model="m", server="vllm", token=key)
+    assert isinstance(chosen.transport, RetryingTransport)
+    inner = chosen.transport.inner
+    assert isinstance(inner, OpenAICompletions)
+    assert (inner.base_url, inner.model, inner.server) == ("http://127.0.0.1:9/v1", "m", "vllm")
+    assert inner._headers("application/json")["Authorization"] == f"Bearer {key}"
+    assert chosen.reason == "complete: using the vllm server at http://127.0.0.1:9/v1."
+    assert key not in chosen.reason + repr(chosen) + str(chosen.transport.describe())
+
+
+def test_without_server_an_openai_compatible_server_is_asked_what_it_is() -> None:
+    inner = choose("openai", url="http://127.0.0.1:9/v1").transport.inner  # type: ignore[attr-defined]
+    assert inner.server is None
+
+
+@pytest.mark.parametrize("backend", [None, "hf", "tgi", "local"])
+def test_server_belongs_to_openai_compatible_servers_only(backend: str | None) -> None:
+    with pytest.raises(ParamsError) as caught:
+        choose(backend, url="http://127.0.0.1:9", server="vllm")
+    assert str(caught.value) == (
+        "server='vllm' is not allowed: expected None unless backend='openai'. "
+        "server= names the kind of OpenAI-compatible server at url=, for backend='openai'."
+    )

