@@ -53,10 +53,8 @@ source), or let the token reach a repr, message, log line or description.
 
 from __future__ import annotations
 
-import math
 import re
 import threading
-import warnings
 from collections.abc import Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -66,21 +64,19 @@ import requests
 from complete import arguments
 from complete.credentials import FoundToken, find_token, token_places
 from complete.errors import (
-    APIError,
     CompleteError,
-    ModelNotFoundError,
     ParamsError,
-    RateLimitError,
     ResponseError,
 )
 from complete.generation import Generation
 from complete.params import Params
 from complete.transports import answers, http, server_errors
-from complete.transports.hf_wire import TGIAnswer, left_out, request_body
+from complete.transports.hf_wire import Advice, TGIAnswer, classify, left_out, refusal, request_body
 from complete.transports.inference_providers import ModelProviders, check_model_id, list_providers
 from complete.transports.inference_providers import hub_url as _hub_url
 from complete.transports.provider_routing import AUTO, ROUTER_URL, Route, choose_provider, route, ways_on
 from complete.transports.provider_routing import router_url as _router_url
+from complete.transports.unsent import Unsent
 
 if TYPE_CHECKING:
     from complete.transports.openai import OpenAICompletions
@@ -171,8 +167,7 @@ class HFInference:
         self._tokenize_missing = False
         self._delegate: OpenAICompletions | None = None
         self._resolving = threading.Lock()
-        self._lock = threading.Lock()
-        self._warned: set[str] = set()
+        self._unsent = Unsent()
 
     def __repr__(self) -> str:
         settings = (
@@ -271,26 +266,14 @@ class HFInference:
             failed=self._failed,
         )
 
-    def _failed(self, message: str, data: Mapping[str, Any]) -> CompleteError:
-        """The typed error for an error carried in a 2xx body or a stream's event."""
-        error_type = data.get("error_type")
-        message = server_errors.scrub(message, [self._token])
-        return self._error(None, message, error_type=error_type if isinstance(error_type, str) else None)
-
     def _warn_left_out(self, params: Params) -> None:
         """One ``UserWarning`` per transport and parameter the wire cannot carry."""
+        why = (
+            "the Hugging Face text-generation API (serverless, Inference Endpoints, TGI) has no such parameter. "
+            "A llama.cpp server (OpenAICompletions(server='llama.cpp')) or the local model takes it."
+        )
         for name, value in left_out(params).items():
-            with self._lock:
-                if name in self._warned:
-                    continue
-                self._warned.add(name)
-            warnings.warn(
-                f"{name}={value!r} is not sent: the Hugging Face text-generation API (serverless, Inference "
-                "Endpoints, TGI) has no such parameter. A llama.cpp server "
-                "(OpenAICompletions(server='llama.cpp')) or the local model takes it.",
-                UserWarning,
-                stacklevel=3,
-            )
+            self._unsent.tell(name, value, why, stacklevel=3)
 
     def count_tokens(self, text: str) -> int | None:
         """Tokens in ``text`` by the server's tokenizer (``endpoint=`` only, via TGI's
@@ -380,67 +363,18 @@ class HFInference:
         return headers
 
     def _http_error(self, response: requests.Response, body: bytes) -> CompleteError:
-        message = server_errors.server_message(response, body, [self._token])
-        data = http.json_or_none(body)
-        fields = data if isinstance(data, dict) else {}
-        warnings = fields.get("warnings")
-        if isinstance(warnings, list) and warnings:
-            message = server_errors.scrub(f"{message} (warnings: {'; '.join(map(str, warnings))})", [self._token])
-        error_type = fields.get("error_type")
-        return self._error(
-            response.status_code,
-            message,
-            error_type=error_type if isinstance(error_type, str) else None,
-            estimated_time=_number(fields.get("estimated_time")),
-            headers=response.headers,
+        return refusal(response, body, secret=self._token, advice=self._advice())
+
+    def _failed(self, message: str, data: Mapping[str, Any]) -> CompleteError:
+        """The typed error for an error carried in a 2xx body or a stream's event."""
+        error_type = data.get("error_type")
+        message = server_errors.scrub(message, [self._token])
+        return classify(
+            None, message, error_type=error_type if isinstance(error_type, str) else None, advice=self._advice()
         )
 
-    def _error(
-        self,
-        status: int | None,
-        message: str,
-        *,
-        error_type: str | None,
-        estimated_time: float | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> CompleteError:
-        """The error-tree class for an answer; ``status`` None for a stream's error event."""
-        headers = headers or {}
-        if status == 429 or error_type == "overloaded":
-            return RateLimitError(status=status, message=message, retry_after=server_errors.retry_after(headers))
-        if status is None or 400 <= status < 500:
-            overflow = server_errors.context_limit_error(
-                status,
-                message,
-                hint=(
-                    "The prompt and max_new_tokens together must fit the model's window: lower max_new_tokens, "
-                    "or give the Completer a window_size= so the oldest text is left out of the prompt."
-                ),
-            )
-            if overflow is not None:
-                return overflow
-        if status == 404 or (status in (400, 422) and _NOT_SERVED.search(message)):
-            return ModelNotFoundError(status=status, message=message, hint=self._not_served_hint())
-        if status == 410:
-            return APIError(
-                status=status,
-                message=message,
-                hint=(
-                    "That address is retired; the server's message says where to go. By default HFInference "
-                    f"reaches hosted models through the router ({ROUTER_URL}), by the provider the Hub names: "
-                    "leave base_url= unset unless you run another server."
-                ),
-            )
-        if status is None:
-            return APIError(status=None, message=message)
-        return server_errors.status_error(
-            status,
-            message,
-            headers,
-            auth_hint=self._auth_hint(),
-            not_found_hint=self._not_served_hint(),
-            estimated_time=estimated_time,
-        )
+    def _advice(self) -> Advice:
+        return Advice(auth=self._auth_hint(), not_served=self._not_served_hint())
 
     def _auth_hint(self) -> str:
         if self.token_source is None:
@@ -465,9 +399,3 @@ class HFInference:
         if self.model.lower().startswith("bigscience/bloom"):
             return f"The server at {self.base_url} does not serve {self.model}: BLOOM is no longer served there. {ways}"
         return f"The server at {self.base_url} does not serve {self.model}. {ways}"
-
-
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    return float(value)

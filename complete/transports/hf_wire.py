@@ -48,18 +48,22 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
 import requests
 
-from complete.errors import CompleteError, ResponseError
+from complete.errors import APIError, CompleteError, ModelNotFoundError, RateLimitError, ResponseError
 from complete.generation import FinishReason, Generation, TokenLogprob
 from complete.params import Params
 from complete.transports import server_errors
 from complete.transports.answers import Reader
+from complete.transports.http import json_or_none
+from complete.transports.provider_routing import ROUTER_URL
 
-__all__ = ["TGIAnswer", "left_out", "parse_generation", "request_body"]
+__all__ = ["Advice", "TGIAnswer", "classify", "left_out", "parse_generation", "refusal", "request_body"]
 
 _TAKEN = frozenset(
     {
@@ -274,3 +278,83 @@ def _extend(out: list[TokenLogprob] | None, token: Mapping[str, Any], top: list[
     ]
     out.append(TokenLogprob(token=token["text"], logprob=logprob, top=alternatives))
     return out
+
+
+# --- refusals ------------------------------------------------------------------------------
+
+_NOT_SERVED = re.compile(
+    r"not supported by (?:provider|any provider)|model\b.*\b(?:is )?not (?:supported|available|found|served)"
+    r"|model\b.*\bdoes not exist",
+    re.IGNORECASE,
+)
+_WINDOW_HINT = (
+    "The prompt and max_new_tokens together must fit the model's window: lower max_new_tokens, "
+    "or give the Completer a window_size= so the oldest text is left out of the prompt."
+)
+
+
+@attrs.frozen
+class Advice:
+    """What to say under a refused token (``auth``) and under a model not served there
+    (``not_served``): each depends on where the transport sends its requests."""
+
+    auth: str
+    not_served: str
+
+
+def refusal(response: requests.Response, body: bytes, *, secret: str | None, advice: Advice) -> CompleteError:
+    """The typed error for an answer whose status is not 2xx, from the start of its body:
+    the server's words (and TGI's ``warnings``), with ``secret`` scrubbed."""
+    message = server_errors.server_message(response, body, [secret])
+    data = json_or_none(body)
+    fields = data if isinstance(data, dict) else {}
+    warned = fields.get("warnings")
+    if isinstance(warned, list) and warned:
+        message = server_errors.scrub(f"{message} (warnings: {'; '.join(map(str, warned))})", [secret])
+    error_type = fields.get("error_type")
+    return classify(
+        response.status_code,
+        message,
+        error_type=error_type if isinstance(error_type, str) else None,
+        advice=advice,
+        estimated_time=_number(fields.get("estimated_time")),
+        headers=response.headers,
+    )
+
+
+def classify(
+    status: int | None,
+    message: str,
+    *,
+    error_type: str | None,
+    advice: Advice,
+    estimated_time: float | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> CompleteError:
+    """The error-tree class for an answer; ``status`` None for an error in a 2xx body
+    or a stream's event; ``advice`` says what to do about a refused token and about a
+    model that is not served there."""
+    headers = headers or {}
+    if status == 429 or error_type == "overloaded":
+        return RateLimitError(status=status, message=message, retry_after=server_errors.retry_after(headers))
+    if status is None or 400 <= status < 500:
+        overflow = server_errors.context_limit_error(status, message, hint=_WINDOW_HINT)
+        if overflow is not None:
+            return overflow
+    if status == 404 or (status in (400, 422) and _NOT_SERVED.search(message)):
+        return ModelNotFoundError(status=status, message=message, hint=advice.not_served)
+    if status == 410:
+        return APIError(
+            status=status,
+            message=message,
+            hint=(
+                "That address is retired; the server's message says where to go. By default HFInference "
+                f"reaches hosted models through the router ({ROUTER_URL}), by the provider the Hub names: "
+                "leave base_url= unset unless you run another server."
+            ),
+        )
+    if status is None:
+        return APIError(status=None, message=message)
+    return server_errors.status_error(
+        status, message, headers, auth_hint=advice.auth, not_found_hint=advice.not_served, estimated_time=estimated_time
+    )

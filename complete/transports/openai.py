@@ -38,7 +38,6 @@ it) or warnings.
 from __future__ import annotations
 
 import threading
-import warnings
 from collections.abc import Generator, Mapping
 from typing import Any
 
@@ -59,6 +58,7 @@ from complete.generation import Generation
 from complete.params import Params
 from complete.transports import answers, http, server_errors
 from complete.transports.openai_wire import DIALECTS, CompletionAnswer, Dialect, completion_body
+from complete.transports.unsent import Unsent
 
 __all__ = ["DIALECTS", "OpenAICompletions", "detect_server"]
 
@@ -150,7 +150,7 @@ class OpenAICompletions:
         self._known_dialect = DIALECTS[server] if server is not None else None
         self._root = self.base_url.removesuffix("/v1")
         self._lock = threading.Lock()
-        self._warned: set[str] = set()
+        self._unsent = Unsent()
         self._token_route: object = _UNKNOWN
         self._window: object = _UNKNOWN
         self._learned_window: int | None = None
@@ -306,17 +306,12 @@ class OpenAICompletions:
         return body
 
     def _warn(self, name: str, value: object) -> None:
-        with self._lock:
-            if name in self._warned:
-                return
-            self._warned.add(name)
         honour = " or ".join(repr(dialect.name) for dialect in DIALECTS.values() if name in dialect.extras)
-        warnings.warn(
-            f"{name}={value!r} is not sent: server={self.server!r} does not accept it on /v1/completions "
-            f"(it is honoured with server={honour}). Pass the server= your server really is to use it.",
-            UserWarning,
-            stacklevel=4,
+        why = (
+            f"server={self.server!r} does not accept it on /v1/completions (it is honoured with "
+            f"server={honour}). Pass the server= your server really is to use it."
         )
+        self._unsent.tell(name, value, why, stacklevel=4)
 
     def _probe(self, url: str, request: Mapping[str, Any]) -> None:
         """After an empty stream from llama-cpp-python, ask once without streaming.
