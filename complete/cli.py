@@ -46,6 +46,32 @@ from complete.transports.openai_wire import DIALECTS
 __all__ = ["main"]
 
 
+_SAMPLING: tuple[tuple[str, type, str], ...] = (
+    # Params field, its type, what it does (each is --field-name on the command line)
+    ("temperature", float, "randomness, >= 0 (0 is greedy)"),
+    ("top_k", int, "sample among the k most likely tokens (>= 1)"),
+    ("top_p", float, "nucleus sampling, 0 < p <= 1"),
+    ("max_new_tokens", int, "length of the continuation in tokens (default 64)"),
+    ("repetition_penalty", float, "> 0; 1.0 is no penalty"),
+    ("seed", int, "make sampling reproducible (0 .. 2**32-1)"),
+    ("logprobs", int, "record each token's probability and k alternatives"),
+    ("min_p", float, "drop tokens below this share of the likeliest's probability"),
+    ("typical_p", float, "locally typical sampling, 0 < p <= 1"),
+    ("presence_penalty", float, "-2 .. 2: against any token already used"),
+    ("frequency_penalty", float, "-2 .. 2: against tokens by how often used"),
+    ("repetition_window", int, "tokens the penalties look back at"),
+    ("dry_multiplier", float, "DRY: penalise repeated sequences (0 is off)"),
+    ("dry_base", float, "DRY: how fast the penalty grows with length (>= 1)"),
+    ("dry_allowed_length", int, "DRY: repeats this long go unpunished"),
+    ("dry_window", int, "DRY: tokens it looks back at"),
+    ("xtc_probability", float, "XTC: chance of excluding the top choices"),
+    ("xtc_threshold", float, "XTC: probability a choice must have to be excluded"),
+    ("mirostat", int, "Mirostat: 0 (off), 1 or 2"),
+    ("mirostat_tau", float, "Mirostat: the target surprise"),
+    ("mirostat_eta", float, "Mirostat: the learning rate"),
+)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="complete",
@@ -53,31 +79,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("prompt", nargs="?", help="the text to continue; '-' reads it from standard input")
     sampling = parser.add_argument_group("sampling parameters")
-    sampling.add_argument("--temperature", type=float, help="randomness, >= 0 (0 is greedy)")
-    sampling.add_argument("--top-k", type=int, help="sample among the k most likely tokens (>= 1)")
-    sampling.add_argument("--top-p", type=float, help="nucleus sampling, 0 < p <= 1")
-    sampling.add_argument("--max-new-tokens", type=int, help="length of the continuation in tokens (default 64)")
-    sampling.add_argument("--repetition-penalty", type=float, help="> 0; 1.0 is no penalty")
-    sampling.add_argument("--seed", type=int, help="make sampling reproducible (0 .. 2**32-1)")
+    for name, kind, text in _SAMPLING:
+        metavar = "N" if kind is int else "X"
+        sampling.add_argument("--" + name.replace("_", "-"), type=kind, metavar=metavar, help=text)
     sampling.add_argument("--stop", action="append", help="stop at this string (repeatable)")
-    sampling.add_argument("--logprobs", type=int, help="record each token's probability and k alternatives")
-    sampling.add_argument("--min-p", type=float, help="drop tokens below this share of the likeliest's probability")
-    sampling.add_argument("--typical-p", type=float, help="locally typical sampling, 0 < p <= 1")
-    sampling.add_argument("--presence-penalty", type=float, help="-2 .. 2: against any token already used")
-    sampling.add_argument("--frequency-penalty", type=float, help="-2 .. 2: against tokens by how often used")
-    sampling.add_argument("--repetition-window", type=int, help="tokens the penalties look back at")
-    sampling.add_argument("--dry-multiplier", type=float, help="DRY: penalise repeated sequences (0 is off)")
-    sampling.add_argument("--dry-base", type=float, help="DRY: how fast the penalty grows with length (>= 1)")
-    sampling.add_argument("--dry-allowed-length", type=int, help="DRY: repeats this long go unpunished")
-    sampling.add_argument("--dry-window", type=int, help="DRY: tokens it looks back at")
     sampling.add_argument(
         "--dry-breaker", dest="dry_breakers", action="append", help="DRY: a string that ends a sequence (repeatable)"
     )
-    sampling.add_argument("--xtc-probability", type=float, help="XTC: chance of excluding the top choices")
-    sampling.add_argument("--xtc-threshold", type=float, help="XTC: probability a choice must have to be excluded")
-    sampling.add_argument("--mirostat", type=int, choices=(0, 1, 2), help="Mirostat version (0 is off)")
-    sampling.add_argument("--mirostat-tau", type=float, help="Mirostat: the target surprise")
-    sampling.add_argument("--mirostat-eta", type=float, help="Mirostat: the learning rate")
     choice = sampling.add_mutually_exclusive_group()
     choice.add_argument(
         "--greedy", dest="do_sample", action="store_false", default=None, help="always pick the likeliest"
