@@ -132,11 +132,11 @@ class _Panel:
             except Exception as error:
                 _show_error(error)
             finally:
-                self._show_story(self.completer._repr_html_())
+                self.story.value = self.completer._repr_html_()
                 self._show_params()
 
-    def _show_story(self, markup: str) -> None:
-        self.story.value = markup
+    def _show_story(self, rendering: display.Rendering) -> None:
+        self.story.value = rendering.html
 
     def _show_params(self) -> None:
         """Set each slider from the parameter in effect, or mark it unset."""
