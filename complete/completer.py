@@ -218,13 +218,13 @@ class Completer:
 
     def alternatives(self, n: int = 3, **overrides: Any) -> None:
         """Ask for ``n`` continuations and show them numbered; then ``choose(i)``."""
-        view = self.screen.live(self.story.text, self._footer(), new_from=self.session.new_from)
+        view = self.screen.wait_for_alternatives()
         try:
             requests = self.session.alternative_requests(self.transport, n, **overrides)
             self.session = self.session.sent(requests[0])
             self.session, failures = continuing.send_many(self.session, requests, self.transport)
         finally:
-            view.abort()  # the alternatives are shown on their own, not as the story
+            view.abort()  # the view's part ends here: show_alternatives shows the answers
         self.screen.show_alternatives(self.story.text, [story.segment for story in self.session.offered])
         for failure in failures:
             self.screen.note(f"One alternative failed: {failure}")

@@ -168,10 +168,11 @@ def footer_text(footer: str, style: Style) -> str:
 
 def render_html(text: str, new_from: int | None, footer: str = "", status_line: str = "") -> str:
     """The story as HTML paragraphs with the part from ``new_from`` highlighted,
-    then the status line (what a request waits for), then the parameter line."""
+    then the status line (what a request waits for), then the parameter line.
+    An empty ``text`` has no paragraph: the status line alone is a wait's output."""
     parts = []
     start = 0
-    for paragraph in text.split("\n"):
+    for paragraph in text.split("\n") if text else ():
         end = start + len(paragraph)
         if new_from is None or new_from >= end or not paragraph:
             body = html.escape(paragraph)

@@ -17,7 +17,8 @@ the story. In a terminal each operation prints its story as it happens (see
 
 The calls: ``show`` (the whole story, the new part marked, a footer under it),
 ``live`` (a request about to be built and sent: the ``LiveView`` that shows what
-it waits for, takes streamed pieces and finishes), ``show_alternatives``,
+it waits for, takes streamed pieces and finishes), ``wait_for_alternatives`` and
+``show_alternatives``,
 ``show_view`` (any object with ``_repr_html_``, such as a probability view),
 ``show_prompt`` (what ``preview()`` prints), ``note`` (one line, optionally once
 only), and ``html`` / ``plain`` for the Completer's own ``_repr_html_`` and ``str``.
@@ -47,6 +48,7 @@ class Screen:
         self.streams = streams
         self._told: set[str] = set()
         self._story_output = display.CellOutput()
+        self._alternatives_output = display.CellOutput()
 
     def show(self, text: str, new_from: int | None, footer: str) -> None:
         """The whole story, the part from ``new_from`` marked, and the footer."""
@@ -65,10 +67,21 @@ class Screen:
         view.listen(text, footer, new_from=new_from)
         return view
 
+    def wait_for_alternatives(self) -> display.LiveView:
+        """A view of requests whose answers ``show_alternatives`` will show: in a
+        notebook the wait is a status line alone in the output the alternatives
+        then take (the story stays where it was, once)."""
+        self._alternatives_output = display.CellOutput()
+        view = display.LiveView(notebook=display.in_notebook(), streams=False, output=self._alternatives_output)
+        view.listen("", "")
+        return view
+
     def show_alternatives(self, context: str, texts: Sequence[str]) -> None:
-        """Continuations of ``context`` side by side, numbered from 0."""
+        """Continuations of ``context`` side by side, numbered from 0 (in a notebook,
+        where ``wait_for_alternatives`` showed the wait)."""
         if display.in_notebook():
-            display.show(display.alternatives(context, texts))
+            self._alternatives_output(display.alternatives(context, texts))
+            self._alternatives_output = display.CellOutput()
         else:
             print(display.render_alternatives_text(context, texts, width=display.terminal_width()))
 

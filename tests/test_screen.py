@@ -126,6 +126,28 @@ def test_alternatives_and_notes_are_outputs_of_their_own(page: Page, capsys: pyt
     assert capsys.readouterr().out == "Nothing to undo: the story is at its prompt.\n"
 
 
+class Counting(ScriptedTransport):
+    """A scripted model whose tokenizer makes the writer wait, as the embedded
+    engine does when the first prompt is counted."""
+
+    def count_tokens(self, text: str) -> int:
+        report(Status("loading the model tiny.gguf (the first call only)"))
+        return len(text.split())
+
+    def context_window(self) -> int:
+        return 2048
+
+
+def test_the_wait_for_alternatives_is_shown_where_the_alternatives_then_appear(page: Page) -> None:
+    bloom = Completer("Once", transport=Counting([" a", " b"]), stream=False)
+    bloom.alternatives(2)
+    assert len(page.outputs) == 1
+    shown = page.html(0)
+    assert shown[0] == render_html("", None, "", "loading the model tiny.gguf (the first call only)")
+    assert shown[0].count("<p") == 0  # the status line alone, not a second copy of the story
+    assert 'class="complete-alternatives"' in shown[-1]
+
+
 def test_without_streaming_a_notebook_shows_a_wait_and_then_the_story_in_one_output(page: Page) -> None:
     class Slow(ScriptedTransport):
         def generate(self, prompt: str, params: Params) -> Generation:
