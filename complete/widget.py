@@ -1,7 +1,8 @@
 """Optional notebook controls for a ``Completer``: sliders and buttons (ipywidgets).
 
-``bloom.widget()`` returns a small panel: sliders for temperature, top_p, top_k and
-max_new_tokens, buttons Continue, Retry, Undo, and the story underneath them.
+``bloom.widget()`` returns a small panel: sliders for temperature, top_p, top_k,
+min_p, dry_multiplier and max_new_tokens, buttons Continue, Retry, Undo, and the
+story underneath them.
 Moving a slider changes the Completer's parameters (exactly as ``bloom.set(...)``
 would); the buttons call the Completer.
 
@@ -22,7 +23,15 @@ What the writer sees is the point, so:
   block of ``complete.error_block``, not a traceback lost in the browser console.
 - A slider whose parameter is unset says so ("backend default") and shows no
   number, because no number on it is in effect: the backend's own default is,
-  until the writer moves it.
+  until the writer moves it. A value set beyond a slider's usual range
+  (``temperature=3``) widens the slider rather than being shown as its end.
+- Of llama.cpp's newer samplers the panel has min_p and DRY's multiplier: the
+  multiplier is the DRY setting that turns it on (0 is off; llama.cpp's
+  documentation calls 0.8 typical) and sets its strength, while its base and
+  allowed length have defaults (1.75 and 2) that are rarely changed; a slider
+  each would double the panel for little. ``bloom.set(dry_base=...,
+  dry_allowed_length=...)`` reaches them, and every parameter that is set,
+  slider or not, is in the footer under the story.
 
 ipywidgets comes with the ``notebook`` extra and is imported only when a panel is
 built. The Completer is the single source of the writing state; the panel keeps
@@ -51,6 +60,8 @@ _SLIDERS: tuple[tuple[str, str, float, float, float, float], ...] = (
     ("temperature", "float", 1.0, 0.0, 2.0, 0.05),
     ("top_p", "float", 1.0, 0.01, 1.0, 0.01),
     ("top_k", "int", 50, 1, 200, 1),
+    ("min_p", "float", 0.0, 0.0, 1.0, 0.01),
+    ("dry_multiplier", "float", 0.0, 0.0, 3.0, 0.05),
     ("max_new_tokens", "int", 64, 1, 512, 1),
 )
 
@@ -145,6 +156,8 @@ class _Panel:
             for name, slider in self.sliders.items():
                 value = getattr(self.completer.params, name)
                 if value is not None:
+                    slider.max = max(slider.max, value)
+                    slider.min = min(slider.min, value)
                     slider.value = value
                 slider.readout = value is not None
                 self.notes[name].value = "" if value is not None else UNSET_NOTE

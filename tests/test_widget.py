@@ -21,7 +21,7 @@ class Panel:
     """The parts of a panel, found by their place in it."""
 
     def __init__(self, box: Any) -> None:
-        rows, buttons, self.story, self.messages = box.children[:4], box.children[4], box.children[5], box.children[6]
+        *rows, buttons, self.story, self.messages = box.children
         self.sliders = {row.children[0].description: row.children[0] for row in rows}
         self.notes = {row.children[0].description: row.children[1] for row in rows}
         self.buttons = {button.description: button for button in buttons.children}
@@ -43,8 +43,34 @@ def test_unset_sliders_say_the_backend_default_applies_and_show_no_number() -> N
     panel = Panel(bloom.widget())
     assert (panel.sliders["top_k"].value, panel.sliders["top_k"].readout, panel.notes["top_k"].value) == (30, True, "")
     assert (panel.sliders["max_new_tokens"].value, panel.notes["max_new_tokens"].value) == (64, "")  # Params' own
-    for name in ("temperature", "top_p"):
+    for name in ("temperature", "top_p", "min_p", "dry_multiplier"):
         assert (panel.sliders[name].readout, panel.notes[name].value) == (False, UNSET_NOTE)
+
+
+def test_the_panel_has_a_slider_for_each_sampler_it_offers_in_order() -> None:
+    panel = Panel(Completer("Once", transport=ScriptedTransport([])).widget())
+    assert list(panel.sliders) == ["temperature", "top_p", "top_k", "min_p", "dry_multiplier", "max_new_tokens"]
+    assert list(panel.buttons) == ["Continue", "Retry", "Undo"]
+
+
+def test_moving_the_min_p_and_dry_sliders_sets_those_parameters_and_shows_them() -> None:
+    bloom = Completer("Once", transport=ScriptedTransport([]), dry_base=2.0)
+    panel = Panel(bloom.widget())
+    panel.sliders["min_p"].value = 0.05
+    panel.sliders["dry_multiplier"].value = 0.8
+    assert bloom.params == Params(min_p=0.05, dry_multiplier=0.8, dry_base=2.0)
+    for name, shown in (("min_p", 0.05), ("dry_multiplier", 0.8)):
+        assert (panel.sliders[name].value, panel.sliders[name].readout, panel.notes[name].value) == (shown, True, "")
+    assert "min_p=0.05 dry_multiplier=0.8 dry_base=2.0" in panel.story.value
+
+
+def test_a_value_beyond_a_sliders_range_widens_it_instead_of_showing_its_end() -> None:
+    bloom = Completer("Once", transport=ScriptedTransport([]), temperature=3.5, top_k=500, dry_multiplier=4.0)
+    panel = Panel(bloom.widget())
+    shown = {name: (panel.sliders[name].value, panel.sliders[name].max) for name in ("temperature", "top_k")}
+    assert shown == {"temperature": (3.5, 3.5), "top_k": (500, 500)}
+    assert (panel.sliders["dry_multiplier"].value, panel.sliders["dry_multiplier"].max) == (4.0, 4.0)
+    assert bloom.params == Params(temperature=3.5, top_k=500, dry_multiplier=4.0)
 
 
 def test_moving_a_slider_sets_that_parameter_only_and_shows_it() -> None:
