@@ -23,7 +23,9 @@ What the writer sees is the point, so:
   block of ``complete.error_block``, not a traceback lost in the browser console.
 - A slider whose parameter is unset says so ("backend default") and shows no
   number, because no number on it is in effect: the backend's own default is,
-  until the writer moves it. A value set beyond a slider's usual range
+  until the writer moves it. The number is hidden (the ``UNSET_CLASS`` class and
+  a style rule in the panel), not removed, so that every slider keeps the same
+  length and a handle does not jump when its first move shows the number. A value set beyond a slider's usual range
   (``temperature=3``) widens the slider rather than being shown as its end.
 - Of llama.cpp's newer samplers the panel has min_p and DRY's multiplier: the
   multiplier is the DRY setting that turns it on (0 is off; llama.cpp's
@@ -50,10 +52,13 @@ from complete.errors import CompleteError
 if TYPE_CHECKING:
     from complete.completer import Completer
 
-__all__ = ["UNSET_NOTE", "build_widget"]
+__all__ = ["UNSET_CLASS", "UNSET_NOTE", "build_widget"]
 
 UNSET_NOTE = "backend default"
 """Shown next to a slider whose parameter is not set."""
+UNSET_CLASS = "complete-unset"
+"""The class of a slider whose parameter is not set: its number is hidden."""
+_STYLE = f"<style>.{UNSET_CLASS} .widget-readout {{ visibility: hidden; }}</style>"
 
 _SLIDERS: tuple[tuple[str, str, float, float, float, float], ...] = (
     # name, kind, resting place while unset, min, max, step
@@ -115,7 +120,8 @@ class _Panel:
             button.on_click(self._clicked(action))
             buttons.append(button)
         self._show_params()
-        self.box = widgets.VBox([*rows, widgets.HBox(buttons), self.story, self.messages])
+        style = widgets.HTML(value=_STYLE, layout=widgets.Layout(display="none"))
+        self.box = widgets.VBox([*rows, widgets.HBox(buttons), self.story, self.messages, style])
 
     def _clicked(self, action: Callable[[], None]) -> Callable[[Any], None]:
         def clicked(button: Any) -> None:
@@ -159,7 +165,10 @@ class _Panel:
                     slider.max = max(slider.max, value)
                     slider.min = min(slider.min, value)
                     slider.value = value
-                slider.readout = value is not None
+                if value is None:
+                    slider.add_class(UNSET_CLASS)
+                else:
+                    slider.remove_class(UNSET_CLASS)
                 self.notes[name].value = "" if value is not None else UNSET_NOTE
         finally:
             self._syncing = False
