@@ -256,10 +256,12 @@ _SURFACE: ContextVar[Surface | None] = ContextVar("complete_surface", default=No
 
 
 def story(text: str, new_from: int | None, footer: str = "", status_line: str = "") -> Rendering:
-    """The story for a notebook: ``render_html``, and as plain text the story
-    wrapped, the status line and the footer (no marks)."""
-    plain = [render_text(text, None, width=terminal_width(), style="none"), status_line, footer]
-    return Rendering(render_html(text, new_from, footer, status_line), "\n".join(line for line in plain if line))
+    """The story for a notebook: ``render_html``, and as plain text the story, the
+    status line and the footer, unmarked and unwrapped (a text front end wraps
+    to its own width; wrapping here would cost more than the HTML, at every
+    refresh of a stream)."""
+    plain = "\n".join(line for line in (text, status_line, footer) if line)
+    return Rendering(render_html(text, new_from, footer, status_line), plain)
 
 
 def alternatives(context: str, texts: Sequence[str]) -> Rendering:

@@ -310,6 +310,12 @@ class NotebookPage:
         log = self.driver.execute_script("return arguments[0].completeRecord;", self._cells()[index])
         return [Seen(outputs=int(outputs), story=str(story), status=str(line)) for outputs, story, line in log]
 
+    def style(self, index: int, selector: str, name: str) -> str:
+        """The computed CSS property ``name`` of the first element matching
+        ``selector`` in cell ``index``'s outputs (what the browser applies)."""
+        element = self._cells()[index].find_element("css selector", f".jp-Cell-outputWrapper {selector}")
+        return str(self.driver.execute_script("return getComputedStyle(arguments[0])[arguments[1]];", element, name))
+
     def text_when(self, index: int, condition: Callable[[str], bool], what: str) -> str:
         """Cell ``index``'s output text, once ``condition`` holds for it."""
         self.wait_for(lambda: condition(self.output_text(index)), what)

@@ -148,6 +148,7 @@ EMBEDDED = (
     "b.widget()",
     "b.undo()\nb.redo()",
     "print(b.text)",
+    "b.preview()",
 )
 
 
@@ -223,6 +224,10 @@ def test_the_embedded_model_streams_into_one_output_and_the_widget_drives_it(pag
     page.run(4)  # what the kernel holds is what the page showed
     assert _words(page.output_text(4)) == _words(story())
     page.screenshot("embedded-7-kernel-agrees")
+    page.run(5)  # the prompt wraps between words (JupyterLab breaks its text outputs anywhere)
+    assert page.style(5, ".complete-prompt", "wordBreak") == "normal"
+    assert page.texts(5, ".complete-prompt")[0].startswith("  story ")
+    page.screenshot("embedded-8-preview")
 
 
 def _slow_stream(handler: Handler, received: Received) -> None:

@@ -220,13 +220,12 @@ def test_each_rendering_is_a_new_output_when_the_running_cell_is_unknown(page: P
 
 
 def test_every_notebook_rendering_has_a_plain_text_twin_without_marks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COLUMNS", "21")
-    shown = display.story("Once upon a time there was a fox.", 17, "top_k=3", "waiting for x (2 s, interrupt to stop)")
+    monkeypatch.setenv("COLUMNS", "21")  # the story is not wrapped: a text front end does that
+    waiting = "waiting for x (2 s, interrupt to stop)"
+    shown = display.story("Once upon a time there was a fox.", 17, "top_k=3", waiting)
     assert shown.bundle() == {
-        "text/html": render_html(
-            "Once upon a time there was a fox.", 17, "top_k=3", "waiting for x (2 s, interrupt to stop)"
-        ),
-        "text/plain": "Once upon a time\nthere was a fox.\nwaiting for x (2 s, interrupt to stop)\ntop_k=3",
+        "text/html": render_html("Once upon a time there was a fox.", 17, "top_k=3", waiting),
+        "text/plain": f"Once upon a time there was a fox.\n{waiting}\ntop_k=3",
     }
     assert display.alternatives("It was late.", [" Rain.", " Snow."]).text == (
         "[0]  Rain.\n\n[1]  Snow.\n\nChoose one with .choose(i)."
