@@ -188,5 +188,7 @@ def test_the_embedded_engines_first_start_is_said_on_a_terminal_before_it_blocks
     bloom()
     bloom()
     loading = "loading the model SmolLM2-135M-Instruct.Q4_1.gguf (the first call only)"
-    assert err.getvalue() == f"\r\x1b[2m{loading}\x1b[0m\r\x1b[K"
+    # said once, before anything else, and erased; a slow machine may show a wait after it
+    assert err.getvalue().startswith(f"\r\x1b[2m{loading}\x1b[0m\r\x1b[K")
+    assert err.getvalue().count(loading) == 1
     assert capsys.readouterr().out.startswith("Once upon a time")
