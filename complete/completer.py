@@ -156,7 +156,7 @@ class Completer:
 
     def __call__(self, **overrides: Any) -> None:
         """Continue the story and show all of it; ``bloom(max_new_tokens=20)``: for this call only."""
-        self._continue(self.session.request(self.transport, **overrides))
+        self._continue(lambda session: session.request(self.transport, **overrides))
 
     def __str__(self) -> str:
         return self.screen.plain(self.story.text)
@@ -191,9 +191,9 @@ class Completer:
         return self.session.request(self.transport, **overrides).prompt
 
     def preview(self, **overrides: Any) -> None:
-        """Print the prompt the next call will send, its parts and what is left out."""
+        """Show the prompt the next call will send, its parts and what is left out."""
         prompt = self.prompt(**overrides)
-        print(prompt.describe(), "-" * 40, prompt.text, sep="\n")
+        self.screen.show_prompt(prompt.describe(), prompt.text)
 
     # --- moving in the tree -------------------------------------------------------
 
@@ -215,18 +215,20 @@ class Completer:
 
     def retry(self, **overrides: Any) -> None:
         """A new sample in place of the last model segment; the old one stays a sibling."""
-        request = self.session.retry_request(self.transport, **overrides)
-        if request is None:
-            return self.screen.note(
-                "Nothing to retry: the last segment is not the model's. Call the Completer to continue."
-            )
-        self._continue(request)
+        self._continue(
+            lambda session: session.retry_request(self.transport, **overrides),
+            nothing="Nothing to retry: the last segment is not the model's. Call the Completer to continue.",
+        )
 
     def alternatives(self, n: int = 3, **overrides: Any) -> None:
         """Ask for ``n`` continuations and show them numbered; then ``choose(i)``."""
-        requests = self.session.alternative_requests(self.transport, n, **overrides)
-        self.session = self.session.sent(requests[0])
-        self.session, failures = continuing.send_many(self.session, requests, self.transport)
+        view = self.screen.wait_for_alternatives()
+        try:
+            requests = self.session.alternative_requests(self.transport, n, **overrides)
+            self.session = self.session.sent(requests[0])
+            self.session, failures = continuing.send_many(self.session, requests, self.transport)
+        finally:
+            view.abort()  # the view's part ends here: show_alternatives shows the answers
         self.screen.show_alternatives(self.story.text, [story.segment for story in self.session.offered])
         for failure in failures:
             self.screen.note(f"One alternative failed: {failure}")
@@ -315,10 +317,10 @@ class Completer:
     def swap(self, position: int, alternative: str, **overrides: Any) -> None:
         """Branch with ``alternative`` in place of the newest model segment's token at
         ``position`` (as ``tokens()`` numbers them), and continue; the original stays."""
-        request = self.session.swap_request(self.transport, position, alternative, **overrides)
-        if request is None:
-            return self.screen.note("Nothing to swap: no model segment yet. Continue with logprobs=5 first.")
-        self._continue(request)
+        self._continue(
+            lambda session: session.swap_request(self.transport, position, alternative, **overrides),
+            nothing="Nothing to swap: no model segment yet. Continue with logprobs=5 first.",
+        )
 
     # --- showing ----------------------------------------------------------------------
 
@@ -329,25 +331,36 @@ class Completer:
         self.session = session
         self.screen.show(self.story.text, session.new_from, self._footer())
 
-    def _continue(self, request: Request) -> None:
-        """Send ``request``, keep the answer, and show it (streamed or whole)."""
-        self.session = before = self.session.sent(request)
-        footer = captions.footer(request.params, request.backend)
-        view = self.screen.live(request.story.text, footer, new_from=request.new_from) if self.stream else None
-        if view is None:
-            result = continuing.send(before, request, self.transport)
-        else:
-            try:
-                result = continuing.stream(before, request, self.transport, view.piece)
-            except BaseException:
+    def _continue(self, build: Callable[[Session], Request | None], *, nothing: str = "") -> None:
+        """Build a request from the session (None: say ``nothing`` instead), send it,
+        keep the answer, and show it (streamed or whole).
+
+        The screen shows what the request waits for from the start, as building it
+        can wait too (counting the prompt's tokens starts the embedded engine, or
+        asks a server).
+        """
+        view = self.screen.live(self.story.text, self._footer(), new_from=self.session.new_from)
+        try:
+            request = build(self.session)
+            if request is None:
                 view.abort()
-                raise
+                return self.screen.note(nothing)
+            self.session = before = self.session.sent(request)
+            footer = captions.footer(request.params, request.backend)
+            view.start(request.story.text, footer, new_from=request.new_from)
+            if self.stream:
+                result = continuing.stream(before, request, self.transport, view.piece)
+            else:
+                result = continuing.send(before, request, self.transport)
+        except BaseException:
+            view.abort()
+            raise
         self.session = result.session
         added = self.story is not before.current
-        if view is not None:
+        if added or self.stream:
             view.finish(self.story.text, self.session.new_from if added else None, self._footer())
-        elif added:
-            self.screen.show(self.story.text, self.session.new_from, self._footer())
+        else:
+            view.abort()  # nothing new to show: the note below says so
         note = captions.continuation_note(result)
         if note:
             self.screen.note(note)

@@ -5,24 +5,33 @@ marked, the way the original README promised. Three renderings:
 
 - HTML (Jupyter, VS Code, anything with a kernel): paragraphs, the new part
   highlighted with a translucent background that works on light and dark themes,
-  and the parameters in one small line underneath. While text streams in, one
-  output is updated in place (the first piece at once, then at most
-  ``REFRESH_SECONDS`` apart), not a new output per token.
+  and the parameters in one small line underneath. Each carries a plain-text
+  twin (``Rendering``), which front ends without HTML show instead.
 - ANSI (a terminal): text wrapped to the terminal's width, the new part in bold;
   streamed pieces are wrapped as they arrive.
 - plain (output redirected to a file or pipe): wrapped text and nothing else, so
   that what lands in a file is the story, not markup.
 
-Where notebook HTML goes: by default a new cell output (updated in place through
-an IPython display handle). Inside ``showing_in(show)`` every rendering goes to
+Where a story goes in a notebook: one output per cell (``CellOutput``), made by
+the cell's first rendering and replaced in place by every later one, so a cell
+that calls several operations shows the final story once, and streamed text
+grows that one output (the first piece at once, then at most
+``REFRESH_SECONDS`` apart). Inside ``showing_in(show)`` every rendering goes to
 ``show`` instead; the widget panel uses it to put the story in its own HTML pane,
 because ipywidgets' ``Output`` area drops display updates (ipywidgets#1844): a
 story streamed into it would never change on screen.
 
-While a request waits, ``LiveView`` shows what it waits for (``complete.status``):
-under the story in a notebook, and on stderr in a terminal when stderr is a
-terminal; the line goes away when text arrives. A status that counts seconds
-appears only after ``STATUS_GRACE_SECONDS``, so a quick answer shows no flicker.
+A terminal (or a file, or a pipe) gets each operation's story as it happens, one
+after the other: what was written there cannot be taken back once it has
+scrolled, a script's output is a log read from the top, and at a prompt each
+operation is usually its own line of input anyway.
+
+While a request waits, ``LiveView`` shows what it waits for (``complete.status``),
+from the moment the request starts being built (the embedded engine starts when
+the prompt is first counted) until text arrives, streamed or not: under the story
+in a notebook, and on stderr in a terminal when stderr is a terminal. A status
+that counts seconds appears only after ``STATUS_GRACE_SECONDS``, so a quick answer
+shows no flicker.
 
 IPython is imported only when a notebook kernel is already running, never at
 import time. This module knows nothing about transports or the story tree: it
@@ -45,17 +54,27 @@ from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from typing import Any, Literal, TextIO
 
+import attrs
+
 from complete import status
 from complete.status import Status
 
 __all__ = [
+    "CellOutput",
     "LiveView",
+    "Rendering",
+    "alternatives",
     "in_notebook",
+    "prompt",
+    "prompt_text",
     "render_alternatives_html",
     "render_alternatives_text",
     "render_html",
     "render_text",
+    "running_cell",
+    "show",
     "showing_in",
+    "story",
     "terminal_width",
 ]
 
@@ -74,8 +93,7 @@ _HIGHLIGHT = "background: rgba(255, 196, 0, 0.28); border-radius: 3px; padding: 
 _STORY_STYLE = "font-family: Georgia, 'Times New Roman', serif; font-size: 1.05em; line-height: 1.55; max-width: 46em"
 _FOOTER_STYLE = "font-family: ui-monospace, monospace; font-size: 0.78em; opacity: 0.65; margin-top: 0.4em"
 _STATUS_STYLE = "font-family: ui-monospace, monospace; font-size: 0.85em; font-style: italic; opacity: 0.8"
-
-_SURFACE: ContextVar[Callable[[str], None] | None] = ContextVar("complete_surface", default=None)
+_PROMPT_STYLE = "white-space: pre-wrap; word-break: normal; overflow-wrap: anywhere; margin: 0"
 
 
 def in_notebook() -> bool:
@@ -150,10 +168,11 @@ def footer_text(footer: str, style: Style) -> str:
 
 def render_html(text: str, new_from: int | None, footer: str = "", status_line: str = "") -> str:
     """The story as HTML paragraphs with the part from ``new_from`` highlighted,
-    then the status line (what a request waits for), then the parameter line."""
+    then the status line (what a request waits for), then the parameter line.
+    An empty ``text`` has no paragraph: the status line alone is a wait's output."""
     parts = []
     start = 0
-    for paragraph in text.split("\n"):
+    for paragraph in text.split("\n") if text else ():
         end = start + len(paragraph)
         if new_from is None or new_from >= end or not paragraph:
             body = html.escape(paragraph)
@@ -174,32 +193,40 @@ def render_html(text: str, new_from: int | None, footer: str = "", status_line: 
     return f'<div class="complete-story" style="{_STORY_STYLE}">{"".join(parts)}{waiting}{note}</div>'
 
 
+def _lead_in(context: str, size: int) -> str:
+    """The last words of ``context`` that alternatives are shown after: its last
+    non-blank line, at most ``size`` characters, with the line break that follows
+    it when the story ends with one (the alternatives then start a paragraph)."""
+    line = context[-size:].rstrip("\n").split("\n")[-1]
+    return line + ("\n" if context.endswith("\n") and line else "")
+
+
 def render_alternatives_text(context: str, texts: Sequence[str], *, width: int, style: Style | None = None) -> str:
     """Alternatives numbered from 0. In a terminal each follows the last words of the
     story (dimmed), itself in bold; as plain text, each stands alone."""
     chosen: Style = style_for(sys.stdout) if style is None else style
-    tail = context[-60:].split("\n")[-1]
+    lead = _lead_in(context, 60)
     blocks = []
     for number, text in enumerate(texts):
         if chosen == "ansi":
-            wrapped = render_text(f"…{tail}{text}", len(tail) + 1, width=width - 5, style="ansi")
+            wrapped = render_text(f"…{lead}{text}", len(lead) + 1, width=width - 5, style="ansi")
             body = _DIM + wrapped.replace(_BOLD, _RESET + _BOLD, 1)
         else:
-            body = textwrap.fill(text.strip(), width=width - 5, break_long_words=False)
+            body = render_text(text.strip(), None, width=width - 5, style="none")
         blocks.append(textwrap.indent(body, "     ").replace("     ", f"[{number}]  ", 1))
     return "\n\n".join(blocks) + "\n\nChoose one with .choose(i)."
 
 
 def render_alternatives_html(context: str, texts: Sequence[str]) -> str:
     """Alternatives side by side, numbered from 0 as ``choose(i)`` counts them."""
-    tail = html.escape(context[-80:].split("\n")[-1])
+    lead = html.escape(_lead_in(context, 80)).replace("\n", "<br>")
     cells = []
     for number, text in enumerate(texts):
         body = html.escape(text).replace("\n", "<br>")
         cells.append(
             f'<div style="border: 1px solid rgba(128,128,128,0.35); border-radius: 6px; padding: 0.6em">'
             f'<div style="{_FOOTER_STYLE}; margin: 0 0 0.4em 0">{number}</div>'
-            f'<span style="opacity: 0.6">…{tail}</span><span style="{_HIGHLIGHT}">{body}</span></div>'
+            f'<span style="opacity: 0.6">…{lead}</span><span style="{_HIGHLIGHT}">{body}</span></div>'
         )
     columns = min(len(texts), 3) or 1
     grid = f"display: grid; grid-template-columns: repeat({columns}, minmax(0, 1fr)); gap: 0.8em"
@@ -209,6 +236,54 @@ def render_alternatives_html(context: str, texts: Sequence[str]) -> str:
     )
 
 
+@attrs.frozen
+class Rendering:
+    """One thing to show in a notebook: its HTML, and the plain text that a front end
+    without HTML shows instead (``jupyter console``, a notebook exported as text)."""
+
+    html: str
+    text: str
+
+    def bundle(self) -> dict[str, str]:
+        """The MIME bundle IPython displays."""
+        return {"text/html": self.html, "text/plain": self.text}
+
+
+Surface = Callable[[Rendering], None]
+"""Where notebook renderings go: a cell output, or the widget's story pane."""
+
+_SURFACE: ContextVar[Surface | None] = ContextVar("complete_surface", default=None)
+
+
+def story(text: str, new_from: int | None, footer: str = "", status_line: str = "") -> Rendering:
+    """The story for a notebook: ``render_html``, and as plain text the story, the
+    status line and the footer, unmarked and unwrapped (a text front end wraps
+    to its own width; wrapping here would cost more than the HTML, at every
+    refresh of a stream)."""
+    plain = "\n".join(line for line in (text, status_line, footer) if line)
+    return Rendering(render_html(text, new_from, footer, status_line), plain)
+
+
+def alternatives(context: str, texts: Sequence[str]) -> Rendering:
+    """Alternatives for a notebook: side by side, or numbered plain text."""
+    plain = render_alternatives_text(context, texts, width=terminal_width(), style="none")
+    return Rendering(render_alternatives_html(context, texts), plain)
+
+
+def prompt_text(report: str, text: str, *, width: int | None) -> str:
+    """What ``Completer.preview()`` prints: the report on the prompt's parts, a rule,
+    and the prompt; wrapped between words to ``width`` (None: exactly as sent)."""
+    shown = text if width is None else render_text(text, None, width=width, style="none")
+    return f"{report}\n{'-' * 40}\n{shown}"
+
+
+def prompt(report: str, text: str) -> Rendering:
+    """``prompt_text`` for a notebook: the exact text in a block that wraps between
+    words (a notebook's own text output breaks lines anywhere, even mid-word)."""
+    exact = prompt_text(report, text, width=None)
+    return Rendering(f'<pre class="complete-prompt" style="{_PROMPT_STYLE}">{html.escape(exact)}</pre>', exact)
+
+
 def _ipython_display() -> Any:
     """IPython's display module, imported only when a kernel is running."""
     import importlib
@@ -216,10 +291,22 @@ def _ipython_display() -> Any:
     return importlib.import_module("IPython.display")
 
 
+def running_cell() -> str | None:
+    """The id of the request the kernel is running (one execution of a cell), or
+    None when it cannot be told (no kernel, or a kernel that does not say)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    header = getattr(shell, "parent_header", None)
+    if not isinstance(header, dict):
+        return None
+    msg_id = header.get("msg_id") or (header.get("header") or {}).get("msg_id")
+    return msg_id if isinstance(msg_id, str) and msg_id else None
+
+
 @contextlib.contextmanager
-def showing_in(show: Callable[[str], None]) -> Iterator[None]:
-    """Send every notebook rendering made in this block to ``show`` (a function
-    taking HTML) instead of a new cell output; the widget's story pane uses it."""
+def showing_in(show: Surface) -> Iterator[None]:
+    """Send every notebook rendering made in this block to ``show`` instead of a
+    cell output; the widget's story pane uses it."""
     token = _SURFACE.set(show)
     try:
         yield
@@ -227,46 +314,88 @@ def showing_in(show: Callable[[str], None]) -> Iterator[None]:
         _SURFACE.reset(token)
 
 
-def show_html(markup: str) -> None:
-    """Display HTML in the running notebook (or where ``showing_in`` says)."""
+def show(rendering: Rendering) -> None:
+    """Show ``rendering`` as a new output of the running cell (or where ``showing_in`` says)."""
     surface = _SURFACE.get()
     if surface is not None:
-        surface(markup)
+        surface(rendering)
         return
     ipython = _ipython_display()
-    ipython.display(ipython.HTML(markup))
+    ipython.display(rendering.bundle(), raw=True)
 
 
-def _new_output(markup: str) -> Callable[[str], None]:
-    """Show ``markup`` as a new output and return the function that replaces it in place."""
-    surface = _SURFACE.get()
-    if surface is not None:
-        surface(markup)
-        return surface
-    ipython = _ipython_display()
-    handle = ipython.display(ipython.HTML(markup), display_id=True)
-    return lambda new: handle.update(ipython.HTML(new))
+def _flush_to_front_end() -> None:
+    """Make sure what was just displayed has left the kernel.
+
+    A kernel sends its outputs from a background thread; a caller about to block
+    while holding the GIL (llama.cpp loading a model does) would keep a status line
+    in the kernel until it is over. Flushing the kernel's stdout waits until that
+    thread has sent everything queued before it.
+    """
+    sys.stdout.flush()
+
+
+class CellOutput:
+    """The one output a story has in the running cell, replaced by each new rendering.
+
+    The first rendering made while a cell runs creates an output (with an IPython
+    display handle); every later one made while the same cell runs replaces it in
+    place. So a cell that calls several operations (``bloom.append(...)`` then
+    ``bloom()``, or ``undo()`` then ``redo()``) shows the final story once, where the
+    first operation put it, and a stream grows that same output. A new cell starts a
+    new output. When the running cell cannot be told, each rendering is a new
+    output, as plain IPython would do. Inside ``showing_in`` renderings go there.
+    """
+
+    def __init__(self) -> None:
+        self._cell: str | None = None
+        self._handle: Any = None
+
+    def __call__(self, rendering: Rendering) -> None:
+        surface = _SURFACE.get()
+        if surface is not None:
+            surface(rendering)
+            return
+        cell = running_cell()
+        if self._handle is not None and cell is not None and cell == self._cell:
+            self._handle.update(rendering.bundle(), raw=True)
+            return
+        self._handle = _ipython_display().display(rendering.bundle(), raw=True, display_id=True)
+        self._cell = cell
 
 
 class LiveView:
-    """The story on screen while new text streams in, updated in place.
+    """What a request's story looks like on screen, from before it is sent until
+    its answer is in: status lines while it waits, streamed pieces, the final story.
 
-    ``start`` shows the story so far and listens for status reports; ``piece`` adds
-    streamed text (and removes any status line); ``finish`` shows the final story
-    (with an optional one-line note); ``abort`` leaves the screen as it is after an
-    error. ``finish`` and ``abort`` stop listening. ``err`` is where a terminal
-    status line goes (only when it is a terminal).
+    - ``listen(text, footer)``: take status reports from now on (building a request
+      can wait too: the embedded engine starts when the prompt is first counted);
+      until ``start``, a status is shown with ``text``, the story as it stands.
+    - ``start(text, footer, new_from=...)``: the story the request continues. With
+      ``streams`` it is shown at once and ``piece`` adds streamed text to it (and
+      removes any status line); without, nothing more is shown until ``finish``.
+    - ``finish`` shows the final story (in a terminal: the footer under the streamed
+      text, or the whole story when nothing streamed); ``abort`` leaves the screen as
+      it is after an error, without a status line. Both stop listening.
+
+    In a notebook every rendering goes to ``output`` (the story's ``CellOutput``); in
+    a terminal the story goes to ``out`` and status lines to ``err``, only when
+    ``err`` is a terminal.
     """
 
     def __init__(
         self,
         *,
         notebook: bool,
+        streams: bool = True,
+        output: Surface | None = None,
         out: TextIO | None = None,
         err: TextIO | None = None,
         width: int | None = None,
     ) -> None:
         self.notebook = notebook
+        self.streams = streams
+        self.output: Surface = output if output is not None else CellOutput()
         self.out = out if out is not None else sys.stdout
         self.err = err if err is not None else sys.stderr
         self.width = width or terminal_width()
@@ -274,7 +403,7 @@ class LiveView:
         self._text = ""
         self._new_from = 0
         self._footer = ""
-        self._update: Callable[[str], None] | None = None
+        self._written = False  # the story is on ``out`` (a terminal's streamed text)
         self._last_refresh = 0.0
         self._column = 0
         self._in_word = False
@@ -286,25 +415,41 @@ class LiveView:
         self._status_shown = ""
         self._ticker: threading.Thread | None = None
         self._stop_ticking = threading.Event()
-        self._listening = contextlib.ExitStack()
+        self._listening: contextlib.ExitStack | None = None
 
-    def start(self, text: str, footer: str, *, new_from: int | None = None) -> None:
-        """Show ``text``; streamed pieces are marked as new, and in a notebook so is
-        the part of ``text`` from ``new_from`` (default: nothing of it)."""
+    def listen(self, text: str, footer: str, *, new_from: int | None = None) -> None:
+        """Take status reports; until ``start``, show them with ``text`` (its part
+        from ``new_from`` marked, as it is on screen)."""
         self._text = text
         self._new_from = len(text) if new_from is None else new_from
         self._footer = footer
-        self._listening.enter_context(status.reporting(self.show_status))
-        if self.notebook:
-            shown = None if self._new_from >= len(text) else self._new_from
-            self._update = _new_output(render_html(text, shown, footer))
-            return
-        wrapped = render_text(text, None, width=self.width, style="none")
-        self.out.write(wrapped)
-        last_line = wrapped.rsplit("\n", 1)[-1]
-        self._column = len(last_line)
-        self._in_word = bool(last_line) and not last_line[-1].isspace()
-        self.out.flush()
+        if self._listening is None:
+            self._listening = contextlib.ExitStack()
+            self._listening.enter_context(status.reporting(self.show_status))
+
+    def start(self, text: str, footer: str, *, new_from: int | None = None) -> None:
+        """The story the request continues: streamed pieces are marked as new, and
+        in a notebook so is the part of ``text`` from ``new_from`` (default: none)."""
+        if self._listening is None:
+            self.listen(text, footer, new_from=new_from)
+        with self._lock:
+            self._text = text
+            self._new_from = len(text) if new_from is None else new_from
+            self._footer = footer
+            if self.notebook:
+                if self.streams or self._status_shown:
+                    self._draw(self._status_shown)
+                return
+            if not self.streams:
+                return
+            self._draw_status("")  # a line shown while the request was built
+            wrapped = render_text(text, None, width=self.width, style="none")
+            self.out.write(wrapped)
+            self._written = True
+            last_line = wrapped.rsplit("\n", 1)[-1]
+            self._column = len(last_line)
+            self._in_word = bool(last_line) and not last_line[-1].isspace()
+            self.out.flush()
 
     def piece(self, text: str) -> None:
         with self._lock:
@@ -314,7 +459,7 @@ class LiveView:
             if self.notebook:
                 now = time.monotonic()
                 if self._pieces == 1 or self._status_shown or now - self._last_refresh >= REFRESH_SECONDS:
-                    self._refresh(self._text, self._new_from, self._footer)
+                    self._draw("")
                     self._last_refresh = now
                 return
             self._draw_status("")
@@ -323,19 +468,20 @@ class LiveView:
             self.out.write(self._wrap_piece(text))
             self.out.flush()
 
-    def finish(self, text: str, new_from: int | None, footer: str, note: str = "") -> None:
+    def finish(self, text: str, new_from: int | None, footer: str) -> None:
         self._stop_listening()
         with self._lock:
             if self.notebook:
-                self._refresh(text, new_from, footer)
-                if note:
-                    print(note, file=self.out)
+                self.output(story(text, new_from, footer))
+                self._status_shown = ""
                 return
-            if self.style == "ansi" and self._pieces:
-                self.out.write(_RESET)
-            self.out.write("\n" + footer_text(footer, self.style) + "\n")
-            if note:
-                self.out.write(note + "\n")
+            if self._written:
+                if self.style == "ansi" and self._pieces:
+                    self.out.write(_RESET)
+                self.out.write("\n" + footer_text(footer, self.style) + "\n")
+            else:
+                self.out.write(render_text(text, new_from, width=self.width, style=self.style) + "\n")
+                self.out.write(footer_text(footer, self.style) + "\n")
             self.out.flush()
 
     def abort(self) -> None:
@@ -343,10 +489,11 @@ class LiveView:
         with self._lock:
             if self.notebook:
                 if self._status_shown:
-                    self._refresh(self._text, self._new_from, self._footer)
+                    self._draw("")
                 return
-            self.out.write((_RESET if self.style == "ansi" and self._pieces else "") + "\n")
-            self.out.flush()
+            if self._written:
+                self.out.write((_RESET if self.style == "ansi" and self._pieces else "") + "\n")
+                self.out.flush()
 
     # --- the status line -------------------------------------------------------------
 
@@ -359,6 +506,8 @@ class LiveView:
             self._status_since = time.monotonic()
             if not report.ticking:
                 self._draw_status(report.message)
+                if self.notebook:
+                    _flush_to_front_end()  # the caller may now block with the GIL held
                 return
             self._draw_status("")  # an earlier line ("retrying in 2 s") is over now
             if self._ticker is None:
@@ -384,7 +533,8 @@ class LiveView:
     def _stop_listening(self) -> None:
         """Stop taking status reports; a terminal's status line is erased (a
         notebook's goes with the next rendering)."""
-        self._listening.close()
+        if self._listening is not None:
+            self._listening.close()
         self._stop_ticking.set()
         if self._ticker is not None:
             self._ticker.join()
@@ -397,9 +547,7 @@ class LiveView:
         if line == self._status_shown:
             return
         if self.notebook:
-            self._status_shown = line
-            if self._update is not None:
-                self._update(render_html(self._text, self._marked_from(), self._footer, line))
+            self._draw(line)
             return
         if not is_terminal(self.err):
             return
@@ -411,26 +559,25 @@ class LiveView:
     def _terminal_status(self, old: str, new: str) -> str:
         """Escape codes that replace the status line ``old`` by ``new``.
 
-        When the story is on the same terminal, the status sits on the line under
-        the story's last line and the cursor goes back to where the story stopped;
-        otherwise it is one line rewritten in place.
+        When streamed text is on the same terminal, the status sits on the line
+        under the story's last line and the cursor goes back to where the story
+        stopped; otherwise (nothing written yet, or the story goes elsewhere) it
+        is one line rewritten in place.
         """
-        same_screen = is_terminal(self.out)
+        under_the_story = self._written and is_terminal(self.out)
         codes = ""
         if old:
-            codes += "\r\x1b[K" + (f"\x1b[A\x1b[{self._column + 1}G" if same_screen else "")
+            codes += "\r\x1b[K" + (f"\x1b[A\x1b[{self._column + 1}G" if under_the_story else "")
         if new:
             shown = new if len(new) < self.width else new[: self.width - 2] + "…"
-            codes += ("\n" if same_screen else "\r") + _DIM + shown + _RESET
+            codes += ("\n" if under_the_story else "\r") + _DIM + shown + _RESET
         return codes
 
-    def _marked_from(self) -> int | None:
-        return None if self._new_from >= len(self._text) else self._new_from
-
-    def _refresh(self, text: str, new_from: int | None, footer: str) -> None:
-        if self._update is not None:
-            self._update(render_html(text, new_from, footer))
-        self._status_shown = ""
+    def _draw(self, status_line: str) -> None:
+        """Show the story as it is now in the notebook, with ``status_line`` under it."""
+        marked = None if self._new_from >= len(self._text) else self._new_from
+        self.output(story(self._text, marked, self._footer, status_line))
+        self._status_shown = status_line
 
     def _wrap_piece(self, text: str) -> str:
         out = []

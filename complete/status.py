@@ -60,6 +60,16 @@ class Status:
         return cls(f"{reason}: retrying in {wait:.0f} s, attempt {attempt} of {attempts}")
 
     @classmethod
+    def starting(cls, model: str) -> Status:
+        """The embedded engine loading ``model``, once per process. It does not
+        tick: llama.cpp keeps Python's GIL while it loads, so nothing could count.
+
+        >>> Status.starting("SmolLM2-135M-Instruct.Q4_1.gguf").message
+        'loading the model SmolLM2-135M-Instruct.Q4_1.gguf (the first call only)'
+        """
+        return cls(f"loading the model {model} (the first call only)")
+
+    @classmethod
     def loading(cls, seconds: float | None) -> Status:
         """A model being loaded, with the server's (or the engine's) estimate.
 

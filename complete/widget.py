@@ -1,7 +1,8 @@
 """Optional notebook controls for a ``Completer``: sliders and buttons (ipywidgets).
 
-``bloom.widget()`` returns a small panel: sliders for temperature, top_p, top_k and
-max_new_tokens, buttons Continue, Retry, Undo, and the story underneath them.
+``bloom.widget()`` returns a small panel: sliders for temperature, top_p, top_k,
+min_p, dry_multiplier and max_new_tokens, buttons Continue, Retry, Undo, and the
+story underneath them.
 Moving a slider changes the Completer's parameters (exactly as ``bloom.set(...)``
 would); the buttons call the Completer.
 
@@ -22,7 +23,17 @@ What the writer sees is the point, so:
   block of ``complete.error_block``, not a traceback lost in the browser console.
 - A slider whose parameter is unset says so ("backend default") and shows no
   number, because no number on it is in effect: the backend's own default is,
-  until the writer moves it.
+  until the writer moves it. The number is hidden (the ``UNSET_CLASS`` class and
+  a style rule in the panel), not removed, so that every slider keeps the same
+  length and a handle does not jump when its first move shows the number. A value set beyond a slider's usual range
+  (``temperature=3``) widens the slider rather than being shown as its end.
+- Of llama.cpp's newer samplers the panel has min_p and DRY's multiplier: the
+  multiplier is the DRY setting that turns it on (0 is off; llama.cpp's
+  documentation calls 0.8 typical) and sets its strength, while its base and
+  allowed length have defaults (1.75 and 2) that are rarely changed; a slider
+  each would double the panel for little. ``bloom.set(dry_base=...,
+  dry_allowed_length=...)`` reaches them, and every parameter that is set,
+  slider or not, is in the footer under the story.
 
 ipywidgets comes with the ``notebook`` extra and is imported only when a panel is
 built. The Completer is the single source of the writing state; the panel keeps
@@ -41,16 +52,21 @@ from complete.errors import CompleteError
 if TYPE_CHECKING:
     from complete.completer import Completer
 
-__all__ = ["UNSET_NOTE", "build_widget"]
+__all__ = ["UNSET_CLASS", "UNSET_NOTE", "build_widget"]
 
 UNSET_NOTE = "backend default"
 """Shown next to a slider whose parameter is not set."""
+UNSET_CLASS = "complete-unset"
+"""The class of a slider whose parameter is not set: its number is hidden."""
+_STYLE = f"<style>.{UNSET_CLASS} .widget-readout {{ visibility: hidden; }}</style>"
 
 _SLIDERS: tuple[tuple[str, str, float, float, float, float], ...] = (
     # name, kind, resting place while unset, min, max, step
     ("temperature", "float", 1.0, 0.0, 2.0, 0.05),
     ("top_p", "float", 1.0, 0.01, 1.0, 0.01),
     ("top_k", "int", 50, 1, 200, 1),
+    ("min_p", "float", 0.0, 0.0, 1.0, 0.01),
+    ("dry_multiplier", "float", 0.0, 0.0, 3.0, 0.05),
     ("max_new_tokens", "int", 64, 1, 512, 1),
 )
 
@@ -104,7 +120,8 @@ class _Panel:
             button.on_click(self._clicked(action))
             buttons.append(button)
         self._show_params()
-        self.box = widgets.VBox([*rows, widgets.HBox(buttons), self.story, self.messages])
+        style = widgets.HTML(value=_STYLE, layout=widgets.Layout(display="none"))
+        self.box = widgets.VBox([*rows, widgets.HBox(buttons), self.story, self.messages, style])
 
     def _clicked(self, action: Callable[[], None]) -> Callable[[Any], None]:
         def clicked(button: Any) -> None:
@@ -132,11 +149,11 @@ class _Panel:
             except Exception as error:
                 _show_error(error)
             finally:
-                self._show_story(self.completer._repr_html_())
+                self.story.value = self.completer._repr_html_()
                 self._show_params()
 
-    def _show_story(self, markup: str) -> None:
-        self.story.value = markup
+    def _show_story(self, rendering: display.Rendering) -> None:
+        self.story.value = rendering.html
 
     def _show_params(self) -> None:
         """Set each slider from the parameter in effect, or mark it unset."""
@@ -145,8 +162,13 @@ class _Panel:
             for name, slider in self.sliders.items():
                 value = getattr(self.completer.params, name)
                 if value is not None:
+                    slider.max = max(slider.max, value)
+                    slider.min = min(slider.min, value)
                     slider.value = value
-                slider.readout = value is not None
+                if value is None:
+                    slider.add_class(UNSET_CLASS)
+                else:
+                    slider.remove_class(UNSET_CLASS)
                 self.notes[name].value = "" if value is not None else UNSET_NOTE
         finally:
             self._syncing = False

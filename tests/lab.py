@@ -15,8 +15,10 @@ This module starts both ends and gives the tests a small vocabulary over the pag
   QUIC, no component updates) and a fresh profile folder.
 - ``NotebookPage``: writes a notebook, opens it, runs cells with the keyboard
   (Shift+Enter, as a writer does), clicks widget buttons, moves sliders with the
-  arrow keys, reads the text of a cell's output, waits for conditions on the
-  page, and saves screenshots.
+  arrow keys, reads the text of a cell's output, records every state a cell's
+  output goes through (a ``MutationObserver`` in the page, so that nothing shown
+  between two polls is missed), waits for conditions on the page, and saves
+  screenshots.
 
 Every wait is an explicit wait on a condition of the page (``WebDriverWait``),
 never a fixed sleep; a wait that times out says what it waited for and saves a
@@ -64,6 +66,19 @@ START_SECONDS = 60.0
 WAIT_SECONDS = 30.0
 
 _EXECUTED = re.compile(r"\[\d+\]")
+_RECORD = """
+const cell = arguments[0];
+const log = [];
+const seen = () => {
+  const outputs = cell.querySelectorAll('.jp-OutputArea-child').length;
+  const story = Array.from(cell.querySelectorAll('.complete-story p'), p => p.innerText).join('\\n');
+  const status = Array.from(cell.querySelectorAll('.complete-status'), e => e.innerText).join(' ');
+  const last = log[log.length - 1];
+  if (!last || last[0] !== outputs || last[1] !== story || last[2] !== status) log.push([outputs, story, status]);
+};
+new MutationObserver(seen).observe(cell, {childList: true, subtree: true, characterData: true});
+cell.completeRecord = log;
+"""
 _KERNEL_READY = """
 const app = window.jupyterapp;
 const panel = app && Array.from(app.shell.widgets('main')).find(w => w.context && w.context.path === arguments[0]);
@@ -88,6 +103,16 @@ def missing() -> str:
         f"the browser tests need {', '.join(gaps)}: "
         "apt-get install chromium chromium-driver, and pip install 'complete[notebook]' selenium"
     )
+
+
+@attrs.frozen
+class Seen:
+    """One state of a cell's output: how many output areas it had, the text of the
+    story in them (paragraphs joined by line breaks) and any status line."""
+
+    outputs: int
+    story: str
+    status: str
 
 
 @attrs.frozen
@@ -276,6 +301,21 @@ class NotebookPage:
         found = self._cells()[index].find_elements("css selector", f".jp-Cell-outputWrapper {selector}")
         return [str(element.text) for element in found]
 
+    def record(self, index: int) -> None:
+        """From now on, note every state cell ``index``'s output goes through."""
+        self.driver.execute_script(_RECORD, self._cells()[index])
+
+    def recorded(self, index: int) -> list[Seen]:
+        """The states cell ``index``'s output went through since ``record``, in order."""
+        log = self.driver.execute_script("return arguments[0].completeRecord;", self._cells()[index])
+        return [Seen(outputs=int(outputs), story=str(story), status=str(line)) for outputs, story, line in log]
+
+    def style(self, index: int, selector: str, name: str) -> str:
+        """The computed CSS property ``name`` of the first element matching
+        ``selector`` in cell ``index``'s outputs (what the browser applies)."""
+        element = self._cells()[index].find_element("css selector", f".jp-Cell-outputWrapper {selector}")
+        return str(self.driver.execute_script("return getComputedStyle(arguments[0])[arguments[1]];", element, name))
+
     def text_when(self, index: int, condition: Callable[[str], bool], what: str) -> str:
         """Cell ``index``'s output text, once ``condition`` holds for it."""
         self.wait_for(lambda: condition(self.output_text(index)), what)
@@ -302,6 +342,11 @@ class NotebookPage:
         key = Keys.ARROW_RIGHT if steps > 0 else Keys.ARROW_LEFT
         for _ in range(abs(steps)):
             handle.send_keys(key)
+
+    def slider_lengths(self, index: int) -> list[int]:
+        """The length in pixels of each slider's track in cell ``index``, in order."""
+        tracks = self._cells()[index].find_elements("css selector", ".widget-slider .noUi-target")
+        return [int(track.size["width"]) for track in tracks]
 
     def slider_readout(self, index: int, description: str) -> str:
         """What the slider shows beside it: its number, or the note saying it is unset."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import sys
 import time
-import types
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +13,8 @@ import pytest
 from complete import display, status
 from complete.display import LiveView, render_alternatives_text, render_html, render_text
 from complete.status import Status
+from tests import fake_kernel
+from tests.fake_kernel import Page
 
 
 def test_plain_text_for_a_file_or_pipe_has_no_marks() -> None:
@@ -115,6 +116,36 @@ def test_terminal_status_rewrites_one_line_when_the_story_goes_to_a_pipe() -> No
     )
 
 
+def test_a_status_while_the_request_is_built_is_one_line_erased_before_the_story(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    out, err = Terminal(), Terminal()
+    view = LiveView(notebook=False, out=out, err=err, width=60)
+    view.listen("Once", "f")
+    status.report(Status("loading the model tiny.gguf (the first call only)"))
+    assert (out.getvalue(), err.getvalue()) == ("", "\r\x1b[2mloading the model tiny.gguf (the first call only)\x1b[0m")
+    view.start("Once", "f")
+    view.piece(" upon")
+    view.finish("Once upon", 4, "f")
+    assert err.getvalue() == "\r\x1b[2mloading the model tiny.gguf (the first call only)\x1b[0m\r\x1b[K"
+    assert out.getvalue() == "Once\x1b[1m upon\x1b[0m\n\x1b[2mf\x1b[0m\n"
+
+
+def test_without_streaming_a_terminal_shows_the_wait_then_the_whole_story_marked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    out, err = Terminal(), Terminal()
+    view = LiveView(notebook=False, streams=False, out=out, err=err, width=20)
+    view.start("Once upon a time", "f")
+    status.report(Status("server busy"))
+    assert out.getvalue() == ""
+    view.finish("Once upon a time there was a fox.", 17, "f")
+    assert err.getvalue() == "\r\x1b[2mserver busy\x1b[0m\r\x1b[K"
+    assert out.getvalue() == "Once upon a time\n\x1b[1mthere was a fox.\x1b[0m\n\x1b[2mf\x1b[0m\n"
+
+
 def test_no_status_on_stderr_unless_it_is_a_terminal() -> None:
     out, err = io.StringIO(), io.StringIO()
     view = LiveView(notebook=False, out=out, err=err, width=30)
@@ -153,48 +184,55 @@ def test_alternatives_as_plain_text_stand_alone_and_in_a_terminal_follow_the_sto
     )
 
 
-class FakeHandle:
-    def __init__(self) -> None:
-        self.updates: list[str] = []
-
-    def update(self, obj: Any) -> None:
-        self.updates.append(obj.data)
-
-
 @pytest.fixture
-def fake_notebook(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    shown: dict[str, Any] = {"displays": [], "handle": FakeHandle()}
-
-    class HTML:
-        def __init__(self, data: str) -> None:
-            self.data = data
-
-    def show(obj: Any, display_id: bool = False) -> FakeHandle | None:
-        shown["displays"].append(obj.data)
-        return shown["handle"] if display_id else None
-
-    ipython = types.ModuleType("IPython")
-    ipython.get_ipython = lambda: types.SimpleNamespace(kernel=object())  # type: ignore[attr-defined]
-    ipython_display = types.ModuleType("IPython.display")
-    ipython_display.HTML = HTML  # type: ignore[attr-defined]
-    ipython_display.display = show  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "IPython", ipython)
-    monkeypatch.setitem(sys.modules, "IPython.display", ipython_display)
-    return shown
+def page(monkeypatch: pytest.MonkeyPatch) -> Page:
+    return fake_kernel.install(monkeypatch)
 
 
-def test_in_notebook_detects_a_kernel(fake_notebook: dict[str, Any]) -> None:
+def test_in_notebook_detects_a_kernel(page: Page) -> None:
     assert display.in_notebook() is True
+    assert display.running_cell() == "cell-1"
 
 
 def test_not_in_notebook_without_ipython(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(sys.modules, "IPython", raising=False)
     assert display.in_notebook() is False
+    assert display.running_cell() is None
 
 
-def test_notebook_stream_updates_one_handle_and_throttles(
-    fake_notebook: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_cell_output_is_replaced_while_its_cell_runs_and_a_new_cell_gets_a_new_one(page: Page) -> None:
+    output = display.CellOutput()
+    output(display.story("Once", None))
+    output(display.story("Once upon", 4))
+    page.cell = "cell-2"
+    output(display.story("Once upon a time", 9))
+    assert [len(versions) for versions in page.outputs] == [2, 1]
+    assert page.html(0) == [render_html("Once", None), render_html("Once upon", 4)]
+    assert page.html(1) == [render_html("Once upon a time", 9)]
+
+
+def test_each_rendering_is_a_new_output_when_the_running_cell_is_unknown(page: Page) -> None:
+    page.cell = None
+    output = display.CellOutput()
+    output(display.story("Once", None))
+    output(display.story("Once upon", 4))
+    assert [len(versions) for versions in page.outputs] == [1, 1]
+
+
+def test_every_notebook_rendering_has_a_plain_text_twin_without_marks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "21")  # the story is not wrapped: a text front end does that
+    waiting = "waiting for x (2 s, interrupt to stop)"
+    shown = display.story("Once upon a time there was a fox.", 17, "top_k=3", waiting)
+    assert shown.bundle() == {
+        "text/html": render_html("Once upon a time there was a fox.", 17, "top_k=3", waiting),
+        "text/plain": f"Once upon a time there was a fox.\n{waiting}\ntop_k=3",
+    }
+    assert display.alternatives("It was late.", [" Rain.", " Snow."]).text == (
+        "[0]  Rain.\n\n[1]  Snow.\n\nChoose one with .choose(i)."
+    )
+
+
+def test_notebook_stream_updates_one_output_and_throttles(page: Page, monkeypatch: pytest.MonkeyPatch) -> None:
     clock = iter([0.0, 0.01, 0.02, 0.2, 0.21])
     monkeypatch.setattr(display.time, "monotonic", lambda: next(clock))
     view = LiveView(notebook=True, out=io.StringIO())
@@ -202,53 +240,109 @@ def test_notebook_stream_updates_one_handle_and_throttles(
     for piece in [" a", " b", " c", " d", " e"]:
         view.piece(piece)
     view.finish("Old a b c d e", 3, "f")
-    assert len(fake_notebook["displays"]) == 1
-    updates = fake_notebook["handle"].updates
-    # the first piece at once, then only after REFRESH_SECONDS, then the final state
-    assert [update.count("complete-new") for update in updates] == [1, 1, 1]
-    assert [update.split('class="complete-new"')[1].split(">", 1)[1].split("<")[0] for update in updates] == [
-        " a",
-        " a b c d",
-        " a b c d e",
+    assert len(page.outputs) == 1
+    # the story so far at once, the first piece at once, then only after
+    # REFRESH_SECONDS, then the final state
+    assert page.html(0) == [
+        render_html("Old", None, "f"),
+        render_html("Old a", 3, "f"),
+        render_html("Old a b c d", 3, "f"),
+        render_html("Old a b c d e", 3, "f"),
     ]
 
 
-def test_notebook_status_shows_under_the_story_until_text_arrives(fake_notebook: dict[str, Any]) -> None:
+def test_notebook_status_shows_under_the_story_until_text_arrives(page: Page) -> None:
     view = LiveView(notebook=True, out=io.StringIO())
     view.start("Once", "top_k=3")
     status.report(Status("server busy (429): retrying in 2 s, attempt 2 of 3"))
     view.piece(" upon")
     view.finish("Once upon", 4, "top_k=3")
-    updates = fake_notebook["handle"].updates
-    assert len(fake_notebook["displays"]) == 1
-    assert updates[0] == render_html("Once", None, "top_k=3", "server busy (429): retrying in 2 s, attempt 2 of 3")
-    assert updates[1:] == [render_html("Once upon", 4, "top_k=3")] * 2
-    assert '<div class="complete-status"' in updates[0]
+    assert page.html(0) == [
+        render_html("Once", None, "top_k=3"),
+        render_html("Once", None, "top_k=3", "server busy (429): retrying in 2 s, attempt 2 of 3"),
+        render_html("Once upon", 4, "top_k=3"),
+        render_html("Once upon", 4, "top_k=3"),
+    ]
+    assert '<div class="complete-status"' in page.html(0)[1]
+    assert page.flushes == 1  # a status that does not count is pushed out before the caller goes on
 
 
-def test_showing_in_sends_every_rendering_to_the_given_pane(fake_notebook: dict[str, Any]) -> None:
+def test_a_status_while_the_request_is_built_shows_with_the_story_as_it_stands(page: Page) -> None:
+    view = LiveView(notebook=True, out=io.StringIO())
+    view.listen("Once upon a time", "top_k=3", new_from=4)
+    status.report(Status("loading the model tiny.gguf (the first call only)"))
+    view.start("Once", "top_k=3")  # a retry: the story it continues is shorter
+    view.piece(" there")
+    view.finish("Once there", 4, "top_k=3")
+    assert page.html(0) == [
+        render_html("Once upon a time", 4, "top_k=3", "loading the model tiny.gguf (the first call only)"),
+        render_html("Once", None, "top_k=3", "loading the model tiny.gguf (the first call only)"),
+        render_html("Once there", 4, "top_k=3"),
+        render_html("Once there", 4, "top_k=3"),
+    ]
+
+
+def test_without_streaming_a_notebook_shows_the_wait_then_the_story_once(page: Page) -> None:
+    quiet = LiveView(notebook=True, streams=False, out=io.StringIO())
+    quiet.start("Once", "f")
+    quiet.finish("Once upon", 4, "f")
+    waited = LiveView(notebook=True, streams=False, out=io.StringIO())
+    waited.start("Once upon", "f")
+    status.report(Status("model loading, about 20 s"))
+    waited.finish("Once upon a time", 9, "f")
+    assert [page.html(0), page.html(1)] == [
+        [render_html("Once upon", 4, "f")],
+        [render_html("Once upon", None, "f", "model loading, about 20 s"), render_html("Once upon a time", 9, "f")],
+    ]
+
+
+def test_an_aborted_view_removes_its_status_line_and_keeps_the_story(page: Page) -> None:
+    view = LiveView(notebook=True, streams=False, out=io.StringIO())
+    view.listen("Once", "f")
+    status.report(Status("server busy (429): retrying in 2 s, attempt 2 of 3"))
+    view.abort()
+    assert page.html(0) == [
+        render_html("Once", None, "f", "server busy (429): retrying in 2 s, attempt 2 of 3"),
+        render_html("Once", None, "f"),
+    ]
+
+
+def test_showing_in_sends_every_rendering_to_the_given_pane(page: Page) -> None:
     pane: list[str] = []
-    with display.showing_in(pane.append):
+    with display.showing_in(lambda rendering: pane.append(rendering.html)):
         view = LiveView(notebook=True, out=io.StringIO())
         view.start("Once", "f")
         view.piece(" upon")
         view.finish("Once upon", 4, "f")
-        display.show_html("<b>alternatives</b>")
-    display.show_html("<i>outside</i>")
+        display.show(display.Rendering("<b>alternatives</b>", "alternatives"))
+    display.show(display.Rendering("<i>outside</i>", "outside"))
     assert pane == [
         render_html("Once", None, "f"),
         render_html("Once upon", 4, "f"),
         render_html("Once upon", 4, "f"),
         "<b>alternatives</b>",
     ]
-    assert fake_notebook["displays"] == ["<i>outside</i>"]
-    assert fake_notebook["handle"].updates == []
+    assert page.outputs == [[{"text/html": "<i>outside</i>", "text/plain": "outside"}]]
+
+
+def test_a_prompt_in_a_notebook_wraps_between_words_and_stays_exact() -> None:
+    shown = display.prompt("  prompt 3 tokens", "Once upon\na <time>")
+    assert shown.text == "  prompt 3 tokens\n" + "-" * 40 + "\nOnce upon\na <time>"
+    assert shown.html == (
+        '<pre class="complete-prompt" style="white-space: pre-wrap; word-break: normal; overflow-wrap: anywhere; '
+        f'margin: 0">  prompt 3 tokens\n{"-" * 40}\nOnce upon\na &lt;time&gt;</pre>'
+    )
+    assert display.prompt_text("r", "Once upon a time there", width=10).splitlines()[2:] == [
+        "Once upon",
+        "a time",
+        "there",
+    ]
 
 
 def _slow_answer(handler: Any, received: Any) -> None:
     from tests.fault_server import openai_chunk, sse
 
-    handler.wait(1.5)  # past the grace period: one "(1 s, ...)" line
+    handler.wait(2.5)  # past the grace period, with room for a slow machine: "(1 s, ...)", maybe "(2 s, ...)"
     handler.head(200, {"Content-Type": "text/event-stream", "Transfer-Encoding": "chunked"})
     handler.chunk(openai_chunk(" was wide.") + openai_chunk("", finish="length") + sse(b"[DONE]"))
     handler.end_chunks()
@@ -280,8 +374,10 @@ def test_a_real_terminal_shows_the_wait_and_a_pipe_gets_only_the_story() -> None
                 shown += chunk
         os.close(terminal)
     assert story.splitlines()[0] == "The sky was wide."
-    waiting = f"waiting for 127.0.0.1:{server.port} (1 s, interrupt to stop)"
-    assert shown.decode() == f"\r\x1b[2m{waiting}\x1b[0m\r\x1b[K"
+    waiting = f"waiting for 127.0.0.1:{server.port} ({{}} s, interrupt to stop)"
+    first, *later = shown.decode().removesuffix("\r\x1b[K").split("\r\x1b[K")
+    assert first == f"\r\x1b[2m{waiting.format(1)}\x1b[0m"
+    assert later in ([], [f"\r\x1b[2m{waiting.format(2)}\x1b[0m"])
 
 
 def _read(descriptor: int) -> bytes:

@@ -88,7 +88,7 @@ from typing import Any
 
 import attrs
 
-from complete import arguments
+from complete import arguments, status
 from complete.errors import ContextLimitError, LocalModelError, ParamsError
 from complete.generation import Generation
 from complete.params import Params
@@ -315,6 +315,7 @@ def _engine(file: Path, n_ctx: int, n_threads: int, *, fix: str) -> _Engine:
     with _ENGINES_LOCK:
         engine = _ENGINES.get(key)
         if engine is None:
+            status.report(status.Status.starting(file.name))
             engine = _Engine(file, n_ctx, n_threads, fix=fix)
             _ENGINES[key] = engine
         return engine
