@@ -8,7 +8,7 @@ and the story's output in the running notebook cell. *How* a story looks is
 ``complete.display``'s business: every rendering comes from there.
 
 One rendering per cell: in a notebook every story a Screen shows while one cell
-runs goes to the same output (``display.CellOutput``), replaced in place, so
+runs goes to the same output (``cells.CellOutput``), replaced in place, so
 ``bloom.append(...)`` then ``bloom()`` in one cell, or ``undo()`` then ``redo()``,
 leave the final story on screen once; a stream grows that output. Alternatives,
 probability views, prompts and notes are outputs of their own, as they are not
@@ -30,7 +30,8 @@ import sys
 from collections.abc import Sequence
 from typing import Protocol
 
-from complete import display
+from complete import cells, display
+from complete.live import LiveView
 
 __all__ = ["Screen", "Viewable"]
 
@@ -47,8 +48,8 @@ class Screen:
     def __init__(self, *, streams: bool = True) -> None:
         self.streams = streams
         self._told: set[str] = set()
-        self._story_output = display.CellOutput()
-        self._alternatives_output = display.CellOutput()
+        self._story_output = cells.CellOutput()
+        self._alternatives_output = cells.CellOutput()
 
     def show(self, text: str, new_from: int | None, footer: str) -> None:
         """The whole story, the part from ``new_from`` marked, and the footer."""
@@ -59,20 +60,20 @@ class Screen:
         print(display.render_text(text, new_from, width=display.terminal_width(), style=style))
         print(display.footer_text(footer, style))
 
-    def live(self, text: str, footer: str, *, new_from: int | None = None) -> display.LiveView:
+    def live(self, text: str, footer: str, *, new_from: int | None = None) -> LiveView:
         """A view of a request about to be built: it shows what the request waits
         for (with ``text``, the story as it stands, until ``start`` gives the story
         the request continues), then streamed pieces when this Screen streams."""
-        view = display.LiveView(notebook=display.in_notebook(), streams=self.streams, output=self._story_output)
+        view = LiveView(notebook=display.in_notebook(), streams=self.streams, output=self._story_output)
         view.listen(text, footer, new_from=new_from)
         return view
 
-    def wait_for_alternatives(self) -> display.LiveView:
+    def wait_for_alternatives(self) -> LiveView:
         """A view of requests whose answers ``show_alternatives`` will show: in a
         notebook the wait is a status line alone in the output the alternatives
         then take (the story stays where it was, once)."""
-        self._alternatives_output = display.CellOutput()
-        view = display.LiveView(notebook=display.in_notebook(), streams=False, output=self._alternatives_output)
+        self._alternatives_output = cells.CellOutput()
+        view = LiveView(notebook=display.in_notebook(), streams=False, output=self._alternatives_output)
         view.listen("", "")
         return view
 
@@ -81,14 +82,14 @@ class Screen:
         where ``wait_for_alternatives`` showed the wait)."""
         if display.in_notebook():
             self._alternatives_output(display.alternatives(context, texts))
-            self._alternatives_output = display.CellOutput()
+            self._alternatives_output = cells.CellOutput()
         else:
             print(display.render_alternatives_text(context, texts, width=display.terminal_width()))
 
     def show_view(self, view: Viewable) -> None:
         """An object's HTML in a notebook, its ``str`` elsewhere."""
         if display.in_notebook():
-            display.show(display.Rendering(view._repr_html_(), str(view)))
+            cells.show(display.Rendering(view._repr_html_(), str(view)))
         else:
             print(view)
 
@@ -96,7 +97,7 @@ class Screen:
         """A prompt and the report on its parts. A notebook and a terminal wrap it
         between words; a file or pipe gets the prompt exactly as it is sent."""
         if display.in_notebook():
-            display.show(display.prompt(report, text))
+            cells.show(display.prompt(report, text))
             return
         width = display.terminal_width() if display.is_terminal(sys.stdout) else None
         print(display.prompt_text(report, text, width=width))

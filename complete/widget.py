@@ -10,7 +10,7 @@ What the writer sees is the point, so:
 
 - The story is an ``ipywidgets.HTML`` pane whose value is set from the kernel,
   and every rendering a button causes (streamed pieces included) is sent there
-  with ``display.showing_in``. Rendering into an ``Output`` widget instead is
+  with ``cells.showing_in``. Rendering into an ``Output`` widget instead is
   what left the screen unchanged in JupyterLab: the Completer updates its
   streaming display in place (``update_display_data``), and ipywidgets' Output
   area drops those updates (ipywidgets#1844), so the writer kept seeing the story
@@ -46,7 +46,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from complete import display, error_block
+from complete import cells, display, error_block
 from complete.errors import CompleteError
 
 if TYPE_CHECKING:
@@ -144,7 +144,7 @@ class _Panel:
         self.messages.outputs = ()
         with self.messages:
             try:
-                with display.showing_in(self._show_story):
+                with cells.showing_in(self._show_story):
                     action()
             except Exception as error:
                 _show_error(error)

@@ -1,4 +1,4 @@
-"""A notebook kernel as ``complete.display`` sees it, without a kernel.
+"""A notebook kernel as ``complete.cells`` and ``complete.live`` see it, without a kernel.
 
 ``install(monkeypatch)`` puts in ``sys.modules`` just what the display code asks of
 IPython: a shell with a kernel and the header of the request it runs (which cell),
@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from complete import display
+from complete import cells
 
 
 class Page:
@@ -56,5 +56,5 @@ def install(monkeypatch: pytest.MonkeyPatch) -> Page:
     ipython_display.display = shown.display  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "IPython", ipython)
     monkeypatch.setitem(sys.modules, "IPython.display", ipython_display)
-    monkeypatch.setattr(display, "_flush_to_front_end", lambda: setattr(shown, "flushes", shown.flushes + 1))
+    monkeypatch.setattr(cells, "flush_to_front_end", lambda: setattr(shown, "flushes", shown.flushes + 1))
     return shown

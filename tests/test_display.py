@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from complete import display, status
-from complete.display import LiveView, render_alternatives_text, render_html, render_text
+from complete import cells, display, live, status
+from complete.display import render_alternatives_text, render_html, render_text
+from complete.live import LiveView
 from complete.status import Status
 from tests import fake_kernel
 from tests.fake_kernel import Page
@@ -156,7 +157,7 @@ def test_no_status_on_stderr_unless_it_is_a_terminal() -> None:
 
 
 def test_a_counting_status_appears_after_the_grace_period(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(display, "STATUS_GRACE_SECONDS", 0.05)
+    monkeypatch.setattr(live, "STATUS_GRACE_SECONDS", 0.05)
     err = Terminal()
     view = LiveView(notebook=False, out=io.StringIO(), err=err, width=60)
     view.start("Once", "f")
@@ -191,17 +192,17 @@ def page(monkeypatch: pytest.MonkeyPatch) -> Page:
 
 def test_in_notebook_detects_a_kernel(page: Page) -> None:
     assert display.in_notebook() is True
-    assert display.running_cell() == "cell-1"
+    assert cells.running_cell() == "cell-1"
 
 
 def test_not_in_notebook_without_ipython(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(sys.modules, "IPython", raising=False)
     assert display.in_notebook() is False
-    assert display.running_cell() is None
+    assert cells.running_cell() is None
 
 
 def test_a_cell_output_is_replaced_while_its_cell_runs_and_a_new_cell_gets_a_new_one(page: Page) -> None:
-    output = display.CellOutput()
+    output = cells.CellOutput()
     output(display.story("Once", None))
     output(display.story("Once upon", 4))
     page.cell = "cell-2"
@@ -213,7 +214,7 @@ def test_a_cell_output_is_replaced_while_its_cell_runs_and_a_new_cell_gets_a_new
 
 def test_each_rendering_is_a_new_output_when_the_running_cell_is_unknown(page: Page) -> None:
     page.cell = None
-    output = display.CellOutput()
+    output = cells.CellOutput()
     output(display.story("Once", None))
     output(display.story("Once upon", 4))
     assert [len(versions) for versions in page.outputs] == [1, 1]
@@ -234,7 +235,7 @@ def test_every_notebook_rendering_has_a_plain_text_twin_without_marks(monkeypatc
 
 def test_notebook_stream_updates_one_output_and_throttles(page: Page, monkeypatch: pytest.MonkeyPatch) -> None:
     clock = iter([0.0, 0.01, 0.02, 0.2, 0.21])
-    monkeypatch.setattr(display.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(live.time, "monotonic", lambda: next(clock))
     view = LiveView(notebook=True, out=io.StringIO())
     view.start("Old", "f")
     for piece in [" a", " b", " c", " d", " e"]:
@@ -309,13 +310,13 @@ def test_an_aborted_view_removes_its_status_line_and_keeps_the_story(page: Page)
 
 def test_showing_in_sends_every_rendering_to_the_given_pane(page: Page) -> None:
     pane: list[str] = []
-    with display.showing_in(lambda rendering: pane.append(rendering.html)):
+    with cells.showing_in(lambda rendering: pane.append(rendering.html)):
         view = LiveView(notebook=True, out=io.StringIO())
         view.start("Once", "f")
         view.piece(" upon")
         view.finish("Once upon", 4, "f")
-        display.show(display.Rendering("<b>alternatives</b>", "alternatives"))
-    display.show(display.Rendering("<i>outside</i>", "outside"))
+        cells.show(display.Rendering("<b>alternatives</b>", "alternatives"))
+    cells.show(display.Rendering("<i>outside</i>", "outside"))
     assert pane == [
         render_html("Once", None, "f"),
         render_html("Once upon", 4, "f"),
