@@ -17,6 +17,7 @@ What this module deliberately does not do: display, retries (see
 
 from __future__ import annotations
 
+import contextvars
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -150,5 +151,8 @@ def complete_many(
 
     if concurrency == 1 or len(stories) <= 1:
         return [one(story, chosen) for story, chosen in zip(stories, each, strict=True)]
+    # Each request runs in a copy of the caller's context, so that what is on the
+    # caller's screen hears what the requests wait for (``complete.status``).
+    contexts = [contextvars.copy_context() for _ in stories]
     with ThreadPoolExecutor(max_workers=min(concurrency, len(stories), MAX_CONCURRENCY)) as pool:
-        return list(pool.map(one, stories, each))
+        return list(pool.map(lambda context, story, chosen: context.run(one, story, chosen), contexts, stories, each))

@@ -42,13 +42,16 @@ class Status:
     ticking: bool = False
 
     @classmethod
-    def waiting_for(cls, url: str) -> Status:
-        """A request sent to ``url`` that has not been answered yet.
+    def waiting_for(cls, url: str, name: str | None = None) -> Status:
+        """A request sent to ``url`` that has not been answered yet; ``name`` says
+        what answers there in the writer's words (the embedded model), else the host.
 
         >>> Status.waiting_for("http://127.0.0.1:8080/v1/completions").message
         'waiting for 127.0.0.1:8080'
+        >>> Status.waiting_for("http://127.0.0.1:8080/v1/completions", "the model SmolLM2").message
+        'waiting for the model SmolLM2'
         """
-        return cls(f"waiting for {urlsplit(url).netloc or url}", ticking=True)
+        return cls(f"waiting for {name or urlsplit(url).netloc or url}", ticking=True)
 
     @classmethod
     def retrying(cls, reason: str, *, wait: float, attempt: int, attempts: int) -> Status:

@@ -311,3 +311,18 @@ def test_complete_many_takes_one_params_per_story_and_checks_the_count() -> None
     assert transport.calls == [("P", Params(seed=1)), ("P", Params(seed=2))]
     with pytest.raises(ParamsError, match="one Params, or 2 of them"):
         complete_many(stories, [Params()], transport)
+
+
+def test_many_requests_report_what_they_wait_for_to_the_callers_screen() -> None:
+    from complete import status
+
+    class Reporting(ScriptedTransport):
+        def generate(self, prompt: str, params: Params) -> Generation:
+            status.report(status.Status(f"waiting for {prompt}"))
+            return super().generate(prompt, params)
+
+    heard: list[str] = []
+    with status.reporting(lambda report: heard.append(report.message)):
+        results = complete_many(stories("a", "b", "c"), PARAMS, Reporting([" 1", " 2", " 3"]), concurrency=3)
+    assert sorted(heard) == ["waiting for a", "waiting for b", "waiting for c"]
+    assert sorted(str(getattr(result, "text", result)) for result in results) == ["a 1", "b 2", "c 3"]

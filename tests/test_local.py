@@ -499,3 +499,14 @@ def _drain(stream: object) -> tuple[list[str], Generation]:
             pieces.append(next(iterator))
         except StopIteration as stop:
             return pieces, stop.value
+
+
+def test_a_wait_on_the_engine_is_said_in_the_model_s_name(model: LocalModel) -> None:
+    from complete import status
+
+    model.count_tokens(PROMPT)  # the engine is up
+    heard: list[str] = []
+    with status.reporting(lambda report: heard.append(report.message)):
+        model.generate(PROMPT, Params(seed=1, max_new_tokens=2))
+    assert heard
+    assert set(heard) == {"waiting for the model SmolLM2-135M-Instruct.Q4_1.gguf"}

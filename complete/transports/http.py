@@ -81,9 +81,10 @@ def post(
     headers: Mapping[str, str],
     timeout: float | tuple[float, float],
     method: str = "POST",
+    name: str | None = None,
 ) -> requests.Response:
     """Send ``body`` as JSON (``method`` GET sends none); the response is left unread
-    (``stream=True``).
+    (``stream=True``). ``name`` says what answers at ``url``, for the waiting line.
 
     A request that fails on a kept-alive connection from the pool before any byte of
     an answer arrived is sent once more, on a fresh connection: servers close idle
@@ -95,7 +96,7 @@ def post(
     Reports that it waits for the host (``complete.status``) to whatever display is
     listening, until the answer's first text reaches it.
     """
-    status.report(status.Status.waiting_for(url))
+    status.report(status.Status.waiting_for(url, name))
     reused = _next_connection_is_pooled(session, url)
     try:
         return _send(session, url, body, headers=headers, timeout=timeout, method=method)

@@ -372,6 +372,7 @@ class _Engine:
                     session=self._session,
                     backend_name="local",
                     extra_body={} if allow_eos else {"ignore_eos": True},
+                    name=f"the model {self.model}",
                 )
                 self._clients[allow_eos] = client
             return client

@@ -102,7 +102,8 @@ class OpenAICompletions:
     at the first request (see ``detect_server``). ``backend_name`` is recorded in every
     ``Generation`` (``HFInference(provider=...)`` uses "hf"). ``extra_body`` is sent
     as it is in every completion request, beside what ``Params`` say (the embedded
-    engine sends llama-server's ``ignore_eos`` that way).
+    engine sends llama-server's ``ignore_eos`` that way); ``name`` is what the
+    waiting line calls the server (default: its host and port).
 
     >>> transport = OpenAICompletions("http://127.0.0.1:8080/v1", api_key="sk-secret", server="llama.cpp")
     >>> transport
@@ -125,6 +126,7 @@ class OpenAICompletions:
         timeout: float | tuple[float, float] = http.DEFAULT_TIMEOUT,
         backend_name: str = "openai",
         extra_body: Mapping[str, Any] | None = None,
+        name: str | None = None,
     ) -> None:
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise ParamsError(field="base_url", value=base_url, allowed="an http:// or https:// URL")
@@ -147,6 +149,7 @@ class OpenAICompletions:
         """Said under a 401/403; ``HFInference`` replaces it with its token advice."""
         self._api_key = api_key or None
         self._extra_body = dict(extra_body or {})
+        self._name = name
         self._known_dialect = DIALECTS[server] if server is not None else None
         self._root = self.base_url.removesuffix("/v1")
         self._lock = threading.Lock()
@@ -289,8 +292,9 @@ class OpenAICompletions:
 
     def _send(self, url: str, body: Mapping[str, Any] | None, accept: str = "application/json") -> requests.Response:
         method = "POST" if body is not None else "GET"
+        headers = self._headers(accept)
         return http.post(
-            self.session, url, body or {}, headers=self._headers(accept), timeout=self.timeout, method=method
+            self.session, url, body or {}, headers=headers, timeout=self.timeout, method=method, name=self._name
         )
 
     def _json(self, url: str, body: Mapping[str, Any] | None) -> dict[str, Any] | None:
