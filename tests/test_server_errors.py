@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import json
-from typing import Any
 
 import pytest
-import requests
-import urllib3
 
 from complete.errors import (
     APIError,
@@ -19,20 +15,7 @@ from complete.errors import (
 )
 from complete.transports import server_errors
 from tests.conftest import FAKE_TOKEN
-
-URL = "http://127.0.0.1:9/generate"
-
-
-def response(body: bytes = b"", *, status: int = 200, headers: dict[str, str] | None = None, reason: str = "") -> Any:
-    """A ``requests.Response`` whose unread body is ``body``."""
-    made = requests.Response()
-    made.status_code = status
-    made.reason = reason
-    made.url = URL
-    made.headers = requests.structures.CaseInsensitiveDict(headers or {})
-    made.raw = urllib3.HTTPResponse(body=io.BytesIO(body), status=status, preload_content=False)
-    return made
-
+from tests.test_http import response
 
 # -- Retry-After ---------------------------------------------------------------------
 
