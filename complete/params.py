@@ -299,6 +299,28 @@ class Params:
         return out
 
     @classmethod
+    def preset(cls, name: str) -> Params:
+        """The preset called ``name`` (see ``complete.presets``); unknown names are errors.
+
+        >>> Params.preset("greedy")
+        Params(max_new_tokens=64, do_sample=False)
+        >>> Params.preset("story").evolve(temperature=1.0).temperature
+        1.0
+        """
+        # The presets are values of this class, so their module imports this one.
+        from complete.presets import PRESETS
+
+        if isinstance(name, str) and name in PRESETS:
+            return PRESETS[name]
+        guess = difflib.get_close_matches(str(name), list(PRESETS), n=1)
+        raise ParamsError(
+            field="preset",
+            value=name,
+            allowed="one of " + ", ".join(map(repr, PRESETS)),
+            hint=f"Did you mean {guess[0]!r}?" if guess else "",
+        )
+
+    @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Params:
         """Build from a mapping such as ``to_dict()`` wrote; unknown keys are errors.
 

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from complete import Completer, cli
@@ -176,6 +177,15 @@ BAD_VALUES: list[tuple[str, Any]] = [
     ("xtc_threshold", -0.1),
     ("mirostat", 3),
     ("mirostat", True),
+    ("min_p", math.nan),
+    ("frequency_penalty", -3),
+    ("frequency_penalty", "0.5"),
+    ("repetition_window", 64.5),
+    ("dry_multiplier", -0.1),
+    ("dry_window", True),
+    ("dry_breakers", 7),
+    ("xtc_probability", 1.5),
+    ("mirostat", "2"),
     ("mirostat_tau", -1),
     ("mirostat_eta", 0),
 ]
@@ -183,7 +193,9 @@ BAD = [pytest.param(field, value, id=f"{field}={value!r}"[:40]) for field, value
 
 
 def test_every_field_has_bad_values() -> None:
-    assert {field for field, _ in BAD_VALUES} == set(ALLOWED) == set(NAMES.split(", "))
+    assert (
+        {field for field, _ in BAD_VALUES} == set(ALLOWED) == set(NAMES.split(", ")) == set(attrs.fields_dict(Params))
+    )
 
 
 @pytest.mark.parametrize(("field", "value"), BAD)

