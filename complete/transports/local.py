@@ -51,10 +51,23 @@ What it does, and the decisions behind it:
   capped at 8192 tokens; 2048 when the header does not say. A prompt whose tokens
   plus ``max_new_tokens`` exceed ``n_ctx`` is a ``ContextLimitError`` raised before
   anything is evaluated (the prompt is counted with the engine's ``/tokenize``).
+- **Defaults: the story preset.** A sampler the writer leaves unset takes its value
+  from ``Params.preset("story")`` (``complete.presets.STORY``: llama.cpp's own
+  temperature, top-k, top-p and min-p, and a strong DRY penalty over the last 1024
+  tokens), chosen by ``benchmarks/bench_prose.py``: with llama.cpp's bare defaults a
+  third of SmolLM2's continuations loop. A setting the writer gives wins, one by one
+  (``dry_multiplier=0`` turns DRY off). Greedy decoding (``temperature=0`` or
+  ``do_sample=False``) takes nothing from the preset: the likeliest token, as
+  asked. The story records the writer's own settings, as it does for any server's
+  defaults; ``defaults`` shows the preset.
 - **Seeds.** ``seed=None`` draws a fresh random 32-bit seed for every call and the
   seed actually used is recorded in ``Generation.seed``; a seed reproduces a
-  generation (same prompt, same model and settings). llama.cpp reads 4294967295 as
-  "pick a random seed", so that one value is a ``ParamsError`` here.
+  generation (same prompt, same model and settings) on the same engine. With a
+  penalty sampler on (the default DRY, or a repetition penalty) llama-server's
+  penalty state also depends on what the slot held before, so a fresh process may
+  write another continuation from the same seed; with penalties off
+  (``dry_multiplier=0``) it writes the same. llama.cpp reads 4294967295 as "pick a
+  random seed", so that one value is a ``ParamsError`` here.
 - **The end-of-text token is banned by default.** A story writer who asks for more
   text wants more text, and SmolLM2-Instruct ends after a paragraph or two otherwise:
   every request carries llama-server's ``ignore_eos``. ``allow_eos=True`` lifts it.
@@ -92,6 +105,7 @@ from complete import arguments, status
 from complete.errors import ContextLimitError, LocalModelError, ParamsError
 from complete.generation import Generation
 from complete.params import Params
+from complete.presets import STORY
 from complete.transports import http
 from complete.transports.gguf import (
     EMBEDDED_FILE,
@@ -217,6 +231,11 @@ class LocalModel:
         """
         return {"backend": "local", "path": self.path, "n_ctx": self.n_ctx, "allow_eos": self.allow_eos}
 
+    @property
+    def defaults(self) -> Params:
+        """The samplers used where the writer sets none: the story preset."""
+        return STORY
+
     # --- the window module's hooks ---------------------------------------------------
 
     def context_window(self) -> int:
@@ -270,6 +289,7 @@ class LocalModel:
                 prompt_tokens=tokens,
                 hint="Shorten the prompt, lower max_new_tokens, or let a Window trim the oldest text.",
             )
+        params = _with_defaults(params, self.defaults)
         if params.seed is None:
             params = params.evolve(seed=secrets.randbelow(_RANDOM_SEED))
         return _without_end_of_text(engine.client(allow_eos=self.allow_eos).stream(prompt, params))
@@ -282,6 +302,21 @@ class LocalModel:
 def _default_n_ctx(file: Path) -> int:
     trained = trained_context_length(file)
     return FALLBACK_CTX if trained is None else min(trained, MAX_DEFAULT_CTX)
+
+
+def _with_defaults(params: Params, defaults: Params) -> Params:
+    """``params`` with every sampler it leaves unset taken from ``defaults``, unless
+    it asks for greedy decoding.
+
+    >>> _with_defaults(Params(temperature=1.1), Params(temperature=0.8, min_p=0.05))
+    Params(temperature=1.1, max_new_tokens=64, min_p=0.05)
+    >>> _with_defaults(Params(temperature=0), Params(min_p=0.05))
+    Params(temperature=0.0, max_new_tokens=64)
+    """
+    if params.do_sample is False or params.temperature == 0:
+        return params
+    unset = {name: value for name, value in defaults.to_dict().items() if getattr(params, name) in (None, ())}
+    return params.evolve(**unset) if unset else params
 
 
 def _without_end_of_text(pieces: Generator[str, None, Generation]) -> Generator[str, None, Generation]:
