@@ -23,9 +23,11 @@ What the writer sees is the point, so:
   block of ``complete.error_block``, not a traceback lost in the browser console.
 - A slider whose parameter is unset says so ("backend default") and shows no
   number, because no number on it is in effect: the backend's own default is,
-  until the writer moves it. The number is hidden (the ``UNSET_CLASS`` class and
-  a style rule in the panel), not removed, so that every slider keeps the same
-  length and a handle does not jump when its first move shows the number. A value set beyond a slider's usual range
+  until the writer moves it. A backend that says its defaults (the embedded model's
+  ``defaults``, the story preset) has them named instead ("default 0.8"). The
+  number is hidden (the ``UNSET_CLASS`` class and a style rule in the panel), not
+  removed, so that every slider keeps the same length and a handle does not jump
+  when its first move shows the number. A value set beyond a slider's usual range
   (``temperature=3``) widens the slider rather than being shown as its end.
 - Of llama.cpp's newer samplers the panel has min_p and DRY's multiplier: the
   multiplier is the DRY setting that turns it on (0 is off; llama.cpp's
@@ -48,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 from complete import cells, display, error_block
 from complete.errors import CompleteError
+from complete.params import Params
 
 if TYPE_CHECKING:
     from complete.completer import Completer
@@ -158,6 +161,7 @@ class _Panel:
     def _show_params(self) -> None:
         """Set each slider from the parameter in effect, or mark it unset."""
         self._syncing = True
+        defaults = getattr(self.completer.transport, "defaults", None)
         try:
             for name, slider in self.sliders.items():
                 value = getattr(self.completer.params, name)
@@ -169,9 +173,16 @@ class _Panel:
                     slider.add_class(UNSET_CLASS)
                 else:
                     slider.remove_class(UNSET_CLASS)
-                self.notes[name].value = "" if value is not None else UNSET_NOTE
+                self.notes[name].value = "" if value is not None else _unset_note(defaults, name)
         finally:
             self._syncing = False
+
+
+def _unset_note(defaults: object, name: str) -> str:
+    """What a slider says while its parameter is unset: the backend's default, when
+    the backend says it (the embedded model's story preset: "default 0.8")."""
+    value = getattr(defaults, name, None) if isinstance(defaults, Params) else None
+    return f"default {value:g}" if isinstance(value, int | float) else UNSET_NOTE
 
 
 def _show_error(error: Exception) -> None:

@@ -51,6 +51,22 @@ def test_unset_sliders_say_the_backend_default_applies_and_show_no_number() -> N
         assert (panel.number_shown(name), panel.notes[name].value) == (False, UNSET_NOTE)
 
 
+def test_unset_sliders_name_the_defaults_a_backend_says_it_uses() -> None:
+    class WithDefaults(ScriptedTransport):
+        defaults = Params(temperature=0.8, min_p=0.05, dry_multiplier=2.0)
+
+    panel = Panel(Completer("Once", transport=WithDefaults([]), top_k=30).widget())
+    notes = {name: panel.notes[name].value for name in ("temperature", "top_p", "top_k", "min_p", "dry_multiplier")}
+    assert notes == {
+        "temperature": "default 0.8",
+        "top_p": UNSET_NOTE,
+        "top_k": "",
+        "min_p": "default 0.05",
+        "dry_multiplier": "default 2",
+    }
+    assert (panel.number_shown("temperature"), panel.number_shown("top_k")) == (False, True)
+
+
 def test_the_panel_has_a_slider_for_each_sampler_it_offers_in_order() -> None:
     panel = Panel(Completer("Once", transport=ScriptedTransport([])).widget())
     assert list(panel.sliders) == ["temperature", "top_p", "top_k", "min_p", "dry_multiplier", "max_new_tokens"]
