@@ -82,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     for name, kind, text in _SAMPLING:
         metavar = "N" if kind is int else "X"
         sampling.add_argument("--" + name.replace("_", "-"), type=kind, metavar=metavar, help=text)
+    sampling.add_argument("--preset", help="start from a named preset: story, greedy (options given win)")
     sampling.add_argument("--stop", action="append", help="stop at this string (repeatable)")
     sampling.add_argument(
         "--dry-breaker", dest="dry_breakers", action="append", help="DRY: a string that ends a sequence (repeatable)"
@@ -130,10 +131,11 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdo
 
 
 def _parameters(args: argparse.Namespace) -> dict[str, Any]:
-    """The sampling parameters given on the command line (a ``Params`` field without an
-    option of its own is never given)."""
+    """The sampling parameters given on the command line: ``--preset``'s, then the
+    options given (a ``Params`` field without an option of its own is never given)."""
     names = (field.name for field in attrs.fields(Params))
-    return {name: value for name in names if (value := getattr(args, name, None)) is not None}
+    given = {name: value for name in names if (value := getattr(args, name, None)) is not None}
+    return {**Params.preset(args.preset).to_dict(), **given} if args.preset else given
 
 
 def _run(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:

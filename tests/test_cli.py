@@ -268,3 +268,13 @@ def test_a_failure_writes_no_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     before = path.read_bytes()
     assert run(["--resume", str(path), "Then"]) == (1, "")
     assert path.read_bytes() == before
+
+
+def test_a_preset_is_the_start_and_the_options_given_win(scripted: ScriptedTransport) -> None:
+    assert run(["--preset", "story", "--temperature", "1.1", "x"])[0] == 0
+    assert scripted.calls[0][1] == Params.preset("story").evolve(temperature=1.1)
+
+
+def test_an_unknown_preset_exits_2_with_a_hint(scripted: ScriptedTransport, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["--preset", "stroy", "x"]) == (2, "")
+    assert capsys.readouterr().err.endswith("expected one of 'story', 'greedy'. Did you mean 'story'?\n")
