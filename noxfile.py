@@ -67,11 +67,13 @@ def record(session: nox.Session) -> None:
     """Re-record the HTTP cassettes.
 
     The OpenAI-compatible cassettes are recorded against ``python -m
-    llama_cpp.server`` on loopback (no account needed; llama-cpp-python's server is
-    installed for it, which compiles llama.cpp). The Hugging Face cassettes
+    llama_cpp.server`` on loopback (no account needed). That server comes from the
+    one package here that compiles llama.cpp, so it is installed only when the
+    ``openai`` group is recorded, never for the tests. The Hugging Face cassettes
     need a network and a token: set ``HF_TOKEN`` (plus ``HF_ENDPOINT_URL`` for the
     Inference Endpoint one and ``TGI_URL`` for the TGI ones); without them those
     are skipped and the hand-written ones stay. ``posargs``: ``hf`` and/or ``openai``.
     """
-    install(session, "llama-cpp-python[server]==0.3.36")
+    groups = set(session.posargs) or {"hf", "openai"}
+    install(session, *(["llama-cpp-python[server]==0.3.36"] if "openai" in groups else []))
     session.run("python", "tests/record_cassettes.py", *session.posargs)

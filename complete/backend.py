@@ -1,7 +1,7 @@
 """Choosing a backend by name, and rebuilding one from a saved description.
 
-With no backend named, the choice follows the original project's convention and
-the design card: Hugging Face when a token is found (explicit, ``.hf_token`` in the
+With no backend named, the choice follows the original project's convention:
+Hugging Face when a token is found (explicit, ``.hf_token`` in the
 working directory, ``HF_TOKEN``, huggingface_hub's file), otherwise the embedded
 local model, which needs no account and no network. The choice comes back with one
 sentence saying which backend and model is used and why, for the ``Completer`` and

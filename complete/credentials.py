@@ -1,6 +1,6 @@
 """Finding a Hugging Face access token, and saying where it came from.
 
-The order is the design card's (the first one found wins):
+The order (the first one found wins):
 
 1. the ``token=`` argument;
 2. ``.hf_token`` in the current working directory (the original project's

@@ -369,9 +369,8 @@ def record_hf(directory: Path = CASSETTES) -> list[Path]:
 
 
 # ----------------------------------------------------------------------------------
-# OpenAI-compatible cassettes. OWNED BY THE AUTHOR OF complete/transports/openai.py:
-# the scenarios and the recorder live in tests/record_openai_cassettes.py; this
-# function is only the hook the nox session reaches through. Change it there.
+# OpenAI-compatible cassettes: the scenarios and the recorder live in
+# tests/record_openai_cassettes.py; this function is the hook main() calls.
 # ----------------------------------------------------------------------------------
 
 

