@@ -73,14 +73,12 @@ class Status:
         return cls(f"loading the model {model} (the first call only)")
 
     @classmethod
-    def loading(cls, seconds: float | None) -> Status:
-        """A model being loaded, with the server's (or the engine's) estimate.
+    def loading(cls, seconds: float) -> Status:
+        """A model being loaded, with the server's estimate.
 
         >>> Status.loading(19.6).message
         'model loading, about 20 s'
         """
-        if seconds is None:
-            return cls("model loading", ticking=True)
         return cls(f"model loading, about {seconds:.0f} s")
 
 

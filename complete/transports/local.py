@@ -109,11 +109,10 @@ from complete.presets import STORY
 from complete.transports import http
 from complete.transports.gguf import (
     EMBEDDED_FILE,
-    INSTALL_EMBEDDED,
     INSTALL_LOCAL,
     check_file,
     embedded_file,
-    file_hint,
+    fix_hint,
     trained_context_length,
 )
 from complete.transports.openai import OpenAICompletions
@@ -152,7 +151,7 @@ class LocalModel:
     ', when I was a young man, the'
     """
 
-    __slots__ = ("_argument", "_file", "allow_eos", "n_ctx", "n_threads", "path")
+    __slots__ = ("_file", "_fix", "allow_eos", "n_ctx", "n_threads", "path")
 
     path: str | None
     n_ctx: int
@@ -191,7 +190,7 @@ class LocalModel:
         check_file(file, embedded=path is None, argument=argument)
         self.path = None if path is None else str(file)
         self._file = file
-        self._argument = argument
+        self._fix = fix_hint(embedded=path is None, argument=argument)
         self.n_ctx = n_ctx if n_ctx is not None else _default_n_ctx(file)
         self.n_threads = n_threads if n_threads is not None else default_threads()
         self.allow_eos = allow_eos
@@ -295,8 +294,7 @@ class LocalModel:
         return _without_end_of_text(engine.client(allow_eos=self.allow_eos).stream(prompt, params))
 
     def _engine(self) -> _Engine:
-        fix = f"Reinstall it with: {INSTALL_EMBEDDED}" if self.path is None else file_hint(self._argument)
-        return _engine(self._file, self.n_ctx, self.n_threads, fix=fix)
+        return _engine(self._file, self.n_ctx, self.n_threads, fix=self._fix)
 
 
 def _default_n_ctx(file: Path) -> int:
@@ -387,8 +385,19 @@ class _Engine:
         self.model = file.name
         self._session = http.new_session()
         self._session.trust_env = False  # loopback only: no proxy from the environment ever sees the key
-        self._clients: dict[bool, OpenAICompletions] = {}
-        self._lock = threading.Lock()
+        self._clients = {
+            allow_eos: OpenAICompletions(
+                self.base_url,
+                model=self.model,
+                api_key=self._key,
+                server="llama.cpp",
+                session=self._session,
+                backend_name="local",
+                extra_body={} if allow_eos else {"ignore_eos": True},
+                name=f"the model {self.model}",
+            )
+            for allow_eos in (False, True)
+        }
         self._counted: tuple[str, int] = ("", 0)
 
     def __repr__(self) -> str:
@@ -396,21 +405,7 @@ class _Engine:
 
     def client(self, *, allow_eos: bool) -> OpenAICompletions:
         """The transport that talks to this engine, with or without the end-of-text ban."""
-        with self._lock:
-            client = self._clients.get(allow_eos)
-            if client is None:
-                client = OpenAICompletions(
-                    self.base_url,
-                    model=self.model,
-                    api_key=self._key,
-                    server="llama.cpp",
-                    session=self._session,
-                    backend_name="local",
-                    extra_body={} if allow_eos else {"ignore_eos": True},
-                    name=f"the model {self.model}",
-                )
-                self._clients[allow_eos] = client
-            return client
+        return self._clients[allow_eos]
 
     def metrics(self) -> dict[str, float]:
         """llama-server's counters, read in process (no request): tokens predicted,

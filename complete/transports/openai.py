@@ -390,8 +390,3 @@ def _error_fields(data: object) -> dict[str, Any]:
     if isinstance(error, str):
         return {"type": data.get("error_type")}
     return data
-
-
-def _int_field(fields: Mapping[str, Any], name: str) -> int | None:
-    value = fields.get(name)
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
