@@ -33,6 +33,7 @@ first request.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -43,7 +44,7 @@ from complete.transports.base import Transport
 if TYPE_CHECKING:
     from complete.credentials import FoundToken
 
-__all__ = ["BACKENDS", "Choice", "choose", "from_description"]
+__all__ = ["BACKENDS", "Choice", "choose", "from_description", "saved_transport"]
 
 BACKENDS = ("hf", "tgi", "openai", "local")
 
@@ -143,6 +144,15 @@ def from_description(description: dict[str, Any]) -> Transport:
 
         return LocalModel(**settings)
     raise ParamsError(field="backend", value=name, allowed="a saved backend: 'hf', 'openai' or 'local'")
+
+
+def saved_transport(description: Mapping[str, Any]) -> Transport | None:
+    """The transport a saved session's description names, or None when it names none
+    this version can rebuild (then the default choice is made, and said)."""
+    try:
+        return from_description(dict(description))
+    except ParamsError:
+        return None
 
 
 def _hf(*, model: str | None, url: str | None, token: str | FoundToken | None, provider: str | None) -> Transport:

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from complete.continuing import Continuation
 from complete.params import Params
 from complete.story import Story
 
-__all__ = ["EMBEDDED_MODEL", "backend_label", "continuation_note", "footer"]
+if TYPE_CHECKING:
+    from complete.continuing import Continuation
+
+__all__ = ["EMBEDDED_MODEL", "backend_label", "continuation_note", "finish_reason", "footer"]
 
 EMBEDDED_MODEL = "SmolLM2-135M-Instruct"
 """What the local backend runs when it is given no model path."""
@@ -73,9 +75,13 @@ def continuation_note(result: Continuation) -> str:
     if result.interrupted:
         return f"Interrupted: kept the {len(story.segment)} characters received."
     if not story.segment:
-        reason = story.generation.finish_reason if story.generation else None
         return (
-            f"The model returned no new text (finish reason: {reason or 'not given'}); "
+            f"The model returned no new text (finish reason: {finish_reason(story)}); "
             "the story is unchanged. Try retry() or a higher temperature."
         )
     return ""
+
+
+def finish_reason(story: Story) -> str:
+    """Why the model stopped writing ``story``, as its generation recorded it, or "not given"."""
+    return (story.generation.finish_reason if story.generation else None) or "not given"

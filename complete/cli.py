@@ -34,7 +34,8 @@ from typing import Any, TextIO
 
 import attrs
 
-from complete.backend import BACKENDS, choose, from_description
+from complete import captions
+from complete.backend import BACKENDS, choose, saved_transport
 from complete.continuing import Continuation, send, stream
 from complete.errors import CompleteError, ParamsError
 from complete.interchange.session_json import read_session, write_session
@@ -154,8 +155,8 @@ def _run(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     if target:
         write_session(target, result.session)
     if result.story is not None and not result.story.segment:
-        reason = result.story.generation.finish_reason if result.story.generation else None
-        print(f"complete: the model returned no new text (finish reason: {reason or 'not given'})", file=sys.stderr)
+        reason = captions.finish_reason(result.story)
+        print(f"complete: the model returned no new text (finish reason: {reason})", file=sys.stderr)
     if result.interrupted:
         print("complete: interrupted" + (f"; what arrived is kept in {target}" if target else ""), file=sys.stderr)
         return 130
@@ -165,6 +166,7 @@ def _run(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
 def _continue(session: Session, transport: Transport, args: argparse.Namespace, out: TextIO) -> Continuation:
     """Continue ``session``, printing the continuation (the whole story with ``--full``)."""
     request = session.request(transport)
+    session = session.sent(request)
     if not args.stream:
         result = send(session, request, transport)
         written = result.session.current.text
@@ -185,11 +187,8 @@ def _continue(session: Session, transport: Transport, args: argparse.Namespace, 
 
 
 def _transport(args: argparse.Namespace, session: Session | None) -> Transport:
-    if session is not None and args.backend is None and session.backend:
-        try:
-            return from_description(dict(session.backend))
-        except ParamsError:
-            pass
+    if session is not None and args.backend is None and (saved := saved_transport(session.backend)) is not None:
+        return saved
     chosen = choose(
         args.backend,
         model=args.model,

@@ -19,7 +19,6 @@ reported once.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
@@ -27,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
 import attrs
 
 from complete import captions, continuing, interchange, probabilities
-from complete.backend import choose, from_description
+from complete.backend import choose, saved_transport
 from complete.errors import ParamsError
 from complete.interchange.session_json import read_session, write_session
 from complete.screen import Screen
@@ -265,8 +264,7 @@ class Completer:
         """Reopen a saved session; the backend is rebuilt from the file unless given."""
         session = read_session(path)
         if transport is None:
-            with contextlib.suppress(ParamsError):  # an unknown backend: the default choice, said
-                transport = from_description(dict(session.backend))
+            transport = saved_transport(session.backend)  # None (unknown): the default choice, said
         return cls(session, transport=transport, stream=stream)
 
     def to_markdown(self) -> str:

@@ -172,14 +172,11 @@ class Session:
 
     # --- moving and writing ----------------------------------------------------------
 
-    def _grown(self, stories: Sequence[Story], **changes: Any) -> Session:
-        return attrs.evolve(self, nodes=self.nodes.adding(stories), **changes)
-
     def append(self, text: str, *, reformat: bool = True) -> Session:
         """The writer's own words added (origin "user"), spaced by ``joined_segment``."""
         arguments.text("text", text, "some non-blank text to add", blank=False)
         node = self.current.extend(joined_segment(self.current.text, text, reformat=reformat), origin="user")
-        return self._grown([node], current=node, undone=(), offered=(), new_from=self.current.length)
+        return attrs.evolve(self, current=node, undone=(), offered=(), new_from=self.current.length)
 
     def undo(self) -> Session:
         """One segment back; ``redo()`` goes forward again. At the prompt: unchanged."""
@@ -197,7 +194,7 @@ class Session:
     def checkout(self, story: Story) -> Session:
         """``story`` (any node, of this tree or not) made current; the redo list is cleared."""
         arguments.typed("story", story, Story, "a Story")
-        return self._grown([story], current=story, undone=(), new_from=None)
+        return attrs.evolve(self, current=story, undone=(), new_from=None)
 
     def choose(self, index: int) -> Session:
         """Alternative ``index`` (0-based, as numbered on screen) made current."""
@@ -258,8 +255,9 @@ class Session:
     # --- continuing: what came back --------------------------------------------------
 
     def sent(self, request: Request) -> Session:
-        """``request`` recorded as the last one sent (before its answer, which may fail)."""
-        return attrs.evolve(self, last_request=request)
+        """``request`` recorded as the last one sent (before its answer, which may fail),
+        and its backend as the session's."""
+        return attrs.evolve(self, last_request=request, backend=request.backend)
 
     def add(self, request: Request, story: Story) -> Session:
         """The continuation ``story`` made for ``request`` added and made current.
@@ -271,7 +269,7 @@ class Session:
         recorded = attrs.evolve(self, last_request=request, backend=request.backend)
         if not story.segment:
             return recorded
-        return recorded._grown([story], current=story, undone=(), offered=(), new_from=request.new_from)
+        return attrs.evolve(recorded, current=story, undone=(), offered=(), new_from=request.new_from)
 
     def add_interrupted(self, request: Request, text: str) -> Session:
         """The ``text`` a stream for ``request`` delivered before it was stopped, as a model
@@ -289,4 +287,4 @@ class Session:
         for story in stories:
             if story.parent is not request.story:
                 raise ParamsError(field="stories", value=story, allowed="continuations of the request's story")
-        return self._grown(stories, offered=tuple(stories), last_request=request, backend=request.backend)
+        return attrs.evolve(self, offered=tuple(stories), last_request=request, backend=request.backend)

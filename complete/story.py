@@ -19,7 +19,7 @@ This module does no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from typing import Any, Literal
 
 import attrs
@@ -219,18 +219,18 @@ class Story:
         return story_from_dict(data)
 
 
-def parents_first(nodes: Iterable[Story], seen: set[int] | None = None) -> list[Story]:
-    """``nodes`` and all their ancestors, each once, parents before children.
+def parents_first(nodes: Iterable[Story], known: Container[int] = frozenset()) -> list[Story]:
+    """``nodes`` and all their ancestors, each once, parents before children, leaving
+    out the nodes whose ids are in ``known`` (and their ancestors).
 
-    Nodes are told apart by identity (equal stories may be distinct nodes). Ids in
-    ``seen`` count as already listed; the set is updated.
+    Nodes are told apart by identity (equal stories may be distinct nodes).
     """
-    listed = set() if seen is None else seen
+    listed: set[int] = set()
     ordered: list[Story] = []
     for node in nodes:
         chain = []
         for ancestor in node.lineage():
-            if id(ancestor) in listed:
+            if id(ancestor) in listed or id(ancestor) in known:
                 break
             chain.append(ancestor)
         for ancestor in reversed(chain):

@@ -170,7 +170,7 @@ def test_end_to_end_on_the_embedded_model(tmp_path: Path) -> None:
 def _scripted(monkeypatch: pytest.MonkeyPatch, replies: list[object]) -> ScriptedTransport:
     transport = ScriptedTransport(replies)  # type: ignore[arg-type]
     monkeypatch.setattr(cli, "choose", lambda *args, **kwargs: Choice(transport, "complete: scripted."))
-    monkeypatch.setattr(cli, "from_description", lambda description: transport)
+    monkeypatch.setattr(cli, "saved_transport", lambda description: transport)
     return transport
 
 
@@ -251,6 +251,17 @@ def test_ctrl_c_while_streaming_keeps_what_arrived_and_exits_130(
     assert capsys.readouterr().err.endswith(f"complete: interrupted; what arrived is kept in {path}\n")
     kept = read_session(path).current
     assert (kept.text, kept.interrupted) == ("Once upon a time there was", True)
+
+
+def test_ctrl_c_before_any_text_still_saves_the_backend_for_resume(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _scripted(monkeypatch, [Cut("", KeyboardInterrupt())])
+    path = tmp_path / "s.json"
+    assert run(["Once upon a time", "--stream", "--save", str(path)]) == (130, "\n")
+    assert capsys.readouterr().err.endswith(f"complete: interrupted; what arrived is kept in {path}\n")
+    saved = read_session(path)
+    assert (saved.current.text, dict(saved.backend)) == ("Once upon a time", {"backend": "scripted", "model": "scripted"})
 
 
 def test_an_empty_continuation_is_said_on_standard_error(
