@@ -5,8 +5,7 @@ first rendering and replaced in place by every later one, so a cell that calls
 several operations shows the final story once, and streamed text grows that one
 output. Inside ``showing_in(show)`` every rendering goes to ``show`` instead; the
 widget panel uses it to put the story in its own HTML pane, because ipywidgets'
-``Output`` area drops display updates (ipywidgets#1844): a story streamed into it
-would never change on screen.
+``Output`` widget does not apply ``update_display_data`` (ipywidgets#1844).
 
 A terminal (or a file, or a pipe) gets each operation's story as it happens, one
 after the other (``complete.live``): what was written there cannot be taken back
@@ -25,6 +24,7 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
+from complete import display
 from complete.display import Rendering
 
 __all__ = ["CellOutput", "Surface", "flush_to_front_end", "running_cell", "show", "showing_in"]
@@ -45,9 +45,7 @@ def _ipython_display() -> Any:
 def running_cell() -> str | None:
     """The id of the request the kernel is running (one execution of a cell), or
     None when it cannot be told (no kernel, or a kernel that does not say)."""
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
-    header = getattr(shell, "parent_header", None)
+    header = getattr(display.running_shell(), "parent_header", None)
     if not isinstance(header, dict):
         return None
     msg_id = header.get("msg_id") or (header.get("header") or {}).get("msg_id")

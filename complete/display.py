@@ -1,7 +1,7 @@
 """Showing a story to a reader: wrapped text in a terminal, HTML in a notebook.
 
 The ``Completer`` shows the *whole* story after every call, with the newest part
-marked, the way the original README promised. Three renderings:
+marked. Three renderings:
 
 - HTML (Jupyter, VS Code, anything with a kernel): paragraphs, the new part
   highlighted with a translucent background that works on light and dark themes,
@@ -26,7 +26,7 @@ import shutil
 import sys
 import textwrap
 from collections.abc import Sequence
-from typing import Literal, TextIO
+from typing import Any, Literal, TextIO
 
 import attrs
 
@@ -40,6 +40,7 @@ __all__ = [
     "render_alternatives_text",
     "render_html",
     "render_text",
+    "running_shell",
     "story",
     "terminal_width",
 ]
@@ -58,12 +59,17 @@ _STATUS_STYLE = "font-family: ui-monospace, monospace; font-size: 0.85em; font-s
 _PROMPT_STYLE = "white-space: pre-wrap; word-break: normal; overflow-wrap: anywhere; margin: 0"
 
 
+def running_shell() -> Any:
+    """The running IPython shell (None outside IPython), without importing IPython
+    when it is not loaded."""
+    ipython = sys.modules.get("IPython")
+    get = getattr(ipython, "get_ipython", None)
+    return get() if callable(get) else None
+
+
 def in_notebook() -> bool:
     """True inside a Jupyter kernel (where rich HTML output is shown)."""
-    ipython = sys.modules.get("IPython")
-    if ipython is None:
-        return False
-    shell = ipython.get_ipython()
+    shell = running_shell()
     return shell is not None and hasattr(shell, "kernel")
 
 
@@ -138,10 +144,8 @@ def render_html(text: str, new_from: int | None, footer: str = "", status_line: 
         end = start + len(paragraph)
         if new_from is None or new_from >= end or not paragraph:
             body = html.escape(paragraph)
-        elif new_from <= start:
-            body = f'<span class="complete-new" style="{_HIGHLIGHT}">{html.escape(paragraph)}</span>'
         else:
-            cut = new_from - start
+            cut = max(new_from - start, 0)
             body = (
                 html.escape(paragraph[:cut])
                 + f'<span class="complete-new" style="{_HIGHLIGHT}">{html.escape(paragraph[cut:])}</span>'
@@ -163,14 +167,13 @@ def _lead_in(context: str, size: int) -> str:
     return line + ("\n" if context.endswith("\n") and line else "")
 
 
-def render_alternatives_text(context: str, texts: Sequence[str], *, width: int, style: Style | None = None) -> str:
-    """Alternatives numbered from 0. In a terminal each follows the last words of the
-    story (dimmed), itself in bold; as plain text, each stands alone."""
-    chosen: Style = style_for(sys.stdout) if style is None else style
+def render_alternatives_text(context: str, texts: Sequence[str], *, width: int, style: Style) -> str:
+    """Alternatives numbered from 0. In a terminal (``style="ansi"``) each follows the
+    last words of the story (dimmed), itself in bold; as plain text, each stands alone."""
     lead = _lead_in(context, 60)
     blocks = []
     for number, text in enumerate(texts):
-        if chosen == "ansi":
+        if style == "ansi":
             wrapped = render_text(f"…{lead}{text}", len(lead) + 1, width=width - 5, style="ansi")
             body = _DIM + wrapped.replace(_BOLD, _RESET + _BOLD, 1)
         else:

@@ -1,10 +1,10 @@
 """How a ``CompleteError`` looks in IPython and Jupyter: a short block, not pages.
 
-A refused connection used to fill a notebook with some 300 lines of urllib3,
-requests and tenacity frames, the one useful line at the bottom. What a writer
-needs is three things: what happened (the error class and, for a server error,
-the server's own words), what to do about it, and how to see everything when
-they do want to debug. ``lines(error)`` is that block; it ends with one line
+Instead of the full traceback (for a refused connection, some 300 lines of
+urllib3, requests and tenacity frames, the one useful line at the bottom), the
+writer is shown three things: what happened (the error class and, for a server
+error, the server's own words), what to do about it, and how to see everything
+when they do want to debug. ``lines(error)`` is that block; it ends with one line
 naming ``%tb verbose`` (the full traceback of the last error, chain included)
 and ``__cause__`` (the library exception the error was translated from).
 
@@ -24,9 +24,10 @@ traceback, whose last lines are ``str(error)``: the same words and advice.
 
 from __future__ import annotations
 
-import sys
 import textwrap
 from typing import TYPE_CHECKING
+
+from complete import display
 
 if TYPE_CHECKING:
     from complete.errors import CompleteError
@@ -69,16 +70,9 @@ def lines(error: CompleteError, *, color: bool = False) -> list[str]:
 def rendered(error: CompleteError) -> list[str]:
     """What IPython shows for ``error``: the short block, or the full traceback when
     the current exception mode asks for detail."""
-    shell = _running_shell()
+    shell = display.running_shell()
     formatter = getattr(shell, "InteractiveTB", None)
     if formatter is not None and getattr(formatter, "mode", "Context") not in _SHORT_MODES:
         full: list[str] = formatter.structured_traceback(type(error), error, error.__traceback__)
         return full
     return lines(error, color=True)
-
-
-def _running_shell() -> object | None:
-    """The running IPython shell, without importing IPython when it is not loaded."""
-    ipython = sys.modules.get("IPython")
-    get = getattr(ipython, "get_ipython", None)
-    return get() if callable(get) else None

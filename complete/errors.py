@@ -16,9 +16,9 @@ Each class means one thing a caller may want to handle differently::
      +-- StoryFormatError       a saved story or import file that cannot be read (also a
                                 ValueError); names the file and the field
 
-``StoryFormatError`` is the one addition to the tree in DESIGN.md: loading a corrupt
-or future-version file is neither a parameter nor a server problem, and a caller who
-loads files wants to catch exactly that.
+``StoryFormatError`` is for files: loading a corrupt or future-version file is
+neither a parameter nor a server problem, and a caller who loads files wants to
+catch exactly that.
 
 Low-level exceptions (``requests``, ``xllamacpp``, ``json``) are translated once, at
 the transport edge, and chained with ``raise ... from exc``; nothing above the
@@ -94,13 +94,14 @@ class ParamsError(CompleteError, ValueError):
         super().__init__(text)
 
 
-def _shown(value: Any) -> str:
-    """``repr(value)``, shortened: a bad value may be a 5 MB string or a 5,000-digit int."""
+def _shown(value: Any, limit: int = 200) -> str:
+    """``repr(value)``, cut at ``limit`` characters: a bad value may be a 5 MB string
+    or a 5,000-digit int."""
     try:
         text = repr(value)
     except ValueError:  # an int too long for str() (sys.set_int_max_str_digits)
         return f"<an int of {value.bit_length()} bits>"
-    return text if len(text) <= 200 else text[:200] + "…"
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 class AuthError(CompleteError):

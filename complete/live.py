@@ -109,12 +109,8 @@ class LiveView:
     def start(self, text: str, footer: str, *, new_from: int | None = None) -> None:
         """The story the request continues: streamed pieces are marked as new, and
         in a notebook so is the part of ``text`` from ``new_from`` (default: none)."""
-        if self._listening is None:
-            self.listen(text, footer, new_from=new_from)
         with self._lock:
-            self._text = text
-            self._new_from = len(text) if new_from is None else new_from
-            self._footer = footer
+            self.listen(text, footer, new_from=new_from)
             if self.notebook:
                 if self.streams or self._status_shown:
                     self._draw(self._status_shown)
@@ -260,17 +256,17 @@ class LiveView:
 
     def _wrap_piece(self, text: str) -> str:
         out = []
+        line_break = _RESET + "\n" + _BOLD if self.style == "ansi" else "\n"
         for part in re.findall(r"\n|[^\S\n]+|\S+", text):
             if part == "\n":
-                mark_break = _RESET + "\n" + _BOLD if self.style == "ansi" else "\n"
-                out.append(mark_break)
+                out.append(line_break)
                 self._column, self._in_word, self._space = 0, False, ""
             elif part.isspace():
                 self._space += part
                 self._in_word = False
             else:
                 if not self._in_word and self._column and self._column + len(self._space) + len(part) > self.width:
-                    out.append(_RESET + "\n" + _BOLD if self.style == "ansi" else "\n")
+                    out.append(line_break)
                     self._column, self._space = 0, ""
                 out.append(self._space + part)
                 self._column += len(self._space) + len(part)

@@ -182,7 +182,11 @@ def token_rows(source: Story | Generation) -> list[dict[str, Any]]:
     >>> [alternative[0] for alternative in rows[0]["alternatives"]]
     [' the']
     """
-    text, tokens, _node = _source(source)
+    return _rows(*_source(source)[:2])
+
+
+def _rows(text: str, tokens: tuple[TokenLogprob, ...]) -> list[dict[str, Any]]:
+    """``token_rows`` for the segment ``text`` and its recorded ``tokens``."""
     rows = []
     for position, (item, offset) in enumerate(zip(tokens, token_offsets(text, tokens), strict=True)):
         rank = next((index for index, (token, _) in enumerate(item.top) if token == item.token), None)
@@ -232,8 +236,9 @@ def missing_logprobs(story: Story) -> str | None:
     )
 
 
-def _nothing_recorded(source: Story | Generation) -> str:
-    if isinstance(source, Story) and latest_model_node(source) is None:
+def _nothing_recorded(source: Story | Generation, node: Story | None) -> str:
+    """Why there are no tokens to show; ``node`` is ``source``'s model node (``_source``)."""
+    if isinstance(source, Story) and node is None:
         return "No model segment yet: continue the story first."
     return (
         "No token probabilities were recorded for this segment. Ask for them with "
@@ -270,13 +275,13 @@ def render_probabilities_html(source: Story | Generation) -> str:
     Hover over (or tab to) a token to see its position, probability and the top
     alternatives; pass the position to ``swap()``.
     """
-    _text, tokens, node = _source(source)
+    text, tokens, node = _source(source)
     if not tokens:
         return (
             f'<div class="complete-probs" style="{_STORY_STYLE}">'
-            f'<div style="{_SMALL_STYLE}">{html.escape(_nothing_recorded(source))}</div></div>'
+            f'<div style="{_SMALL_STYLE}">{html.escape(_nothing_recorded(source, node))}</div></div>'
         )
-    rows = token_rows(source)
+    rows = _rows(text, tokens)
     parts: list[str] = []
     if node is not None and node.parent is not None:
         context = node.parent.text[-_CONTEXT_CHARS:]
@@ -358,10 +363,10 @@ def render_probabilities_text(source: Story | Generation, *, width: int = 100) -
         0  ' a'          90.5%  ' the' 8.2%
         1  ' fox'         5.0%  ' dog' 36.8%, ' cat' 22.3%
     """
-    _text, tokens, _node = _source(source)
+    text, tokens, node = _source(source)
     if not tokens:
-        return _nothing_recorded(source)
-    rows = token_rows(source)
+        return _nothing_recorded(source, node)
+    rows = _rows(text, tokens)
     token_width = min(16, max(5, *(len(repr(row["token"])) for row in rows)))
     header = f"  pos  {'token':<{token_width}}  {'prob':>6}  alternatives"
     lines = [header]

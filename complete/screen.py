@@ -84,7 +84,11 @@ class Screen:
             self._alternatives_output(display.alternatives(context, texts))
             self._alternatives_output = cells.CellOutput()
         else:
-            print(display.render_alternatives_text(context, texts, width=display.terminal_width()))
+            print(
+                display.render_alternatives_text(
+                    context, texts, width=display.terminal_width(), style=display.style_for(sys.stdout)
+                )
+            )
 
     def show_view(self, view: Viewable) -> None:
         """An object's HTML in a notebook, its ``str`` elsewhere."""

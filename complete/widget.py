@@ -10,11 +10,9 @@ What the writer sees is the point, so:
 
 - The story is an ``ipywidgets.HTML`` pane whose value is set from the kernel,
   and every rendering a button causes (streamed pieces included) is sent there
-  with ``cells.showing_in``. Rendering into an ``Output`` widget instead is
-  what left the screen unchanged in JupyterLab: the Completer updates its
-  streaming display in place (``update_display_data``), and ipywidgets' Output
-  area drops those updates (ipywidgets#1844), so the writer kept seeing the story
-  as it was before the click. Widget traits are synced in any front end.
+  with ``cells.showing_in``, because ipywidgets' ``Output`` widget does not apply
+  ``update_display_data`` (ipywidgets#1844), which streaming uses to update its
+  display in place. Widget traits are synced in any front end.
 - After every action the pane shows the Completer's story and parameters as they
   now are, whatever the action printed or raised, and the sliders are set from
   the Completer's parameters (a ``bloom.set`` in another cell shows up there).
@@ -44,7 +42,6 @@ only its widgets.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -165,15 +162,15 @@ class _Panel:
         try:
             for name, slider in self.sliders.items():
                 value = getattr(self.completer.params, name)
-                if value is not None:
+                if value is None:
+                    slider.add_class(UNSET_CLASS)
+                    self.notes[name].value = _unset_note(defaults, name)
+                else:
                     slider.max = max(slider.max, value)
                     slider.min = min(slider.min, value)
                     slider.value = value
-                if value is None:
-                    slider.add_class(UNSET_CLASS)
-                else:
                     slider.remove_class(UNSET_CLASS)
-                self.notes[name].value = "" if value is not None else _unset_note(defaults, name)
+                    self.notes[name].value = ""
         finally:
             self._syncing = False
 
@@ -189,8 +186,7 @@ def _show_error(error: Exception) -> None:
     """Show ``error`` where the panel's messages go: through IPython (so that a
     ``CompleteError`` is its short block and anything else a normal traceback),
     or as the short block's text outside a kernel."""
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
+    shell = display.running_shell()
     if shell is not None:
         shell.showtraceback()
     elif isinstance(error, CompleteError):

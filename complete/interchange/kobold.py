@@ -28,8 +28,7 @@ Lite does not record who wrote each chunk, so the first chunk becomes the root
 ("prompt") and every later chunk a "user" node: text this library did not
 generate. Empty chunks are dropped (they add no text). Memory and the note come
 back beside the story (``KoboldImport.memory``, ``.note``, ``.window()``) for the
-``Completer``'s prompt window. The test fixtures in ``tests/data/`` were written by
-hand from these sources, not exported by KoboldAI.
+``Completer``'s prompt window.
 
 What this module deliberately does not do: write KoboldAI files or import world info.
 """

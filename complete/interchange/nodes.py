@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, cast
 
-from complete.errors import ParamsError, StoryFormatError
+from complete.errors import ParamsError, StoryFormatError, _shown
 from complete.generation import Generation
 from complete.params import Params
 from complete.story import Origin, Story, parents_first
@@ -79,15 +79,17 @@ def decode_node(parent: Story | None, fields: Mapping[str, object], where: Where
     """The node under ``parent`` that ``fields`` describe (the names of ``NODE_FIELDS``)."""
     segment = fields.get("segment")
     if not isinstance(segment, str):
-        raise StoryFormatError(f"{where('segment')}: expected a string, found {_shown(segment)}")
+        raise StoryFormatError(f"{where('segment')}: expected a string, found {_shown(segment, limit=80)}")
     origin = fields.get("origin")
     allowed = ("prompt",) if parent is None else ("model", "user")
     if origin not in allowed:
         role = "the root" if parent is None else "a node with a parent"
-        raise StoryFormatError(f"{where('origin')}: {role} has origin {' or '.join(allowed)}, found {_shown(origin)}")
+        raise StoryFormatError(
+            f"{where('origin')}: {role} has origin {' or '.join(allowed)}, found {_shown(origin, limit=80)}"
+        )
     interrupted = fields.get("interrupted", False)
     if not isinstance(interrupted, bool):
-        raise StoryFormatError(f"{where('interrupted')}: expected true or false, found {_shown(interrupted)}")
+        raise StoryFormatError(f"{where('interrupted')}: expected true or false, found {_shown(interrupted, limit=80)}")
     params = _part(Params.from_dict, fields.get("params"), where("params"))
     generation = _part(Generation.from_dict, fields.get("generation"), where("generation"))
     return Story(
@@ -122,10 +124,10 @@ def check_header(data: Mapping[str, Any], expected: str, newest: int) -> int:
     """The file's version; another format, or a version newer than ``newest``, is refused."""
     found = data.get("format")
     if found != expected:
-        raise StoryFormatError(f"format: expected {expected!r}, found {_shown(found)}")
+        raise StoryFormatError(f"format: expected {expected!r}, found {_shown(found, limit=80)}")
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise StoryFormatError(f"version: expected a positive integer, found {_shown(version)}")
+        raise StoryFormatError(f"version: expected a positive integer, found {_shown(version, limit=80)}")
     if version > newest:
         raise StoryFormatError(
             f"version: this file is format version {version}, but this version of complete reads "
@@ -175,7 +177,7 @@ class TreeReader:
             found = self._by_id.get(self._id(parent_id, where(self.parent_key)))
             if found is None:
                 raise StoryFormatError(
-                    f"{where(self.parent_key)}: no earlier {self.entry} has id {_shown(parent_id)} "
+                    f"{where(self.parent_key)}: no earlier {self.entry} has id {_shown(parent_id, limit=80)} "
                     "(parents come before children)"
                 )
             parent = found[0]
@@ -188,7 +190,7 @@ class TreeReader:
         """The node read with id ``node_id`` (for "current", "redo" and the like)."""
         found = self._by_id.get(self._id(node_id, where))
         if found is None:
-            raise StoryFormatError(f"{where}: no {self.entry} has id {_shown(node_id)}")
+            raise StoryFormatError(f"{where}: no {self.entry} has id {_shown(node_id, limit=80)}")
         return found[0]
 
     def _id(self, value: object, where: str) -> int | str:
@@ -197,10 +199,4 @@ class TreeReader:
         if self.string_ids and isinstance(value, str):
             return value
         kind = "an integer or a string" if self.string_ids else "an integer"
-        raise StoryFormatError(f"{where}: expected {kind}, found {_shown(value)}")
-
-
-def _shown(value: object) -> str:
-    """``repr(value)``, cut short: a bad field may hold a whole chapter."""
-    text = repr(value)
-    return text if len(text) <= 80 else text[:80] + "…"
+        raise StoryFormatError(f"{where}: expected {kind}, found {_shown(value, limit=80)}")
