@@ -24,7 +24,7 @@ import attrs
 
 from complete.errors import ParamsError
 
-__all__ = ["integer", "one_of", "optional", "text", "typed", "validator"]
+__all__ = ["integer", "one_of", "optional", "text", "typed", "url", "validator"]
 
 T = TypeVar("T")
 
@@ -68,6 +68,18 @@ def integer(field: str, value: object, *, low: int | None = None, high: int | No
     if (low is not None and number < low) or (high is not None and number > high):
         raise ParamsError(field=field, value=value, allowed=allowed)
     return number
+
+
+def url(field: str, value: object, allowed: str = "an http:// or https:// URL") -> str:
+    """``value`` when it is a ``str`` starting with ``http://`` or ``https://``.
+
+    >>> url("base_url", "localhost:8080")
+    Traceback (most recent call last):
+    complete.errors.ParamsError: base_url='localhost:8080' is not allowed: expected an http:// or https:// URL
+    """
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        raise ParamsError(field=field, value=value, allowed=allowed)
+    return value
 
 
 def one_of(field: str, value: object, choices: Collection[object]) -> Any:

@@ -53,7 +53,6 @@ source), or let the token reach a repr, message, log line or description.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Generator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -87,11 +86,7 @@ DEFAULT_MODEL = "bigscience/bloom"
 """The historic default, kept: no provider serves BLOOM today, and the error says the ways on."""
 SERVERLESS_URL = f"{ROUTER_URL}/hf-inference/models"
 
-_NOT_SERVED = re.compile(
-    r"not supported by (?:provider|any provider)|model\b.*\b(?:is )?not (?:supported|available|found|served)"
-    r"|model\b.*\bdoes not exist",
-    re.IGNORECASE,
-)
+_UNKNOWN = object()
 
 
 class HFInference:
@@ -124,8 +119,8 @@ class HFInference:
         arguments.text("model", model, "a model id such as 'bigscience/bloom'", blank=False)
         addresses = {"base_url": base_url, "endpoint": endpoint, "hub_url": hub_url, "router_url": router_url}
         for name, value in addresses.items():
-            if value is not None and (not isinstance(value, str) or not value.startswith(("http://", "https://"))):
-                raise ParamsError(field=name, value=value, allowed="an http:// or https:// URL, or None")
+            if value is not None:
+                arguments.url(name, value, "an http:// or https:// URL, or None")
         if provider is not None:
             arguments.text("provider", provider, "a provider name such as 'together', or None", blank=False)
             if "/" in provider:
@@ -149,7 +144,6 @@ class HFInference:
         found = find_token(token)
         self._found = found
         self._token = found.token if found else None
-        self.token_source = found.source if found else None
         self.model = model
         self.base_url = base_url
         self.endpoint = endpoint
@@ -162,8 +156,7 @@ class HFInference:
         self._hub = _hub_url(hub_url)
         self._router = _router_url(router_url)
         self._session = session if session is not None else http.new_session()
-        self._window: int | None = None
-        self._window_known = False
+        self._window: object = _UNKNOWN
         self._tokenize_missing = False
         self._delegate: OpenAICompletions | None = None
         self._resolving = threading.Lock()
@@ -180,6 +173,11 @@ class HFInference:
         where = "".join(f", {name}={value!r}" for name, value in settings if value is not None)
         token = f"token from {self.token_source}" if self.token_source else "anonymous"
         return f"HFInference(model={self.model!r}{where}, {token})"
+
+    @property
+    def token_source(self) -> str | None:
+        """Where the token came from (None: requests are anonymous)."""
+        return self._found.source if self._found else None
 
     @property
     def url(self) -> str | None:
@@ -298,22 +296,22 @@ class HFInference:
     def context_window(self) -> int | None:
         """The model's window (TGI's ``max_total_tokens`` from ``/info``), asked once
         and remembered; None for hosted models and base_url= servers, or when there is no ``/info``."""
-        if self.endpoint is None or self._window_known:
-            return self._window
-        with server_errors.scrubbing(self._token):
-            return self._context_window(self.endpoint)
+        if self.endpoint is None:
+            return None
+        if self._window is _UNKNOWN:
+            with server_errors.scrubbing(self._token):
+                self._window = self._context_window(self.endpoint)
+        return self._window if isinstance(self._window, int) else None
 
     def _context_window(self, endpoint: str) -> int | None:
         url = f"{endpoint.rstrip('/')}/info"
         response = http.post(self._session, url, {}, headers=self._headers(), timeout=self.timeout, method="GET")
         data = answers.read_side_route(response, url=url, refused=self._http_error)
         if data is None:
-            self._window_known = True
             return None
         window = data.get("max_total_tokens") if isinstance(data, dict) else None
         if not isinstance(window, int) or isinstance(window, bool):
             raise ResponseError(f"the answer from {url} has no max_total_tokens", body=repr(data)[:2000])
-        self._window, self._window_known = window, True
         return window
 
     def _resolve(self) -> None:
@@ -357,10 +355,7 @@ class HFInference:
         return self.endpoint if self.endpoint is not None else self.model
 
     def _headers(self, accept: str = "application/json") -> dict[str, str]:
-        headers = {"Accept": accept}
-        if self._token is not None:
-            headers["Authorization"] = f"Bearer {self._token}"
-        return headers
+        return http.headers(accept, self._token)
 
     def _http_error(self, response: requests.Response, body: bytes) -> CompleteError:
         return refusal(response, body, secret=self._token, advice=self._advice())

@@ -24,9 +24,8 @@ How ``Params`` become the request (only what is set is sent):
   as they are;
 - the other samplers of ``Params`` (min-p, the presence penalty, the penalty
   window, DRY, XTC, mirostat) are not in TGI's ``GenerateParameters``
-  (``router/src/lib.rs``, TGI 3.3, read with the project's source-search tools),
-  so they are left out (``left_out`` lists them; ``HFInference`` warns once per
-  parameter).
+  (``router/src/lib.rs``, TGI 3.3), so they are left out (``left_out`` lists
+  them; ``HFInference`` warns once per parameter).
 
 How answers become a ``Generation``: the list form ``[{"generated_text": ...}]``
 (the serverless API, TGI's root route) and the object form (TGI's ``/generate``)
@@ -142,7 +141,7 @@ def parse_generation(
     >>> parse_generation([{"generated_text": " there"}], model="m", params=Params()).text
     ' there'
     """
-    item = data[0] if isinstance(data, list) and data else data
+    item = _first(data)
     if not isinstance(item, dict) or not isinstance(item.get("generated_text"), str):
         text = json.dumps(data, ensure_ascii=False)
         raise ResponseError(
@@ -154,16 +153,7 @@ def parse_generation(
     if params.logprobs is not None and isinstance(details.get("tokens"), list):
         top = details.get("top_tokens")
         logprobs = _logprobs(details["tokens"], top if isinstance(top, list) else [])
-    return Generation(
-        text=item["generated_text"],
-        finish_reason=_FINISH_REASONS.get(details.get("finish_reason", "")),
-        prompt_tokens=_prompt_tokens(details, headers or {}),
-        completion_tokens=_integer(details.get("generated_tokens")),
-        backend="hf",
-        model=model,
-        seed=_integer(details.get("seed")),
-        logprobs=logprobs,
-    )
+    return _generation(item["generated_text"], details, model=model, headers=headers or {}, logprobs=logprobs)
 
 
 class TGIAnswer(Reader):
@@ -179,7 +169,7 @@ class TGIAnswer(Reader):
         return self._final is not None
 
     def whole(self, data: Any, body: bytes, response: requests.Response) -> Generation:
-        item = data[0] if isinstance(data, list) and data else data
+        item = _first(data)
         if isinstance(item, dict) and "error" in item and "generated_text" not in item:
             raise self._error(item, json.dumps(item)[:2000])
         return parse_generation(data, model=self.model, params=self.params, headers=response.headers, url=self.url)
@@ -203,7 +193,8 @@ class TGIAnswer(Reader):
             return ""
         if self._logprobs is not None and text:
             top = decoded.get("top_tokens")
-            self._logprobs = _extend(self._logprobs, token, top if isinstance(top, list) else [])
+            if not _extend(self._logprobs, token, top if isinstance(top, list) else []):
+                self._logprobs = None  # a malformed token: no log probabilities for this answer
         return text
 
     def final(self, text: str) -> Generation:
@@ -211,20 +202,37 @@ class TGIAnswer(Reader):
         generated = final.get("generated_text")
         if isinstance(generated, str) and generated.startswith(text):
             text = generated  # token texts that do not add up to the decoded text: the rest is delivered too
-        details = _mapping(final.get("details"))
-        return Generation(
-            text=text,
-            finish_reason=_FINISH_REASONS.get(details.get("finish_reason", "")),
-            prompt_tokens=_prompt_tokens(details, {}),
-            completion_tokens=_integer(details.get("generated_tokens")),
-            backend="hf",
-            model=self.model,
-            seed=_integer(details.get("seed")),
-            logprobs=tuple(self._logprobs) if self._logprobs is not None else None,
-        )
+        logprobs = tuple(self._logprobs) if self._logprobs is not None else None
+        return _generation(text, _mapping(final.get("details")), model=self.model, headers={}, logprobs=logprobs)
 
     def _error(self, data: Mapping[str, Any], fallback: str) -> CompleteError:
         return self._failed(server_errors.json_message(data) or fallback, data)
+
+
+def _first(data: Any) -> Any:
+    """The answer in ``data``: the first item of the list form, or the object form as it is."""
+    return data[0] if isinstance(data, list) and data else data
+
+
+def _generation(
+    text: str,
+    details: Mapping[str, Any],
+    *,
+    model: str | None,
+    headers: Mapping[str, str],
+    logprobs: tuple[TokenLogprob, ...] | None,
+) -> Generation:
+    """The ``Generation`` of ``text``, with what ``details`` (and the headers) say about it."""
+    return Generation(
+        text=text,
+        finish_reason=_FINISH_REASONS.get(details.get("finish_reason", "")),
+        prompt_tokens=_prompt_tokens(details, headers),
+        completion_tokens=_integer(details.get("generated_tokens")),
+        backend="hf",
+        model=model,
+        seed=_integer(details.get("seed")),
+        logprobs=logprobs,
+    )
 
 
 def _mapping(value: object) -> dict[str, Any]:
@@ -253,22 +261,23 @@ def _prompt_tokens(details: Mapping[str, Any], headers: Mapping[str, str]) -> in
 
 def _logprobs(tokens: list[Any], top_tokens: list[Any]) -> tuple[TokenLogprob, ...] | None:
     """Per-token log probabilities, special tokens left out; None if any is malformed."""
-    out: list[TokenLogprob] | None = []
+    out: list[TokenLogprob] = []
     for index, token in enumerate(tokens):
-        if out is None or not isinstance(token, dict):
+        if not isinstance(token, dict):
             return None
         if token.get("special"):
             continue
         top = top_tokens[index] if index < len(top_tokens) and isinstance(top_tokens[index], list) else []
-        out = _extend(out, token, top)
-    return tuple(out) if out is not None else None
+        if not _extend(out, token, top):
+            return None
+    return tuple(out)
 
 
-def _extend(out: list[TokenLogprob] | None, token: Mapping[str, Any], top: list[Any]) -> list[TokenLogprob] | None:
-    """``out`` plus this token; None (and None ever after) if it is malformed."""
+def _extend(out: list[TokenLogprob], token: Mapping[str, Any], top: list[Any]) -> bool:
+    """Append this token to ``out``; False (``out`` untouched) if it is malformed."""
     logprob = _number(token.get("logprob"))
-    if out is None or not isinstance(token.get("text"), str) or logprob is None:
-        return None
+    if not isinstance(token.get("text"), str) or logprob is None:
+        return False
     alternatives = [
         (item["text"], number)
         for item in top
@@ -277,7 +286,7 @@ def _extend(out: list[TokenLogprob] | None, token: Mapping[str, Any], top: list[
         and (number := _number(item.get("logprob"))) is not None
     ]
     out.append(TokenLogprob(token=token["text"], logprob=logprob, top=alternatives))
-    return out
+    return True
 
 
 # --- refusals ------------------------------------------------------------------------------
@@ -341,7 +350,7 @@ def classify(
         overflow = server_errors.context_limit_error(status, message, hint=_WINDOW_HINT)
         if overflow is not None:
             return overflow
-    if status == 404 or (status in (400, 422) and _NOT_SERVED.search(message)):
+    if status in (400, 422) and _NOT_SERVED.search(message):
         return ModelNotFoundError(status=status, message=message, hint=advice.not_served)
     if status == 410:
         return APIError(

@@ -17,6 +17,7 @@ translated in exactly one place:
   ``read_error_body`` reads only the start of an error answer: the status and the
   server's first words are what matter, even when the page behind them is huge.
 - ``parse_json`` and ``json_or_none`` decode bodies.
+- ``headers`` builds a request's ``Accept`` and ``Authorization: Bearer`` headers.
 
 What a server's refusal means is ``server_errors``' business; reading a completion
 answer, whole or streamed, is ``answers``'. This module knows nothing about any
@@ -45,6 +46,7 @@ __all__ = [
     "EXCERPT_CHARS",
     "MAX_BODY_BYTES",
     "connection_advice",
+    "headers",
     "iter_body",
     "json_or_none",
     "new_session",
@@ -62,6 +64,18 @@ ERROR_BODY_BYTES = 256 * 1024
 """How much of an error answer is read: far more than any server's message needs."""
 EXCERPT_CHARS = 2000
 """How much of a body an error keeps, or quotes."""
+
+
+def headers(accept: str, token: str | None) -> dict[str, str]:
+    """Request headers: ``Accept``, and ``Authorization: Bearer`` when there is a token.
+
+    >>> headers("application/json", None)
+    {'Accept': 'application/json'}
+    """
+    out = {"Accept": accept}
+    if token is not None:
+        out["Authorization"] = f"Bearer {token}"
+    return out
 
 
 def new_session(pool_size: int = 32) -> requests.Session:

@@ -231,9 +231,7 @@ def _fetch(
     timeout: float | tuple[float, float],
 ) -> ModelProviders:
     secret = found.token if found is not None else None
-    headers = {"Accept": "application/json"}
-    if secret is not None:
-        headers["Authorization"] = f"Bearer {secret}"
+    headers = http.headers("application/json", secret)
     url = f"{hub}/api/models/{model}?expand=inferenceProviderMapping"
     with server_errors.scrubbing(secret):
         for _ in range(_MAX_REDIRECTS + 1):

@@ -128,8 +128,7 @@ class OpenAICompletions:
         extra_body: Mapping[str, Any] | None = None,
         name: str | None = None,
     ) -> None:
-        if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
-            raise ParamsError(field="base_url", value=base_url, allowed="an http:// or https:// URL")
+        arguments.url("base_url", base_url)
         if server is not None and server not in DIALECTS:
             allowed = "one of " + ", ".join(map(repr, DIALECTS)) + ", or None to ask the server"
             raise ParamsError(field="server", value=server, allowed=allowed)
@@ -150,7 +149,6 @@ class OpenAICompletions:
         self._api_key = api_key or None
         self._extra_body = dict(extra_body or {})
         self._name = name
-        self._known_dialect = DIALECTS[server] if server is not None else None
         self._root = self.base_url.removesuffix("/v1")
         self._lock = threading.Lock()
         self._unsent = Unsent()
@@ -174,23 +172,25 @@ class OpenAICompletions:
     def _dialect(self) -> Dialect:
         """The server's dialect: as given, or asked of the server once.
 
+        The server is asked under the lock, so parallel first requests ask it once.
         A server that cannot be reached is not asked: the request goes out with the
         standard fields and fails as it would have, naming the address the writer
         gave, and the server is asked again before the next request.
         """
-        dialect = self._known_dialect
-        if dialect is None:
-            try:
-                with server_errors.scrubbing(self._api_key):
-                    name = detect_server(self.session, self._root, self._headers("application/json"), self.timeout)
-            except TransportError:
-                return DIALECTS["openai"]
+        server = self.server
+        if server is None:
             with self._lock:
-                if self._known_dialect is None:
-                    self._known_dialect = DIALECTS[name]
-                    self.server = name
-                dialect = self._known_dialect
-        return dialect
+                server = self.server
+                if server is None:
+                    try:
+                        with server_errors.scrubbing(self._api_key):
+                            server = detect_server(
+                                self.session, self._root, self._headers("application/json"), self.timeout
+                            )
+                    except TransportError:
+                        return DIALECTS["openai"]
+                    self.server = server
+        return DIALECTS[server]
 
     # -- the protocol ---------------------------------------------------------------
 
@@ -285,10 +285,7 @@ class OpenAICompletions:
     # -- requests ----------------------------------------------------------------
 
     def _headers(self, accept: str) -> dict[str, str]:
-        headers = {"Accept": accept}
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
-        return headers
+        return http.headers(accept, self._api_key)
 
     def _send(self, url: str, body: Mapping[str, Any] | None, accept: str = "application/json") -> requests.Response:
         method = "POST" if body is not None else "GET"
@@ -358,7 +355,7 @@ class OpenAICompletions:
             hint="Shorten the prompt (a Window trims the oldest text to fit), or lower max_new_tokens.",
         )
         if overflow is not None:
-            if overflow.limit is not None and self._known_dialect is not None and self._known_dialect.tokenizer:
+            if overflow.limit is not None and self.server is not None and DIALECTS[self.server].tokenizer:
                 self._learned_window = overflow.limit
             return overflow
         if code == "model_not_found" or kind in ("not_found_error", "NotFoundError"):

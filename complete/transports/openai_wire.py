@@ -36,7 +36,7 @@ mirostat_tau        no      no    yes                        no   no
 mirostat_eta        no      no    yes                        no   no
 ==================  ======  ====  =========================  ===  ======
 
-Checked against (read with the project's source-search tools):
+Checked against:
 
 - "openai": OpenAI's legacy completions API, ``CreateCompletionRequest`` in its
   OpenAPI description (``frequency_penalty`` and ``presence_penalty`` -2 .. 2,

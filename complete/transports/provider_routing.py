@@ -32,9 +32,9 @@ any other         ``/v1/completions``             only (the "openai" dialect; th
                                                   text-generation helper)
 ================  ==============================  ====================================
 
-Not checked against live servers (this machine cannot reach them): whether
-together and featherless-ai accept ``stream_options`` in a stream (novita
-documents it; the "vllm" dialect sends it), and which extra fields deepinfra takes.
+Not checked against live servers: whether together and featherless-ai accept
+``stream_options`` in a stream (novita documents it; the "vllm" dialect sends
+it), and which extra fields deepinfra takes.
 
 The router is ``HF_ROUTER_URL`` when set (complete's own variable: huggingface_hub
 has none; the name is huggingface.js's constant), else
