@@ -21,6 +21,7 @@ from typing import Any
 
 import attrs
 import pytest
+import requests
 
 from complete import (
     APIError,
@@ -1162,6 +1163,26 @@ def test_live_prompt_over_the_window_is_a_context_limit_error_streamed_or_not(ll
         assert isinstance(error, ContextLimitError)
         assert (error.status, error.limit, error.prompt_tokens, error.partial) == (400, N_CTX, prompt_tokens, "")
     assert live.generate(PROMPT, Params(max_new_tokens=1)).completion_tokens == 1  # the connection recovered
+
+
+def test_live_end_of_text_is_left_out_of_the_count_and_the_logprobs(llama_server: str) -> None:
+    live = transport(llama_server, API_KEY)
+    chat = "<|im_start|>user\nSay hi.<|im_end|>\n<|im_start|>assistant\n"  # the model soon ends its text
+    params = Params(max_new_tokens=60, temperature=0.7, seed=1, logprobs=0)
+    whole = live.generate(chat, params)
+    _, streamed = drain(live.stream(chat, params))
+    for generation in (whole, streamed):
+        assert generation.finish_reason == "eos"
+        # llama-server counts the end-of-text token and lists it, as "", last
+        tokens = requests.post(
+            llama_server.removesuffix("/v1") + "/tokenize",
+            json={"content": generation.text},
+            headers={"Authorization": f"Bearer {API_KEY}"},
+            timeout=30,
+        ).json()["tokens"]
+        assert generation.completion_tokens == len(tokens)
+        assert generation.logprobs is not None
+        assert "".join(item.token for item in generation.logprobs) == generation.text
 
 
 def test_live_server_is_detected_as_llama_cpp_and_gets_its_parameters(llama_server: str) -> None:

@@ -76,7 +76,8 @@ What it does, and the decisions behind it:
   ``allow_eos=True``). llama-server names both of the last two "stop" on this route,
   so with ``allow_eos=True`` *and* stop strings, an end of text is reported as
   "stop" too. ``completion_tokens`` and ``logprobs`` leave out the end-of-text token
-  that llama-server counts, so they line up with the text.
+  that llama-server counts, so they line up with the text (the llama.cpp dialect of
+  ``OpenAICompletions`` does this, for a writer's own llama-server too).
 - **Streaming.** The pieces joined are exactly ``Generation.text``, which the
   generator returns. ``stream()`` checks the prompt and picks the seed when it is
   called, before the first piece is asked for.
@@ -98,8 +99,6 @@ import threading
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
-
-import attrs
 
 from complete import arguments, status
 from complete.errors import ContextLimitError, LocalModelError, ParamsError
@@ -291,7 +290,7 @@ class LocalModel:
         params = _with_defaults(params, self.defaults)
         if params.seed is None:
             params = params.evolve(seed=secrets.randbelow(_RANDOM_SEED))
-        return _without_end_of_text(engine.client(allow_eos=self.allow_eos).stream(prompt, params))
+        return engine.client(allow_eos=self.allow_eos).stream(prompt, params)
 
     def _engine(self) -> _Engine:
         return _engine(self._file, self.n_ctx, self.n_threads, fix=self._fix)
@@ -315,19 +314,6 @@ def _with_defaults(params: Params, defaults: Params) -> Params:
         return params
     unset = {name: value for name, value in defaults.to_dict().items() if getattr(params, name) in (None, ())}
     return params.evolve(**unset) if unset else params
-
-
-def _without_end_of_text(pieces: Generator[str, None, Generation]) -> Generator[str, None, Generation]:
-    """The stream as it is, with a final ``Generation`` whose token counts and log
-    probabilities leave out the end-of-text token llama-server counts."""
-    generation = yield from pieces
-    if generation.finish_reason != "eos":
-        return generation
-    logprobs = generation.logprobs
-    if logprobs and logprobs[-1].token == "":
-        logprobs = logprobs[:-1]
-    used = generation.completion_tokens
-    return attrs.evolve(generation, completion_tokens=None if used is None else max(0, used - 1), logprobs=logprobs)
 
 
 # --- the process-wide engines ------------------------------------------------------

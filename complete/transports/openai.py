@@ -227,6 +227,7 @@ class OpenAICompletions:
             refused=self._error,
             failed=lambda message, data: self._classify(None, message, data),
             cut_short=cut_short,
+            counts_end_of_text=self._dialect.name == "llama.cpp",
         )
 
     # -- token counts (llama.cpp only) ------------------------------------------------

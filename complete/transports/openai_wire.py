@@ -200,15 +200,27 @@ class CompletionAnswer(Reader):
     """Reads one completions answer, whole or streamed.
 
     ``backend`` is recorded in its ``Generation``; ``cut_short(events)`` may raise a
-    better error than a stream that ended before ``data: [DONE]``.
+    better error than a stream that ended before ``data: [DONE]``. With
+    ``counts_end_of_text`` (llama.cpp's server), an answer that ended at the
+    end-of-text token has that token left out of its count and log probabilities:
+    the server counts it in ``completion_tokens`` and lists it, as "", last.
     """
 
     final_event = "'data: [DONE]' event"
 
-    def __init__(self, params: Params, *, backend: str, cut_short: Callable[[int], None], **settings: Any) -> None:
+    def __init__(
+        self,
+        params: Params,
+        *,
+        backend: str,
+        cut_short: Callable[[int], None],
+        counts_end_of_text: bool = False,
+        **settings: Any,
+    ) -> None:
         super().__init__(params, **settings)
         self.backend = backend
         self._cut_short = cut_short
+        self._counts_end_of_text = counts_end_of_text
         self._done = False
         self._finish_reason: FinishReason | None = None
         self._prompt_tokens: int | None = None
@@ -229,7 +241,7 @@ class CompletionAnswer(Reader):
         usage = data.get("usage")
         usage = usage if isinstance(usage, dict) else {}
         model = data.get("model")
-        return Generation(
+        return self._counted(
             text=text,
             finish_reason=_finish_reason(choice, self.params),
             prompt_tokens=_count(usage.get("prompt_tokens")),
@@ -276,7 +288,7 @@ class CompletionAnswer(Reader):
         self._cut_short(events)
 
     def final(self, text: str) -> Generation:
-        return Generation(
+        return self._counted(
             text=text,
             finish_reason=self._finish_reason,
             prompt_tokens=self._prompt_tokens,
@@ -286,6 +298,16 @@ class CompletionAnswer(Reader):
             seed=self.params.seed,
             logprobs=tuple(self._logprobs) if self._logprobs else None,
         )
+
+    def _counted(self, **fields: Any) -> Generation:
+        """The ``Generation`` of these fields, without a counted end-of-text token."""
+        if self._counts_end_of_text and fields["finish_reason"] == "eos":
+            used = fields["completion_tokens"]
+            fields["completion_tokens"] = None if used is None else max(0, used - 1)
+            logprobs = fields["logprobs"]
+            if logprobs and logprobs[-1].token == "":
+                fields["logprobs"] = logprobs[:-1] or None
+        return Generation(**fields)
 
     @property
     def _keep(self) -> int | None:
