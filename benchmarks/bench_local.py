@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 from complete import Completer, Params
-from complete.transports.local import LocalModel
+from complete.transports.local import LocalModel, _with_defaults
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,8 +59,10 @@ def bench_throughput(model: LocalModel, trials: int, new_tokens: int) -> None:
     base = Params(max_new_tokens=new_tokens, temperature=0.8)
 
     def raw(seed: int) -> float:
-        request = {"prompt": OPENING, "max_tokens": new_tokens, "temperature": 0.8, "seed": seed}
-        request.update(stream=True, ignore_eos=True)
+        # The very body the Completer's request carries (the story preset's samplers
+        # filled in, the end-of-text ban), so that only the path to the engine differs.
+        params = _with_defaults(base.evolve(seed=seed), model.defaults)
+        request = engine.client(allow_eos=False)._body(OPENING, params, stream=True)
         started = time.perf_counter()
         engine.server.handle_completions(request, lambda chunk: False)
         return new_tokens / (time.perf_counter() - started)
