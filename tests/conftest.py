@@ -10,16 +10,49 @@ Tests that need repository files use the absolute paths below.
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import pytest
 
+import complete
 from complete.transports import inference_providers
 
 pytest_plugins = ["tests.llama_server"]
 
 ROOT = Path(__file__).resolve().parent.parent
 CASSETTES = ROOT / "cassettes"
+
+IMPORTED_FROM = Path(complete.__file__).resolve().parent.parent
+"""Where this run's ``complete`` comes from: the installed package's site-packages
+(``pytest``), or the checkout (``python -m pytest`` puts it first on sys.path)."""
+
+
+def child_environment(**changes: str) -> dict[str, str]:
+    """The environment of a Python child process: it imports the same ``complete`` as
+    this run (the installed one is not shadowed by the checkout) and ``tests`` from the
+    checkout; ``PYTHONSAFEPATH`` keeps its working directory off sys.path."""
+    path = [str(IMPORTED_FROM), str(ROOT), os.environ.get("PYTHONPATH", "")]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, path)), "PYTHONSAFEPATH": "1", **changes}
+
+
+REQUIRE_SYSTEM = "COMPLETE_REQUIRE_SYSTEM"
+"""Set to 1 (``.ci/run`` does), tests that need a system program run even without it, and fail."""
+
+
+def needs_programs(programs: tuple[str, ...], install: str) -> pytest.MarkDecorator:
+    """A mark that skips tests when one of ``programs`` is not on ``PATH``, with the
+    reason saying what to ``install``, unless ``$COMPLETE_REQUIRE_SYSTEM`` is 1.
+
+    A ``skipif`` mark, evaluated once at collection, so that the reason appears in
+    pytest's summary (``-rs``) like any other skip.
+    """
+    gaps = [program for program in programs if shutil.which(program) is None]
+    required = os.environ.get(REQUIRE_SYSTEM) == "1"
+    reason = f"needs {' and '.join(gaps)} on PATH: {install} (or set {REQUIRE_SYSTEM}=1 to make this a failure)"
+    return pytest.mark.skipif(bool(gaps) and not required, reason=reason)
+
 
 FAKE_TOKEN = "hf_" + "FAKEfake" * 4 + "0123"
 """A token-shaped string threaded through tests to prove it never leaks."""

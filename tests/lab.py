@@ -28,7 +28,6 @@ screenshot. The one polling loop, for the server's start, polls its status route
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import shutil
@@ -46,8 +45,9 @@ from typing import IO, Any
 import attrs
 import nbformat
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
+BROWSER_PROGRAMS = ("chromium", "chromedriver")
+"""Debian's packages ``chromium`` and ``chromium-driver``, found on ``PATH``."""
+INSTALL_BROWSER = "apt-get install chromium chromium-driver"
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -90,7 +90,7 @@ return Boolean(kernel && kernel.connectionStatus === 'connected' && kernel.statu
 
 def missing() -> str:
     """Why the browser tests cannot run here ("" when they can)."""
-    gaps = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
+    gaps = [program for program in BROWSER_PROGRAMS if shutil.which(program) is None]
     try:
         import selenium  # noqa: F401
     except ImportError:
@@ -101,7 +101,7 @@ def missing() -> str:
         return ""
     return (
         f"the browser tests need {', '.join(gaps)}: "
-        "apt-get install chromium chromium-driver, and pip install 'complete[notebook]' selenium"
+        f"{INSTALL_BROWSER}, and pip install 'complete[notebook]' selenium"
     )
 
 
@@ -234,11 +234,11 @@ def start_browser(profile: Path) -> Iterator[Any]:
     from selenium.webdriver.chrome.service import Service
 
     options = Options()
-    options.binary_location = str(CHROMIUM)
+    options.binary_location = str(shutil.which("chromium"))
     for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
         options.add_argument(flag)
     options.set_capability("unhandledPromptBehavior", "accept")  # "leave the page?" when moving on
-    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    driver = webdriver.Chrome(options=options, service=Service(str(shutil.which("chromedriver"))))
     try:
         yield driver
     finally:
@@ -401,12 +401,14 @@ class NotebookPage:
         raise AssertionError(f"no slider {description!r} in cell {index}")
 
 
-def kernel_environment(root: Path, home: Path) -> dict[str, str]:
-    """The server's (and so the kernel's) environment: this checkout importable, and
+def kernel_environment(home: Path) -> dict[str, str]:
+    """The server's (and so the kernel's) environment: this run's ``complete`` and the
+    checkout's ``tests`` importable (``tests.conftest.child_environment``), and
     no credential of the developer's reachable (as in every other test)."""
     hidden = {"HF_TOKEN", "HF_TOKEN_PATH", "HUGGING_FACE_HUB_TOKEN", "OPENAI_API_KEY"}
-    env = {name: value for name, value in os.environ.items() if name not in hidden}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH", "")]))
+    from tests.conftest import child_environment
+
+    env = {name: value for name, value in child_environment().items() if name not in hidden}
     env["HF_HOME"] = str(home)
     env["XDG_CACHE_HOME"] = str(home)
     return env

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import os
 import subprocess
 import sys
 import tempfile
@@ -68,7 +67,9 @@ def start_server(*, n_ctx: int = N_CTX) -> Iterator[str]:
         raise RuntimeError(why)
     command = [sys.executable, "-m", "tests.llama_server", str(model_path()), str(n_ctx)]
     root = str(Path(__file__).resolve().parent.parent)
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    from tests.conftest import child_environment
+
+    environment = child_environment()
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=environment, cwd=root

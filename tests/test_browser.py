@@ -23,17 +23,29 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import needs_programs
 from tests.fault_server import Handler, Received, closed_port, openai_chunk, serve, sse
-from tests.lab import Lab, NotebookPage, Seen, kernel_environment, missing, start_browser, start_lab
+from tests.lab import (
+    BROWSER_PROGRAMS,
+    INSTALL_BROWSER,
+    Lab,
+    NotebookPage,
+    Seen,
+    kernel_environment,
+    missing,
+    start_browser,
+    start_lab,
+)
+
+pytestmark = needs_programs(BROWSER_PROGRAMS, INSTALL_BROWSER)
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     why = missing()
-    if why:  # the notebook extra and CI install all of it: a gap is a broken set-up
+    if why:  # the test extra installs the rest, and CI the programs: a gap is a broken set-up
         pytest.fail(why)
-    environment = kernel_environment(ROOT, tmp_path_factory.mktemp("hf_home"))
+    environment = kernel_environment(tmp_path_factory.mktemp("hf_home"))
     with start_lab(tmp_path_factory.mktemp("lab"), environment) as running:
         yield running
 

@@ -354,7 +354,7 @@ def test_a_real_terminal_shows_the_wait_and_a_pipe_gets_only_the_story() -> None
     import pty
     import subprocess
 
-    from tests.conftest import ROOT
+    from tests.conftest import ROOT, child_environment
     from tests.fault_server import serve
 
     with serve() as server:
@@ -364,7 +364,7 @@ def test_a_real_terminal_shows_the_wait_and_a_pipe_gets_only_the_story() -> None
             f"Completer('The sky', transport=OpenAICompletions(base_url='{server.url}/v1'))()"
         )
         terminal, screen = pty.openpty()
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "70"}
+        env = child_environment(COLUMNS="70")
         with subprocess.Popen(
             [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=screen, env=env, cwd=ROOT
         ) as process:

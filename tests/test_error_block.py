@@ -18,7 +18,7 @@ from nbclient import NotebookClient
 
 from complete.error_block import HOW_TO_SEE_MORE, lines
 from complete.errors import APIError, TransportError
-from tests.conftest import ROOT
+from tests.conftest import ROOT, child_environment
 from tests.fault_server import closed_port
 
 REFUSED = "could not connect to http://127.0.0.1:9/v1/completions: [Errno 111] Connection refused"
@@ -124,14 +124,18 @@ def test_a_refused_connection_in_a_real_kernel_is_a_short_block(tmp_path: Any) -
 
 
 def _kernel_env() -> dict[str, str]:
-    import os
-
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")]))}
+    return child_environment()
 
 
 def test_the_plain_python_repl_ends_with_the_same_words() -> None:
     result = subprocess.run(
-        [sys.executable, "-c", RAISE_REFUSED], capture_output=True, text=True, cwd=ROOT, check=False, timeout=60
+        [sys.executable, "-c", RAISE_REFUSED],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=_kernel_env(),
+        check=False,
+        timeout=60,
     )
     assert result.stderr.splitlines()[-2:] == [f"complete.errors.TransportError: {REFUSED}", ADVICE]
 
@@ -141,5 +145,7 @@ def test_importing_complete_imports_neither_ipython_nor_the_engine() -> None:
         "import sys, complete; from complete import Completer; "
         "print(sorted({'IPython', 'xllamacpp', 'ipywidgets'} & set(sys.modules)))"
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, env=_kernel_env(), check=True
+    )
     assert result.stdout == "[]\n"
