@@ -17,6 +17,7 @@ from complete.errors import (
     APIError,
     AuthError,
     CompleteError,
+    CompletionError,
     ContextLimitError,
     LocalModelError,
     ModelLoadingError,
@@ -26,12 +27,14 @@ from complete.errors import (
     ResponseError,
     StoryFormatError,
     TransportError,
+    UnexpectedResponseError,
 )
 from complete.generation import Generation, TokenLogprob
 from complete.params import Params
 from complete.reformat import reformat
 from complete.session import Session
 from complete.story import Story
+from complete.supplier import Supplier
 from complete.transports.base import Transport
 from complete.window import Prompt, Window
 
@@ -47,6 +50,7 @@ __all__ = [
     "AuthError",
     "CompleteError",
     "Completer",
+    "CompletionError",
     "ContextLimitError",
     "Generation",
     "HFInference",
@@ -64,9 +68,11 @@ __all__ = [
     "Session",
     "Story",
     "StoryFormatError",
+    "Supplier",
     "TokenLogprob",
     "Transport",
     "TransportError",
+    "UnexpectedResponseError",
     "Window",
     "complete",
     "complete_many",

@@ -54,7 +54,7 @@ _SAMPLING: tuple[tuple[str, type, str], ...] = (
     ("top_p", float, "nucleus sampling, 0 < p <= 1"),
     ("max_new_tokens", int, "length of the continuation in tokens (default 64)"),
     ("repetition_penalty", float, "> 0; 1.0 is no penalty"),
-    ("seed", int, "make sampling reproducible (0 .. 2**32-1)"),
+    ("seed", int, "make sampling reproducible (0 .. 2**64-1; the local model: 0 .. 2**32-2)"),
     ("logprobs", int, "record each token's probability and k alternatives"),
     ("min_p", float, "drop tokens below this share of the likeliest's probability"),
     ("typical_p", float, "locally typical sampling, 0 < p <= 1"),

@@ -19,7 +19,8 @@ reported once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import difflib
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
 
@@ -29,9 +30,11 @@ from complete import captions, continuing, interchange, probabilities
 from complete.backend import choose, saved_transport
 from complete.errors import ParamsError
 from complete.interchange.session_json import read_session, write_session
+from complete.params import PARAM_NAMES, check_names
 from complete.screen import Screen
 from complete.session import Request, Session
 from complete.story import Story
+from complete.supplier import Supplier
 from complete.transports.base import Transport, describe
 from complete.window import Prompt
 
@@ -41,6 +44,16 @@ if TYPE_CHECKING:
 __all__ = ["Completer"]
 
 T = TypeVar("T")
+
+_ANNOUNCED: set[str] = set()
+"""The backend lines already printed in this process: each is printed once."""
+
+
+def _split(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Supplier]]:
+    """(the literal values, the ``Supplier`` values) of ``params``; names checked."""
+    check_names(params)
+    literal = {name: value for name, value in params.items() if not isinstance(value, Supplier)}
+    return literal, {name: value for name, value in params.items() if isinstance(value, Supplier)}
 
 
 class _SessionView(Generic[T]):
@@ -97,6 +110,7 @@ class Completer:
     session: Session
     transport: Transport
     screen: Screen
+    suppliers: dict[str, Supplier]
 
     story = _SessionView(lambda session: session.current, "The current story: an immutable ``Story`` value.")
     text = _SessionView(lambda session: session.current.text, "The story's text, exactly (not wrapped).")
@@ -140,22 +154,35 @@ class Completer:
     ) -> None:
         session = prompt if isinstance(prompt, Session) else Session.start(prompt, reformat=reformat)
         window = {"memory": memory, "note": note, "note_depth": note_depth, "size": window_size}
-        session = session.set(**params).set_window(**{key: value for key, value in window.items() if value is not None})
+        literal, suppliers = _split(params)
+        session = session.set(**literal).set_window(
+            **{key: value for key, value in window.items() if value is not None}
+        )
         if transport is None:
             choice = choose(backend, model=model, url=url, token=token, provider=provider, server=server)
             transport = choice.transport
-            print(choice.reason)
+            if choice.reason not in _ANNOUNCED:  # once per backend and process, not per story
+                _ANNOUNCED.add(choice.reason)
+                print(choice.reason)
         elif backend is not None:
             raise ParamsError(field="backend", value=backend, allowed="None when transport= is given")
         self.session = attrs.evolve(session, backend=describe(transport))
         self.transport = transport
         self.screen = Screen(streams=bool(stream))
+        self.suppliers = suppliers
 
     # --- the README API ---------------------------------------------------------
 
     def __call__(self, **overrides: Any) -> None:
         """Continue the story and show all of it; ``bloom(max_new_tokens=20)``: for this call only."""
-        self._continue(lambda session: session.request(self.transport, **overrides))
+        self._continue(lambda session: session.request(self.transport, **self._supplied(overrides)))
+
+    def complete(self, **overrides: Any) -> None:
+        """Continue the story without showing anything (``print(bloom)`` shows it), as
+        the original ``complete()`` did; errors are raised as by a call."""
+        request = self.session.request(self.transport, **self._supplied(overrides))
+        self.session = before = self.session.sent(request)
+        self.session = continuing.send(before, request, self.transport).session
 
     def __str__(self) -> str:
         return self.screen.plain(self.story.text)
@@ -173,8 +200,44 @@ class Completer:
     # --- parameters and prompt shaping -----------------------------------------
 
     def set(self, **changes: Any) -> None:
-        """Change parameters for every later call: ``bloom.set(temperature=0.7)``."""
-        self.session = self.session.set(**changes)
+        """Change parameters for every later call: ``bloom.set(temperature=0.7)``, the
+        same as ``bloom.temperature = 0.7``; a ``Supplier`` is called at every request."""
+        literal, suppliers = _split(changes)
+        self.session = self.session.set(**literal)
+        self.suppliers = {name: value for name, value in self.suppliers.items() if name not in changes} | suppliers
+
+    def _supplied(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
+        """``overrides`` with every ``Supplier`` (set, or given for this call) called once."""
+        values = {**self.suppliers, **overrides}
+        return {name: value() if isinstance(value, Supplier) else value for name, value in values.items()}
+
+    def __getattr__(self, name: str) -> Any:
+        """A sampling parameter in effect (``bloom.top_k``; a ``Supplier`` when one is set)."""
+        if name in PARAM_NAMES:
+            suppliers = self.suppliers  # type: Mapping[str, Supplier]
+            return suppliers[name] if name in suppliers else getattr(self.session.params, name)
+        raise AttributeError(self._no_attribute(name), name=name, obj=self)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """``bloom.temperature = 0.5`` is ``bloom.set(temperature=0.5)``; what the class
+        defines (``session``, ``memory``, ``stream``, ...) is set as usual; any other
+        name is refused, with the nearest known one."""
+        if name in _FIELDS or hasattr(type(self), name):
+            object.__setattr__(self, name, value)
+        elif name in PARAM_NAMES:
+            self.set(**{name: value})
+        else:
+            raise AttributeError(self._no_attribute(name), name=name, obj=self)
+
+    @staticmethod
+    def _no_attribute(name: str) -> str:
+        message = f"a Completer has no attribute {name!r}"
+        if name.startswith("_"):
+            return message
+        known = [*PARAM_NAMES, *(attribute for attribute in dir(Completer) if not attribute.startswith("_"))]
+        guess = difflib.get_close_matches(name, known, n=1)
+        hint = f"Did you mean {guess[0]!r}? " if guess else ""
+        return f"{message}. {hint}Sampling parameters are attributes (bloom.temperature = 0.7) or set(temperature=0.7)."
 
     @property
     def stream(self) -> bool:
@@ -187,7 +250,7 @@ class Completer:
 
     def prompt(self, **overrides: Any) -> Prompt:
         """The exact prompt the next call will send, with token counts per part."""
-        return self.session.request(self.transport, **overrides).prompt
+        return self.session.request(self.transport, **self._supplied(overrides)).prompt
 
     def preview(self, **overrides: Any) -> None:
         """Show the prompt the next call will send, its parts and what is left out."""
@@ -215,7 +278,7 @@ class Completer:
     def retry(self, **overrides: Any) -> None:
         """A new sample in place of the last model segment; the old one stays a sibling."""
         self._continue(
-            lambda session: session.retry_request(self.transport, **overrides),
+            lambda session: session.retry_request(self.transport, **self._supplied(overrides)),
             nothing="Nothing to retry: the last segment is not the model's. Call the Completer to continue.",
         )
 
@@ -223,7 +286,7 @@ class Completer:
         """Ask for ``n`` continuations and show them numbered; then ``choose(i)``."""
         view = self.screen.wait_for_alternatives()
         try:
-            requests = self.session.alternative_requests(self.transport, n, **overrides)
+            requests = self.session.alternative_requests(self.transport, n, **self._supplied(overrides))
             self.session = self.session.sent(requests[0])
             self.session, failures = continuing.send_many(self.session, requests, self.transport)
         finally:
@@ -316,7 +379,7 @@ class Completer:
         """Branch with ``alternative`` in place of the newest model segment's token at
         ``position`` (as ``tokens()`` numbers them), and continue; the original stays."""
         self._continue(
-            lambda session: session.swap_request(self.transport, position, alternative, **overrides),
+            lambda session: session.swap_request(self.transport, position, alternative, **self._supplied(overrides)),
             nothing="Nothing to swap: no model segment yet. Continue with logprobs=5 first.",
         )
 
@@ -365,3 +428,6 @@ class Completer:
         notice = probabilities.missing_logprobs(self.story) if added else None
         if notice is not None and self.story.generation is not None:
             self.screen.note(notice, once=f"logprobs from {self.story.generation.backend}")
+
+
+_FIELDS = frozenset(field.name for field in attrs.fields(Completer))

@@ -16,6 +16,11 @@ Each class means one thing a caller may want to handle differently::
      +-- StoryFormatError       a saved story or import file that cannot be read (also a
                                 ValueError); names the file and the field
 
+Two names of the original project stay, as aliases (the same classes, so that
+``except CompletionError`` catches exactly what it caught there and no second tree
+exists): ``CompletionError`` is ``APIError`` (an error the server reported) and
+``UnexpectedResponseError`` is ``ResponseError`` (a response not understood).
+
 ``StoryFormatError`` is for files: loading a corrupt or future-version file is
 neither a parameter nor a server problem, and a caller who loads files wants to
 catch exactly that.
@@ -39,6 +44,7 @@ __all__ = [
     "APIError",
     "AuthError",
     "CompleteError",
+    "CompletionError",
     "ContextLimitError",
     "LocalModelError",
     "ModelLoadingError",
@@ -48,6 +54,7 @@ __all__ = [
     "ResponseError",
     "StoryFormatError",
     "TransportError",
+    "UnexpectedResponseError",
 ]
 
 
@@ -180,6 +187,13 @@ class ResponseError(CompleteError):
     def __init__(self, message: str, *, body: str | bytes = "") -> None:
         self.body = body
         super().__init__(message)
+
+
+CompletionError = APIError
+"""The original project's name for an error the server reported: ``APIError`` itself."""
+
+UnexpectedResponseError = ResponseError
+"""The original project's name for a response it did not understand: ``ResponseError`` itself."""
 
 
 class TransportError(CompleteError):

@@ -12,8 +12,10 @@ Decisions where backends disagree:
   let the server use its own default. ``max_new_tokens`` is the exception: it
   defaults to 64 so that a continuation has the same length on every backend
   (llama.cpp's own default is 16 tokens, TGI's 20).
-- ``seed`` is limited to 0 .. 2**32-1, the range every backend accepts (llama.cpp
-  seeds are 32-bit).
+- ``seed`` takes 0 .. 2**64-1, as TGI and the Hugging Face API do (u64). Backends
+  with narrower seeds refuse a larger one before sending (``ParamsError``, naming
+  their range), rather than reduce it: llama.cpp takes 0 .. 2**32-2 (its 2**32-1
+  means "random"), the other OpenAI-compatible servers signed 64-bit integers.
 - ``stop`` accepts one string or any iterable of strings and is kept as a tuple.
 - ``logprobs`` is how many alternatives to report per generated token (0 .. 20);
   0 asks for the chosen token's own log probability only.
@@ -43,9 +45,9 @@ import attrs
 
 from complete.errors import ParamsError
 
-__all__ = ["Params"]
+__all__ = ["PARAM_NAMES", "Params", "check_names"]
 
-_SEED_MAX = 2**32 - 1
+_SEED_MAX = 2**64 - 1
 
 
 def _number(field: str, value: object, allowed: str) -> float:
@@ -225,7 +227,7 @@ class Params:
 
     - ``temperature`` >= 0, 0 is greedy [0.8]; ``top_k`` >= 1 [40];
       ``top_p`` in (0, 1] [0.95]; ``max_new_tokens`` >= 1 (64 here);
-      ``seed`` in 0 .. 2**32-1; ``stop``: strings that end the text;
+      ``seed`` in 0 .. 2**64-1 (llama.cpp: 2**32-2); ``stop``: strings that end the text;
       ``do_sample``: False for greedy decoding; ``logprobs`` in 0 .. 20.
     - ``min_p`` in [0, 1]: drop tokens less likely than ``min_p`` times the
       likeliest one [0.05]. ``typical_p`` in (0, 1]: locally typical sampling, 1 is
@@ -282,7 +284,7 @@ class Params:
 
     def evolve(self, **changes: Any) -> Params:
         """A copy with ``changes`` applied and validated; unknown names are rejected."""
-        _check_names(changes)
+        check_names(changes)
         return attrs.evolve(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -330,17 +332,19 @@ class Params:
         """
         if not isinstance(data, Mapping):
             raise ParamsError(field="params", value=data, allowed="a mapping of parameter names to values")
-        _check_names(data)
+        check_names(data)
         return cls(**data)
 
 
-_NAMES = tuple(field.name for field in attrs.fields(Params))
+PARAM_NAMES = tuple(field.name for field in attrs.fields(Params))
+"""Every field of ``Params``, in order."""
 
 
-def _check_names(data: Mapping[str, Any]) -> None:
+def check_names(data: Mapping[str, Any]) -> None:
+    """Refuse a key that is not a field of ``Params``, naming the nearest one."""
     for key in data:
-        if key in _NAMES:
+        if key in PARAM_NAMES:
             continue
-        guess = difflib.get_close_matches(str(key), _NAMES, n=1)
+        guess = difflib.get_close_matches(str(key), PARAM_NAMES, n=1)
         hint = f"Did you mean {guess[0]!r}?" if guess else ""
-        raise ParamsError(field=str(key), value=data[key], allowed="one of " + ", ".join(_NAMES), hint=hint)
+        raise ParamsError(field=str(key), value=data[key], allowed="one of " + ", ".join(PARAM_NAMES), hint=hint)

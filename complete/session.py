@@ -74,14 +74,14 @@ class Request:
 
 
 def shifted_seed(params: Params, offset: int) -> Params:
-    """``params`` with a fixed seed moved on by ``offset`` (modulo 2**32); unchanged without one.
+    """``params`` with a fixed seed moved on by ``offset`` (modulo 2**64); unchanged without one.
 
     >>> shifted_seed(Params(seed=10), 2).seed, shifted_seed(Params(), 2).seed
     (12, None)
     """
     if params.seed is None or offset == 0:
         return params
-    return params.evolve(seed=(params.seed + offset) % 2**32)
+    return params.evolve(seed=(params.seed + offset) % 2**64)
 
 
 def _tree(value: Tree | Iterable[Story]) -> Tree:

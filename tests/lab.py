@@ -99,10 +99,7 @@ def missing() -> str:
         gaps.append("jupyterlab")
     if not gaps:
         return ""
-    return (
-        f"the browser tests need {', '.join(gaps)}: "
-        f"{INSTALL_BROWSER}, and pip install 'complete[notebook]' selenium"
-    )
+    return f"the browser tests need {', '.join(gaps)}: {INSTALL_BROWSER}, and pip install 'complete[notebook]' selenium"
 
 
 @attrs.frozen

@@ -311,7 +311,7 @@ anything = st.recursive(
     | st.text(max_size=8)
     | st.binary(max_size=8)
     | st.just(object())
-    | st.sampled_from([10**400, -(10**400), 2**32, 2**32 - 1, 1e308, -0.0, math.inf]),
+    | st.sampled_from([10**400, -(10**400), 2**32, 2**32 - 1, 2**64, 1e308, -0.0, math.inf]),
     lambda inner: (
         st.lists(inner, max_size=3) | st.tuples(inner) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
     ),
@@ -383,7 +383,7 @@ generations = st.builds(
     completion_tokens=st.none() | st.integers(0, 10**6),
     backend=st.none() | st.sampled_from(["hf", "openai", "local"]),
     model=st.none() | st.text(max_size=8),
-    seed=st.none() | st.integers(0, 2**32 - 1),
+    seed=st.none() | st.integers(0, 2**64 - 1),
     logprobs=st.none() | st.lists(token_logprobs, max_size=3),
     elapsed=st.none() | st.floats(0, 1e6),
 )

@@ -240,7 +240,7 @@ params = st.builds(
     Params,
     temperature=st.none() | st.floats(0, 5),
     top_k=st.none() | st.integers(1, 100),
-    seed=st.none() | st.integers(0, 2**32 - 1),
+    seed=st.none() | st.integers(0, 2**64 - 1),
     stop=st.lists(texts.filter(bool), max_size=2),
     logprobs=st.none() | st.integers(0, 20),
 )
@@ -254,7 +254,7 @@ generations = st.builds(
     finish_reason=st.sampled_from([None, "length", "stop", "eos"]),
     completion_tokens=st.none() | st.integers(0, 100),
     backend=st.none() | st.sampled_from(["local", "hf", "openai"]),
-    seed=st.none() | st.integers(0, 2**32 - 1),
+    seed=st.none() | st.integers(0, 2**64 - 1),
     logprobs=st.none() | logprobs,
     elapsed=st.none() | st.floats(0, 100),
 )

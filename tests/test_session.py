@@ -120,7 +120,7 @@ def test_a_retry_request_continues_the_parent_with_a_shifted_seed() -> None:
 
 
 def test_shifted_seed_wraps_and_leaves_an_unset_seed_alone() -> None:
-    assert shifted_seed(Params(seed=2**32 - 1), 2) == Params(seed=1)
+    assert shifted_seed(Params(seed=2**64 - 1), 2) == Params(seed=1)
     assert shifted_seed(Params(seed=5), 0) == Params(seed=5)
     assert shifted_seed(Params(), 3) == Params()
 

@@ -66,8 +66,10 @@ What it does, and the decisions behind it:
   penalty sampler on (the default DRY, or a repetition penalty) llama-server's
   penalty state also depends on what the slot held before, so a fresh process may
   write another continuation from the same seed; with penalties off
-  (``dry_multiplier=0``) it writes the same. llama.cpp reads 4294967295 as "pick a
-  random seed", so that one value is a ``ParamsError`` here.
+  (``dry_multiplier=0``) it writes the same. llama.cpp seeds are 32-bit and it reads
+  4294967295 as "pick a random seed", so a larger seed (``Params`` takes 64-bit ones,
+  for TGI and Hugging Face) or that one is a ``ParamsError`` here, naming the range:
+  reducing it silently would give two different seeds the same text.
 - **The end-of-text token is banned by default.** A story writer who asks for more
   text wants more text, and SmolLM2-Instruct ends after a paragraph or two otherwise:
   every request carries llama-server's ``ignore_eos``. ``allow_eos=True`` lifts it.
@@ -265,12 +267,13 @@ class LocalModel:
         chosen when this method is called, before the first piece is asked for.
         """
         arguments.text("prompt", prompt)
-        if params.seed == _RANDOM_SEED:
+        if params.seed is not None and params.seed >= _RANDOM_SEED:
             raise ParamsError(
                 field="seed",
                 value=params.seed,
                 allowed=f"an integer with 0 <= seed <= {_RANDOM_SEED - 1} with the local backend "
-                f"(llama.cpp reads {_RANDOM_SEED} as 'pick a random seed')",
+                f"(llama.cpp seeds are 32-bit, and it reads {_RANDOM_SEED} as 'pick a random seed')",
+                hint=f"For a random seed each call: seed=Supplier(lambda: random.randrange({_RANDOM_SEED})).",
             )
         engine = self._engine()
         tokens = engine.count_tokens(prompt)

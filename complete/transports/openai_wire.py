@@ -89,7 +89,7 @@ from typing import Any
 import attrs
 import requests
 
-from complete.errors import ResponseError
+from complete.errors import ParamsError, ResponseError
 from complete.generation import FinishReason, Generation, TokenLogprob
 from complete.params import Params
 from complete.transports import server_errors
@@ -151,6 +151,10 @@ DIALECTS: Mapping[str, Dialect] = {
 }
 """The ``server=`` values and what each accepts (see the module docstring)."""
 
+_LARGEST_SEED = {"llama.cpp": 2**32 - 2, "tgi": 2**64 - 1}
+"""Seeds: llama.cpp's are 32-bit (2**32-1 is "random"), TGI's u64; OpenAI, vLLM and
+Ollama take signed 64-bit integers."""
+
 _STANDARD = frozenset({"temperature", "top_p", "max_new_tokens", "seed", "stop", "do_sample"})
 _EXTRAS = tuple(name for name in attrs.fields_dict(Params) if name not in _STANDARD)
 """Every other field: sent where the dialect takes it, else warned about, never silently dropped."""
@@ -172,6 +176,14 @@ def completion_body(
         body["model"] = model
     body["prompt"] = prompt
     body["max_tokens"] = params.max_new_tokens
+    largest = _LARGEST_SEED.get(dialect.name, 2**63 - 1)
+    if params.seed is not None and params.seed > largest:
+        raise ParamsError(
+            field="seed",
+            value=params.seed,
+            allowed=f"an integer with 0 <= seed <= {largest} for a {dialect.name} server",
+            hint=f"For a random seed each call: seed=Supplier(lambda: random.randrange({largest + 1})).",
+        )
     optional = {
         "temperature": 0.0 if params.do_sample is False else params.temperature,
         "top_p": params.top_p,
