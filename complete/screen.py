@@ -119,5 +119,13 @@ class Screen:
         return display.render_html(text, new_from, footer)
 
     def plain(self, text: str) -> str:
-        """The story wrapped for reading, unmarked, for ``print``."""
-        return display.render_text(text, None, width=display.terminal_width(), style="none")
+        r"""The story wrapped for reading, unmarked, its paragraphs apart (a blank line
+        between two, as the original's ``print(bloom)`` had), for ``print``.
+
+        >>> print(Screen().plain("It rained.\nThen it stopped."))
+        It rained.
+        <BLANKLINE>
+        Then it stopped.
+        """
+        width = display.terminal_width()
+        return "\n\n".join(display.render_text(part, None, width=width, style="none") for part in text.split("\n"))

@@ -4,7 +4,8 @@ Every test runs in an empty temporary working directory with no Hugging Face
 token reachable (no ``.hf_token``, no ``HF_TOKEN``, ``HF_HOME`` pointing at an
 empty folder), so no test can pick up a developer's real token or reach the
 network with it; no ``HF_ENDPOINT`` or ``HF_ROUTER_URL`` of the developer's
-redirects hosted models, and no provider mapping is remembered from another test.
+redirects hosted models, no provider mapping is remembered from another test, and
+no backend line counts as already printed.
 Tests that need repository files use the absolute paths below.
 """
 
@@ -72,6 +73,7 @@ def _no_real_credentials(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(inference_providers, "_CACHE", {})
+    monkeypatch.setattr("complete.completer._ANNOUNCED", set())  # each test sees its first backend line
     monkeypatch.setenv("HF_HOME", str(home))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home))
     monkeypatch.chdir(work)
