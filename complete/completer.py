@@ -88,7 +88,8 @@ class Completer:
 
     Keyword arguments are sampling parameters (``temperature``, ``top_k``,
     ``top_p``, ``max_new_tokens``, ``repetition_penalty``, ``seed``, ``stop``,
-    ``do_sample``, ``logprobs``) or settings:
+    ``do_sample``, ``logprobs``; each is also an attribute, ``bloom.top_k = 30``, and a
+    ``Supplier`` value is called at every request) or settings:
 
     - ``transport=`` any transport object, or ``backend=`` one of "hf", "tgi",
       "openai", "local" with ``model=`` / ``url=`` / ``token=``; with neither, the
