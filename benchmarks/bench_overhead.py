@@ -3,12 +3,14 @@
 Run it with ``python benchmarks/bench_overhead.py`` (``--requests N --rounds R``).
 It is not a test and fails on nothing.
 
-Measured: the wall time of each of N sequential non-streaming requests (50-token
-answer in TGI's list form, ``details`` included) through
+Two cases: a short answer (3 tokens; huggingface_hub asks for no details, so the
+stub sends none, as TGI would; ours always asks for them) and a 50-token answer
+with ``details`` for both. Measured: the wall time of each of N sequential
+non-streaming requests (TGI's list form) through
 
-- ours: ``HFInference(endpoint=stub).generate(prompt, Params(max_new_tokens=50))``;
+- ours: ``HFInference(endpoint=stub).generate(prompt, Params(max_new_tokens=n))``;
 - reference: ``huggingface_hub.InferenceClient(model=stub).text_generation(prompt,
-  max_new_tokens=50, details=True)``, which posts ``{"inputs", "parameters",
+  max_new_tokens=n, details=...)``, which posts ``{"inputs", "parameters",
   "stream": false}`` to the URL as given (a URL as ``model`` gets no path appended);
 - floor: a bare ``requests.Session().post(...).json()`` with our body.
 
@@ -37,7 +39,8 @@ from complete.transports.hf import HFInference, request_body
 
 PROMPT = "The ferry had not come for three days, and the village began to wonder"
 TOKEN = "hf_stub_not_a_real_token"
-NEW_TOKENS = 50
+CASES = (("short answer", 3, False), ("50-token answer", 50, True))
+"""(name, new tokens, whether huggingface_hub asks for details)."""
 
 
 def timed(call: Callable[[], str], count: int) -> list[float]:
@@ -49,47 +52,46 @@ def timed(call: Callable[[], str], count: int) -> list[float]:
     return times
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--requests", type=int, default=200, help="requests per client per round")
-    parser.add_argument("--rounds", type=int, default=5)
-    options = parser.parse_args()
-    with StubServer(tokens=NEW_TOKENS) as stub:
+def run_case(name: str, tokens: int, details: bool, options: argparse.Namespace) -> None:
+    with StubServer(tokens=tokens) as stub:
         ours = HFInference(endpoint=stub.url, token=TOKEN)
-        params = Params(max_new_tokens=NEW_TOKENS)
+        params = Params(max_new_tokens=tokens)
         hub = InferenceClient(model=stub.url, token=TOKEN)
         bare = requests.Session()
         body = request_body(PROMPT, params)
+
+        def hub_text() -> str:
+            answer = hub.text_generation(PROMPT, max_new_tokens=tokens, details=details)
+            return answer.generated_text if details else answer
+
         clients: dict[str, Callable[[], str]] = {
             "ours (HFInference.generate)": lambda: ours.generate(PROMPT, params).text,
-            "huggingface_hub InferenceClient": lambda: (
-                hub.text_generation(PROMPT, max_new_tokens=NEW_TOKENS, details=True).generated_text
-            ),
+            "huggingface_hub InferenceClient": hub_text,
             "floor (bare requests.Session)": lambda: bare.post(stub.url, json=body).json()[0]["generated_text"],
         }
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            answers = {name: call() for name, call in clients.items()}  # warm-up, and a sanity check
+            answers = {client: call() for client, call in clients.items()}  # warm-up, and a sanity check
         assert len(set(answers.values())) == 1, answers
-        times: dict[str, list[float]] = {name: [] for name in clients}
-        round_medians: dict[str, list[float]] = {name: [] for name in clients}
-        ports: dict[str, set[int]] = {name: set() for name in clients}
+        times: dict[str, list[float]] = {client: [] for client in clients}
+        round_medians: dict[str, list[float]] = {client: [] for client in clients}
+        ports: dict[str, set[int]] = {client: set() for client in clients}
         for _ in range(options.rounds):
-            for name, call in clients.items():
+            for client, call in clients.items():
                 seen = len(stub.requests)
                 batch = timed(call, options.requests)
-                ports[name].update(port for port, _ in stub.requests[seen:])
-                times[name].extend(batch)
-                round_medians[name].append(statistics.median(batch))
+                ports[client].update(port for port, _ in stub.requests[seen:])
+                times[client].extend(batch)
+                round_medians[client].append(statistics.median(batch))
         accepted = stub.connections
 
-    print(f"{options.rounds} rounds x {options.requests} sequential requests per client, {NEW_TOKENS}-token answers")
-    for name in clients:
-        spread = f"{min(round_medians[name]) * 1e3:.3f}-{max(round_medians[name]) * 1e3:.3f}"
+    print(f"{name}: {options.rounds} rounds x {options.requests} sequential requests per client, {tokens} tokens")
+    for client in clients:
+        spread = f"{min(round_medians[client]) * 1e3:.3f}-{max(round_medians[client]) * 1e3:.3f}"
         print(
-            f"  {name:<32} mean {statistics.mean(times[name]) * 1e3:.3f} ms, "
-            f"median {statistics.median(times[name]) * 1e3:.3f} ms (round medians {spread} ms), "
-            f"connections used {len(ports[name])}"
+            f"  {client:<32} mean {statistics.mean(times[client]) * 1e3:.3f} ms, "
+            f"median {statistics.median(times[client]) * 1e3:.3f} ms (round medians {spread} ms), "
+            f"connections used {len(ports[client])}"
         )
     ours_name, hub_name, bare_name = clients
     for label, pick in (("mean", statistics.mean), ("median", statistics.median)):
@@ -100,6 +102,15 @@ def main() -> None:
     print(f"  TCP connections accepted by the stub in all: {accepted} (warm-up included)")
     for warning in caught:
         print(f"  warning during the warm-up: {warning.category.__name__}: {warning.message}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=200, help="requests per client per round")
+    parser.add_argument("--rounds", type=int, default=5)
+    options = parser.parse_args()
+    for name, tokens, details in CASES:
+        run_case(name, tokens, details, options)
 
 
 if __name__ == "__main__":

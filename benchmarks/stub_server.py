@@ -4,8 +4,9 @@
 speaks the part of TGI's wire the benchmarks use:
 
 - ``POST /`` without ``"stream": true``: ``[{"generated_text": ..., "details": {...}}]``
-  (the list form of TGI's root route), with a Content-Length, after ``latency``
-  seconds. It accepts both ``HFInference``'s body and ``huggingface_hub``'s
+  (the list form of TGI's root route; ``details`` only when the parameters ask for
+  them, as TGI does), with a Content-Length, after ``latency`` seconds. It accepts
+  both ``HFInference``'s body and ``huggingface_hub``'s
   (``{"inputs", "parameters": {...}, "stream": false}``).
 - ``POST /`` with ``"stream": true``: server-sent events, one HTTP chunk per event,
   as TGI sends them: ``data:{"token": {"id", "text", "logprob", "special"},
@@ -121,7 +122,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._stream()
         else:
             text = "".join(self.server.token_texts())
-            self._send_json([{"generated_text": text, "details": self.server.details()}])
+            wanted = body.get("parameters", {}).get("details")  # as TGI: details only when asked for
+            self._send_json(
+                [{"generated_text": text, "details": self.server.details()} if wanted else {"generated_text": text}]
+            )
 
     def _note_peer(self) -> None:
         with self.server._lock:

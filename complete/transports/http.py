@@ -6,7 +6,11 @@ translated in exactly one place:
 
 - ``new_session`` makes the one ``requests.Session`` (one connection pool) a
   transport reuses for every request, with a pool large enough for
-  ``complete_many``.
+  ``complete_many``. It reads the proxy and TLS environment (``HTTPS_PROXY``,
+  ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``, ...) once per host it talks to, not once per
+  request as requests does (a scan of the whole environment, twice per request with
+  the keep-alive check below): a change to those variables reaches transports made
+  after it. A session passed in by the caller is used as it is.
 - ``post`` sends one JSON request with a timeout, never follows redirects (a
   token is not sent on to another address; the error names the new location),
   sends a request once more on a fresh connection when a kept-alive one was closed
@@ -30,7 +34,7 @@ import json
 import queue
 import socket
 from collections.abc import Generator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
@@ -39,6 +43,9 @@ from requests.adapters import HTTPAdapter
 
 from complete import status
 from complete.errors import ResponseError, TransportError
+
+if TYPE_CHECKING:
+    from requests.sessions import _Settings  # the stubs' name for what merge_environment_settings returns
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -78,9 +85,37 @@ def headers(accept: str, token: str | None) -> dict[str, str]:
     return out
 
 
+class _Session(requests.Session):
+    """A ``requests.Session`` that keeps, per host, the proxy and TLS settings it
+    found in the environment, and the request that finds the host's pool."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._settings: dict[tuple[str, str], _Settings] = {}
+        self._probes: dict[str, requests.PreparedRequest] = {}
+
+    def merge_environment_settings(
+        self, url: str | bytes | None, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> _Settings:
+        if proxies or verify is not None or cert is not None or not isinstance(url, str):
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        scheme, host = urlsplit(url)[:2]
+        if (scheme, host) not in self._settings:
+            self._settings[scheme, host] = super().merge_environment_settings(url, {}, None, None, None)
+        found = self._settings[scheme, host]
+        chosen = self.stream if stream is None else stream  # as requests merges it
+        return {**found, "stream": chosen, "proxies": dict(found["proxies"])}  # requests may change what it gets
+
+    def probe(self, url: str) -> requests.PreparedRequest:
+        """A prepared GET of ``url``: what ``_connection_pool`` finds its pool with."""
+        if url not in self._probes:
+            self._probes[url] = requests.Request("GET", url).prepare()
+        return self._probes[url]
+
+
 def new_session(pool_size: int = 32) -> requests.Session:
     """A session whose pool holds ``pool_size`` connections per host."""
-    session = requests.Session()
+    session = _Session()
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
@@ -175,10 +210,11 @@ def _connection_pool(session: requests.Session, url: str) -> Any:
     requests picks: proxies and TLS settings are part of its key), or None when it
     cannot be told (a custom adapter)."""
     try:
-        settings = session.merge_environment_settings(url, {}, None, None, None)
+        settings = session.merge_environment_settings(url, {}, None, None, None)  # a _Session's: known already
+        probe = session.probe(url) if isinstance(session, _Session) else requests.Request("GET", url).prepare()
         adapter = session.get_adapter(url)
         pool = adapter.get_connection_with_tls_context(  # type: ignore[attr-defined]
-            requests.Request("GET", url).prepare(), settings["verify"], settings["proxies"], settings["cert"]
+            probe, settings["verify"], settings["proxies"], settings["cert"]
         )
     except (AttributeError, TypeError, requests.RequestException, urllib3.exceptions.HTTPError, ValueError):
         return None
