@@ -16,7 +16,9 @@ non-streaming requests (TGI's list form) through
 
 The clients take turns in R rounds of N requests (after a warm-up), so drift on a
 shared machine hits them alike. Printed: mean and median per request for each, the
-spread of the per-round medians, the ratio ours / huggingface_hub, and how many
+spread of the per-round medians, the calling thread's CPU time per request (the
+stub runs in other threads; on a shared machine wall times mostly measure the
+scheduler, CPU time what the client does), the ratios ours / huggingface_hub, and how many
 TCP connections each client's requests used (client ports seen by the stub; one
 session must keep one connection alive for all of them). Both clients get an
 explicit dummy token, so neither looks for credentials.
@@ -43,13 +45,15 @@ CASES = (("short answer", 3, False), ("50-token answer", 50, True))
 """(name, new tokens, whether huggingface_hub asks for details)."""
 
 
-def timed(call: Callable[[], str], count: int) -> list[float]:
+def timed(call: Callable[[], str], count: int) -> tuple[list[float], float]:
+    """Wall seconds of each call, and the calling thread's CPU seconds per call."""
     times = []
+    cpu = time.thread_time()
     for _ in range(count):
         started = time.perf_counter()
         call()
         times.append(time.perf_counter() - started)
-    return times
+    return times, (time.thread_time() - cpu) / count
 
 
 def run_case(name: str, tokens: int, details: bool, options: argparse.Namespace) -> None:
@@ -76,13 +80,15 @@ def run_case(name: str, tokens: int, details: bool, options: argparse.Namespace)
         times: dict[str, list[float]] = {client: [] for client in clients}
         round_medians: dict[str, list[float]] = {client: [] for client in clients}
         ports: dict[str, set[int]] = {client: set() for client in clients}
+        cpu: dict[str, list[float]] = {client: [] for client in clients}
         for _ in range(options.rounds):
             for client, call in clients.items():
                 seen = len(stub.requests)
-                batch = timed(call, options.requests)
+                batch, batch_cpu = timed(call, options.requests)
                 ports[client].update(port for port, _ in stub.requests[seen:])
                 times[client].extend(batch)
                 round_medians[client].append(statistics.median(batch))
+                cpu[client].append(batch_cpu)
         accepted = stub.connections
 
     print(f"{name}: {options.rounds} rounds x {options.requests} sequential requests per client, {tokens} tokens")
@@ -91,7 +97,7 @@ def run_case(name: str, tokens: int, details: bool, options: argparse.Namespace)
         print(
             f"  {client:<32} mean {statistics.mean(times[client]) * 1e3:.3f} ms, "
             f"median {statistics.median(times[client]) * 1e3:.3f} ms (round medians {spread} ms), "
-            f"connections used {len(ports[client])}"
+            f"client CPU {statistics.median(cpu[client]) * 1e3:.3f} ms, connections used {len(ports[client])}"
         )
     ours_name, hub_name, bare_name = clients
     for label, pick in (("mean", statistics.mean), ("median", statistics.median)):
@@ -99,6 +105,10 @@ def run_case(name: str, tokens: int, details: bool, options: argparse.Namespace)
             f"  ratio ours / huggingface_hub ({label}): {pick(times[ours_name]) / pick(times[hub_name]):.2f};"
             f" ours / bare requests: {pick(times[ours_name]) / pick(times[bare_name]):.2f}"
         )
+    print(
+        "  ratio ours / huggingface_hub (client CPU, the median round): "
+        f"{statistics.median(cpu[ours_name]) / statistics.median(cpu[hub_name]):.2f}"
+    )
     print(f"  TCP connections accepted by the stub in all: {accepted} (warm-up included)")
     for warning in caught:
         print(f"  warning during the warm-up: {warning.category.__name__}: {warning.message}")

@@ -87,12 +87,13 @@ def headers(accept: str, token: str | None) -> dict[str, str]:
 
 class _Session(requests.Session):
     """A ``requests.Session`` that keeps, per host, the proxy and TLS settings it
-    found in the environment, and the request that finds the host's pool."""
+    found in the environment, and, per address, the urllib3 pool requests sends to."""
 
     def __init__(self) -> None:
         super().__init__()
         self._settings: dict[tuple[str, str], _Settings] = {}
-        self._probes: dict[str, requests.PreparedRequest] = {}
+        self.pools: dict[tuple[str, Any], Any] = {}
+        """``_connection_pool``'s: (url, adapter) -> the pool found for them."""
 
     def merge_environment_settings(
         self, url: str | bytes | None, proxies: Any, stream: Any, verify: Any, cert: Any
@@ -105,12 +106,6 @@ class _Session(requests.Session):
         found = self._settings[scheme, host]
         chosen = self.stream if stream is None else stream  # as requests merges it
         return {**found, "stream": chosen, "proxies": dict(found["proxies"])}  # requests may change what it gets
-
-    def probe(self, url: str) -> requests.PreparedRequest:
-        """A prepared GET of ``url``: what ``_connection_pool`` finds its pool with."""
-        if url not in self._probes:
-            self._probes[url] = requests.Request("GET", url).prepare()
-        return self._probes[url]
 
 
 def new_session(pool_size: int = 32) -> requests.Session:
@@ -208,17 +203,29 @@ def _send(
 def _connection_pool(session: requests.Session, url: str) -> Any:
     """The urllib3 pool ``session`` sends a request to ``url`` through (the same one
     requests picks: proxies and TLS settings are part of its key), or None when it
-    cannot be told (a custom adapter)."""
+    cannot be told (a custom adapter).
+
+    A ``_Session`` keeps the pool found while it is open: urllib3 closes a pool (its
+    ``pool`` becomes None) when it drops it from its pool manager, so an open pool is
+    still the one requests picks for that address and adapter.
+    """
     try:
-        settings = session.merge_environment_settings(url, {}, None, None, None)  # a _Session's: known already
-        probe = session.probe(url) if isinstance(session, _Session) else requests.Request("GET", url).prepare()
         adapter = session.get_adapter(url)
+        if isinstance(session, _Session):
+            kept = session.pools.get((url, adapter))
+            if kept is not None and kept.pool is not None:
+                return kept
+        settings = session.merge_environment_settings(url, {}, None, None, None)
         pool = adapter.get_connection_with_tls_context(  # type: ignore[attr-defined]
-            probe, settings["verify"], settings["proxies"], settings["cert"]
+            requests.Request("GET", url).prepare(), settings["verify"], settings["proxies"], settings["cert"]
         )
     except (AttributeError, TypeError, requests.RequestException, urllib3.exceptions.HTTPError, ValueError):
         return None
-    return pool if isinstance(getattr(pool, "pool", None), queue.LifoQueue) else None
+    if not isinstance(getattr(pool, "pool", None), queue.LifoQueue):
+        return None
+    if isinstance(session, _Session):
+        session.pools[url, adapter] = pool
+    return pool
 
 
 def _next_connection_is_pooled(pool: Any) -> bool:
