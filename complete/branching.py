@@ -29,6 +29,10 @@ Decisions:
   different punctuation mark). It is inserted verbatim, so include the leading
   space a word needs (``" the"``, as tokens are shown). Giving the original token
   is allowed: it resamples the rest of the segment from that point.
+- After an edit (an edit node on the current path after the model node), the
+  branch grows from the current story instead, so that the edits are kept: an
+  edit node puts ``alternative`` in place of the token and all that follows it
+  (``branch_after_edits``); a token an edit changed cannot be swapped.
 - ``story`` must itself be the model node (``Session.swap_request`` passes
   ``latest_model_node`` of the current story, so that positions match what the
   probability view showed).
@@ -47,6 +51,7 @@ import attrs
 
 from complete import arguments
 from complete.core import complete
+from complete.editing import authorship, replace_span, unchanged_tokens
 from complete.errors import ParamsError
 from complete.params import Params
 from complete.probabilities import token_offsets
@@ -54,7 +59,7 @@ from complete.story import Story
 from complete.transports.base import Transport
 from complete.window import Window
 
-__all__ = ["branch_at", "swap"]
+__all__ = ["branch_after_edits", "branch_at", "swap"]
 
 
 def branch_at(story: Story, position: int, alternative: str) -> Story:
@@ -108,6 +113,34 @@ def branch_at(story: Story, position: int, alternative: str) -> Story:
         )
         parent = parent.extend(kept.text, origin="model", params=story.params, generation=kept)
     return parent.extend(alternative, origin="user")
+
+
+def branch_after_edits(story: Story, node: Story, position: int, alternative: str) -> Story:
+    """``story`` with ``alternative`` in place of ``node``'s token at ``position`` and all
+    that follows it: an edit node, so that every edit before the token is kept (``branch_at``
+    branches from the model node instead, which would lose them).
+
+    A token an edit changed is a ``ParamsError`` that says so, as are ``branch_at``'s.
+    """
+    branch_at(node, position, alternative)  # the same checks of the node, position and alternative
+    generation = node.generation
+    tokens = (generation.logprobs or ()) if generation is not None else ()
+    offsets = token_offsets(node.segment, tokens)
+    if position not in unchanged_tokens(story, node, tokens, offsets):
+        raise ParamsError(
+            field="position",
+            value=position,
+            allowed="the position of a token the model wrote that is still in the text",
+            hint="An edit changed this one; tokens() lists the tokens left as the model wrote them",
+        )
+    offset = offsets[position]
+    assert offset is not None
+    start = next(
+        run.start + offset - run.offset
+        for run in authorship(story)
+        if run.node is node and run.offset <= offset < run.offset + run.end - run.start
+    )
+    return replace_span(story, start, story.length, alternative)
 
 
 def swap(

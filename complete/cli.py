@@ -8,6 +8,7 @@ name: there, run ``python -m complete`` (or ``env complete``). Examples::
     echo "Dear diary," | complete - --save diary.json # prompt from stdin, keep the session
     complete --resume diary.json                      # continue it later
     complete --resume diary.json "Today I wrote back." # add your words, then continue
+    complete --resume diary.json --edit               # change the story in $EDITOR, then continue
 
 The continuation goes to standard output (the whole story with ``--full``); the
 line saying which backend is used goes to standard error, so output can be piped.
@@ -19,7 +20,11 @@ Sessions are the session files of ``Completer.save``, continued with the same
 saved in FILE with its memory, author's note, window settings and parameters
 (options given change them), and writes the session back to FILE atomically, or to
 ``--save``'s file instead. Words given with ``--resume`` are added as the writer's
-own, spaced as ``bloom.append`` spaces them. The prompt is fitted to the model's
+own, spaced as ``bloom.append`` spaces them. ``--edit`` (with ``--resume``) first opens
+``$VISUAL`` or ``$EDITOR`` on the story's text (``complete.editor``) and keeps what
+changed as an edit node, which ``undo`` takes back; as with ``git commit``, an
+unchanged buffer changes nothing, and an emptied one aborts: the story is left as
+it was, nothing is continued or written, and the exit status is 1. The prompt is fitted to the model's
 window as the Completer fits it. Ctrl-C while ``--stream`` prints keeps what
 arrived, as the Completer does, and exits with 130; when the backend fails, no file
 is written. This module shares no state with the Completer.
@@ -34,7 +39,7 @@ from typing import Any, TextIO
 
 import attrs
 
-from complete import captions
+from complete import captions, editor
 from complete.backend import BACKENDS, choose, saved_transport
 from complete.continuing import Continuation, send, stream
 from complete.errors import CompleteError, ParamsError
@@ -107,6 +112,7 @@ def _parser() -> argparse.ArgumentParser:
     output.add_argument("--no-reformat", action="store_true", help="send the prompt exactly as typed")
     output.add_argument("--save", metavar="FILE", help="save the session to FILE")
     output.add_argument("--resume", metavar="FILE", help="continue the session saved in FILE and save it there")
+    output.add_argument("--edit", action="store_true", help="with --resume: edit the story in $VISUAL/$EDITOR first")
     return parser
 
 
@@ -141,8 +147,16 @@ def _parameters(args: argparse.Namespace) -> dict[str, Any]:
 
 def _run(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     text = stdin.read() if args.prompt == "-" else args.prompt
+    if args.edit and not args.resume:
+        raise ParamsError(field="--edit", value=True, allowed="--resume FILE as well (--edit changes a saved story)")
     if args.resume:
         session = read_session(args.resume).set(**_parameters(args))
+        if args.edit:
+            changed = editor.edit_text(session.current.text)
+            if changed is None:
+                print("complete: the editor's buffer was empty: the story is left as it was", file=sys.stderr)
+                return 1
+            session = session.rewrite(changed)
         if text is not None and text.strip():
             session = session.append(text, reformat=not args.no_reformat)
     elif text is None:

@@ -114,7 +114,6 @@ class Completer:
     suppliers: dict[str, Supplier]
 
     story = _SessionView(lambda session: session.current, "The current story: an immutable ``Story`` value.")
-    text = _SessionView(lambda session: session.current.text, "The story's text, exactly (not wrapped).")
     params = _SessionView(lambda session: session.params, "The parameters every call uses (``set`` changes them).")
     window = _SessionView(lambda session: session.window, "The prompt window settings (memory, note, size).")
     last_request = _SessionView(lambda session: session.last_request, "The last request sent: prompt, params, backend.")
@@ -258,6 +257,26 @@ class Completer:
         prompt = self.prompt(**overrides)
         self.screen.show_prompt(prompt.describe(), prompt.text)
 
+    # --- editing (see complete.editing) --------------------------------------------
+
+    @property
+    def text(self) -> str:
+        """The story's text, exactly (not wrapped). Assigning it edits the story: one
+        edit node for what changed, which ``undo()`` takes back and ``save`` keeps."""
+        return self.session.current.text
+
+    @text.setter
+    def text(self, text: str) -> None:
+        session = self.session.rewrite(text)
+        if session is self.session:
+            return self.screen.note("Nothing changed: that is the story's text already.")
+        self._move(session)
+
+    def edit(self, old: str, new: str, *, occurrence: int | None = None) -> None:
+        """Replace one occurrence of ``old`` anywhere in the story by ``new`` and show it
+        (``occurrence=i`` picks one when ``old`` occurs several times, -1 the last)."""
+        self._move(self.session.edit(old, new, occurrence))
+
     # --- moving in the tree -------------------------------------------------------
 
     def append(self, text: str, *, reformat: bool = True) -> None:
@@ -331,9 +350,10 @@ class Completer:
             transport = saved_transport(session.backend)  # None (unknown): the default choice, said
         return cls(session, transport=transport, stream=stream)
 
-    def to_markdown(self) -> str:
-        """The current story as Markdown: one paragraph per line, special characters escaped."""
-        return interchange.to_markdown(self.story)
+    def to_markdown(self, *, mark_writer: bool = False) -> str:
+        """The current story as Markdown: one paragraph per line, special characters escaped;
+        ``mark_writer=True`` puts what the writer wrote (all but the model's unchanged text) in ``<ins>``."""
+        return interchange.to_markdown(self.story, mark_writer=mark_writer)
 
     def export(self, path: str | Path) -> None:
         """Write the current story as plain text (.txt) or Markdown (.md), atomically."""

@@ -34,7 +34,9 @@ save them. This module turns them into something a writer can use:
 
 The story given may be any node: these functions use the newest *model* node on its
 path (``latest_model_node``), so after ``append()`` the writer still sees the tokens
-of the model's last segment. A ``Generation`` may be given instead of a story.
+of the model's last segment; after an edit, only its tokens still in the text as the
+model wrote them (``editing.unchanged_tokens``; the views mark the gaps "[edited]").
+A ``Generation`` may be given instead of a story.
 
 Backends that cannot give log probabilities. Asking is never an error: a backend
 that ignores ``logprobs`` returns the text without them, and the story keeps it. The
@@ -58,6 +60,7 @@ from typing import Any
 
 import attrs
 
+from complete.editing import unchanged_tokens
 from complete.generation import Generation, TokenLogprob
 from complete.story import Story
 
@@ -182,13 +185,17 @@ def token_rows(source: Story | Generation) -> list[dict[str, Any]]:
     >>> [alternative[0] for alternative in rows[0]["alternatives"]]
     [' the']
     """
-    return _rows(*_source(source)[:2])
+    return _rows(source, *_source(source))
 
 
-def _rows(text: str, tokens: tuple[TokenLogprob, ...]) -> list[dict[str, Any]]:
-    """``token_rows`` for the segment ``text`` and its recorded ``tokens``."""
+def _rows(source: Story | Generation, text: str, tokens: tuple[TokenLogprob, ...], node: Story | None) -> list[Any]:
+    """``token_rows`` for the segment ``text`` and its recorded ``tokens``, less those an edit changed."""
     rows = []
-    for position, (item, offset) in enumerate(zip(tokens, token_offsets(text, tokens), strict=True)):
+    offsets = token_offsets(text, tokens)
+    kept = None if node is None or not isinstance(source, Story) else unchanged_tokens(source, node, tokens, offsets)
+    for position, (item, offset) in enumerate(zip(tokens, offsets, strict=True)):
+        if kept is not None and position not in kept:
+            continue
         rank = next((index for index, (token, _) in enumerate(item.top) if token == item.token), None)
         alternatives = [(token, logprob, _probability(logprob)) for token, logprob in item.top if token != item.token]
         rows.append(
@@ -281,14 +288,16 @@ def render_probabilities_html(source: Story | Generation) -> str:
             f'<div class="complete-probs" style="{_STORY_STYLE}">'
             f'<div style="{_SMALL_STYLE}">{html.escape(_nothing_recorded(source, node))}</div></div>'
         )
-    rows = _rows(text, tokens)
+    rows = _rows(source, text, tokens, node)
     parts: list[str] = []
     if node is not None and node.parent is not None:
         context = node.parent.text[-_CONTEXT_CHARS:]
         if len(node.parent.text) > _CONTEXT_CHARS:
             context = "…" + context.split(" ", 1)[-1]
         parts.append(f'<span class="complete-probs-context" style="opacity: 0.55">{html.escape(context)}</span>')
-    for row in rows:
+    for number, row in enumerate(rows):
+        if row["position"] != (rows[number - 1]["position"] + 1 if number else 0):
+            parts.append('<span class="complete-probs-edited" style="opacity: 0.55">[edited]</span>')
         parts.append(_token_html(row))
     least = _least_likely(rows)
     least_html = ""
@@ -366,7 +375,7 @@ def render_probabilities_text(source: Story | Generation, *, width: int = 100) -
     text, tokens, node = _source(source)
     if not tokens:
         return _nothing_recorded(source, node)
-    rows = _rows(text, tokens)
+    rows = _rows(source, text, tokens, node)
     token_width = min(16, max(5, *(len(repr(row["token"])) for row in rows)))
     header = f"  pos  {'token':<{token_width}}  {'prob':>6}  alternatives"
     lines = [header]

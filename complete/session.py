@@ -29,6 +29,11 @@ Decisions:
 - A continuation that comes back empty is not added; the request is recorded.
 - Text received before a stream was interrupted becomes a model node flagged
   ``interrupted``; an interruption before any text adds nothing.
+- An edit (``edit``, ``rewrite``) is a node of origin "edit" (``complete.editing``):
+  undo goes back to the text before it, and nothing is marked new. ``retry`` right
+  after an edit has nothing to retry, as after the writer's own words: a retry never
+  throws an edit away; after the next continuation it retries that, from the edited
+  text. A swap after an edit keeps the edit (``branching.branch_after_edits``).
 - A retry or an alternative uses the current parameters; with a fixed seed it
   shifts the seed by the number of model continuations already made from that
   place (``shifted_seed``), so each sample is new yet reproducible. Continuing does
@@ -42,8 +47,8 @@ from typing import Any
 
 import attrs
 
-from complete import arguments
-from complete.branching import branch_at
+from complete import arguments, editing
+from complete.branching import branch_after_edits, branch_at
 from complete.errors import ParamsError
 from complete.generation import Generation
 from complete.joining import joined_segment
@@ -178,6 +183,21 @@ class Session:
         node = self.current.extend(joined_segment(self.current.text, text, reformat=reformat), origin="user")
         return attrs.evolve(self, current=node, undone=(), offered=(), new_from=self.current.length)
 
+    def edit(self, old: str, new: str, occurrence: int | None = None) -> Session:
+        """One occurrence of ``old``, anywhere in the story, replaced by ``new`` (an edit
+        node; see ``complete.editing.replace_once`` for ``occurrence`` and the errors)."""
+        return self._edited(editing.replace_once(self.current, old, new, occurrence))
+
+    def rewrite(self, text: str) -> Session:
+        """The whole text made ``text``, as the one edit node that changes what differs;
+        unchanged when it is the text already."""
+        node = editing.rewrite(self.current, text)
+        return self if node is None else self._edited(node)
+
+    def _edited(self, node: Story) -> Session:
+        # Nothing is marked new: the edited text is the writer's, not the model's.
+        return attrs.evolve(self, current=node, undone=(), offered=(), new_from=None)
+
     def undo(self) -> Session:
         """One segment back; ``redo()`` goes forward again. At the prompt: unchanged."""
         parent = self.current.parent
@@ -241,9 +261,15 @@ class Session:
         node = latest_model_node(self.current)
         if node is None:
             return None
-        branch = branch_at(node, position, alternative)
-        assert branch.parent is not None
-        return self._request(branch, self.params.evolve(**overrides), transport, branch.parent.length)
+        if editing.edited_since(self.current, node):
+            branch = branch_after_edits(self.current, node, position, alternative)
+            assert branch.replaces is not None
+            new_from = branch.replaces[0]
+        else:
+            branch = branch_at(node, position, alternative)
+            assert branch.parent is not None
+            new_from = branch.parent.length
+        return self._request(branch, self.params.evolve(**overrides), transport, new_from)
 
     def alternative_requests(self, transport: Transport, n: int, **overrides: Any) -> tuple[Request, ...]:
         """``n`` requests that continue the current story, each with its own shifted seed."""

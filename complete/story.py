@@ -11,6 +11,15 @@ node from its parent's), ``repr`` is one short line, and ``text`` is cached. To 
 memory linear in a long session, a node that builds its text from its parent's
 cached text takes that cache over (the parent rebuilds it, once, if asked again).
 
+An *edit* node (origin "edit") changes text anywhere: it records the span
+``replaces = (start, end)`` of its parent's text and the ``segment`` put there, so
+the text is still a fold over the chain (each node appends, or replaces one span),
+building a node stays O(1) and shares everything before it, undo is going back to
+the parent, and who wrote each character can be worked out from the chain
+(``complete.editing.authorship``). Storing the whole edited text instead would cost
+a copy of the story per edit and lose who wrote what; a diff of several spans
+would buy nothing, as one edit is one place.
+
 A node does not know its children: a ``Session`` keeps the nodes of a writing
 session and finds children and siblings. The JSON form is written and read by
 ``complete.interchange.story_json``, with the node codec every file format shares.
@@ -32,8 +41,16 @@ from complete.reformat import reformat as _reformat
 
 __all__ = ["ORIGINS", "Origin", "Story", "parents_first"]
 
-Origin = Literal["prompt", "model", "user"]
-ORIGINS: tuple[Origin, ...] = ("prompt", "model", "user")
+Origin = Literal["prompt", "model", "user", "edit"]
+ORIGINS: tuple[Origin, ...] = ("prompt", "model", "user", "edit")
+
+
+def _span(value: object) -> tuple[int, int] | None:
+    """A span given as any pair (a JSON list, say) as a tuple; anything else as it is,
+    for ``_check_replaces`` to refuse."""
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return (value[0], value[1])
+    return value  # type: ignore[return-value]
 
 
 @attrs.frozen(eq=False, repr=False)
@@ -62,6 +79,7 @@ class Story:
     interrupted: bool = attrs.field(
         default=False, validator=arguments.validator(arguments.typed, bool, "True or False")
     )
+    replaces: tuple[int, int] | None = attrs.field(default=None, converter=_span)
     depth: int = attrs.field(init=False)
     length: int = attrs.field(init=False)
     _key: int = attrs.field(init=False)
@@ -75,13 +93,14 @@ class Story:
             allowed = (
                 "'prompt' (a root story)"
                 if parent is None
-                else "'model' or 'user' (only a root story has origin 'prompt')"
+                else "'model', 'user' or 'edit' (only a root story has origin 'prompt')"
             )
             raise ParamsError(field="origin", value=self.origin, allowed=allowed)
+        replaced = _check_replaces(self, parent)
         own = self._own()
         set_ = object.__setattr__
         set_(self, "depth", 0 if parent is None else parent.depth + 1)
-        set_(self, "length", len(self.segment) + (0 if parent is None else parent.length))
+        set_(self, "length", len(self.segment) - replaced + (0 if parent is None else parent.length))
         set_(self, "_key", hash((0 if parent is None else parent._key, own)))
         set_(self, "_root", None if parent is None else parent.root)
 
@@ -112,6 +131,14 @@ class Story:
         """A new story with ``text`` added; this one is unchanged and shared."""
         return Story(self, text, origin=origin, params=params, generation=generation, interrupted=interrupted)
 
+    def replaced(self, start: int, end: int, text: str) -> Story:
+        """A new story (an edit node) with ``text`` in place of ``self.text[start:end]``.
+
+        >>> Story.from_prompt("Once upon a time").replaced(10, 16, "midnight").text
+        'Once upon midnight'
+        """
+        return Story(self, text, origin="edit", replaces=(start, end))
+
     # --- reading --------------------------------------------------------------
 
     @property
@@ -126,18 +153,26 @@ class Story:
 
     @property
     def text(self) -> str:
-        """The whole text: every segment from the root to here, joined as written."""
+        """The whole text: every segment from the root to here, joined as written,
+        each edit node's segment in place of the span it replaces."""
         cached = self._text
         if cached is not None:
             return cached
-        pending: list[str] = []
+        pending: list[Story] = []
         node: Story | None = self
         while node is not None and node._text is None:
-            pending.append(node.segment)
+            pending.append(node)
             node = node.parent
-        base = "" if node is None else node._text or ""
         pending.reverse()
-        text = base + "".join(pending)
+        pieces = ["" if node is None else node._text or ""]
+        for step in pending:
+            if step.replaces is None:
+                pieces.append(step.segment)
+                continue
+            start, end = step.replaces
+            joined = "".join(pieces)
+            pieces = [joined[:start], step.segment, joined[end:]]
+        text = "".join(pieces)
         if node is not None and node is self.parent:
             object.__setattr__(node, "_text", None)
         object.__setattr__(self, "_text", text)
@@ -160,7 +195,8 @@ class Story:
 
     @property
     def segments(self) -> tuple[str, ...]:
-        """The segments from the root to this node."""
+        """The segments from the root to this node (joined, they are ``text`` when no
+        node on the path is an edit)."""
         return tuple(node.segment for node in self.path)
 
     def lineage(self) -> Iterator[Story]:
@@ -173,7 +209,7 @@ class Story:
     # --- value semantics without recursion --------------------------------------
 
     def _own(self) -> tuple[object, ...]:
-        return (self.segment, self.origin, self.params, self.generation, self.interrupted)
+        return (self.segment, self.origin, self.params, self.generation, self.interrupted, self.replaces)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Story):
@@ -217,6 +253,25 @@ class Story:
         from complete.interchange.story_json import story_from_dict
 
         return story_from_dict(data)
+
+
+def _check_replaces(node: Story, parent: Story | None) -> int:
+    """How many characters of the parent's text ``node`` replaces (0 unless it is an
+    edit); a span missing from an edit node, or given to another node, or outside
+    the parent's text, is a ``ParamsError``."""
+    span = node.replaces
+    if node.origin != "edit":
+        if span is not None:
+            raise ParamsError(field="replaces", value=span, allowed="None (only an edit node replaces text)")
+        return 0
+    assert parent is not None  # the origin check came first
+    allowed = f"a span (start, end) of the parent's text, 0 <= start <= end <= {parent.length}"
+    if not isinstance(span, tuple) or not all(isinstance(end, int) and not isinstance(end, bool) for end in span):
+        raise ParamsError(field="replaces", value=span, allowed=allowed)
+    start, end = span
+    if not 0 <= start <= end <= parent.length:
+        raise ParamsError(field="replaces", value=span, allowed=allowed)
+    return end - start
 
 
 def parents_first(nodes: Iterable[Story], known: Container[int] = frozenset()) -> list[Story]:

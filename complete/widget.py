@@ -1,8 +1,9 @@
 """Optional notebook controls for a ``Completer``: sliders and buttons (ipywidgets).
 
 ``bloom.widget()`` returns a small panel: sliders for temperature, top_p, top_k,
-min_p, dry_multiplier and max_new_tokens, buttons Continue, Retry, Undo, and the
-story underneath them.
+min_p, dry_multiplier and max_new_tokens, buttons Continue, Retry, Undo, the
+story's text in a box the writer can edit in place, and the story as it reads
+(the new part marked) underneath them.
 Moving a slider changes the Completer's parameters (exactly as ``bloom.set(...)``
 would); the buttons call the Completer.
 
@@ -34,6 +35,13 @@ What the writer sees is the point, so:
   each would double the panel for little. ``bloom.set(dry_base=...,
   dry_allowed_length=...)`` reaches them, and every parameter that is set,
   slider or not, is in the footer under the story.
+
+The text box (``_StoryEditor``) holds the current text; what the writer changes
+there becomes an edit of the story (``bloom.text = ...``, one edit node) when they
+leave the box or press a button, before the button acts, so Continue continues
+the edited text and Undo takes the edit back, as in Python. After every action the
+box holds the story's text again. An emptied box is refused as ``bloom.text = ""``
+is, and shows the story again.
 
 ipywidgets comes with the ``notebook`` extra and is imported only when a panel is
 built. The Completer is the single source of the writing state; the panel keeps
@@ -88,6 +96,7 @@ class _Panel:
         self.story = widgets.HTML(value=completer._repr_html_())
         self.story.add_class("complete-widget-story")
         self.messages = widgets.Output()
+        self.editor = _StoryEditor(self, widgets)
         self.sliders: dict[str, Any] = {}
         self.notes: dict[str, Any] = {}
         self._syncing = False
@@ -121,11 +130,11 @@ class _Panel:
             buttons.append(button)
         self._show_params()
         style = widgets.HTML(value=_STYLE, layout=widgets.Layout(display="none"))
-        self.box = widgets.VBox([*rows, widgets.HBox(buttons), self.story, self.messages, style])
+        self.box = widgets.VBox([*rows, widgets.HBox(buttons), self.editor.area, self.story, self.messages, style])
 
     def _clicked(self, action: Callable[[], None]) -> Callable[[Any], None]:
         def clicked(button: Any) -> None:
-            self._run(action)
+            self._run(lambda: self.editor.apply(then=action))
 
         return clicked
 
@@ -150,6 +159,7 @@ class _Panel:
                 _show_error(error)
             finally:
                 self.story.value = self.completer._repr_html_()
+                self.editor.show()
                 self._show_params()
 
     def _show_story(self, rendering: display.Rendering) -> None:
@@ -173,6 +183,43 @@ class _Panel:
                     self.notes[name].value = ""
         finally:
             self._syncing = False
+
+
+# --- the story's text, editable in place --------------------------------------------------
+
+
+class _StoryEditor:
+    """The text box that holds the story's text; see the module docstring."""
+
+    def __init__(self, panel: _Panel, widgets: Any) -> None:
+        self.panel = panel
+        self.area = widgets.Textarea(
+            value=panel.completer.text,
+            continuous_update=False,  # sent when the writer leaves the box, not at each key
+            layout=widgets.Layout(width="100%", max_width="46em", height="9em"),
+        )
+        self.area.add_class("complete-widget-editor")
+        self._showing = False
+        self.area.observe(self._changed, names="value")
+
+    def apply(self, then: Callable[[], None] | None = None) -> None:
+        """Make the box's text the story's (an edit), if the writer changed it; then ``then()``."""
+        if self.area.value != self.panel.completer.text:
+            self.panel.completer.text = self.area.value
+        if then is not None:
+            then()
+
+    def show(self) -> None:
+        """Put the story's text in the box."""
+        self._showing = True
+        try:
+            self.area.value = self.panel.completer.text
+        finally:
+            self._showing = False
+
+    def _changed(self, change: dict[str, Any]) -> None:
+        if not self._showing:
+            self.panel._run(self.apply)
 
 
 def _unset_note(defaults: object, name: str) -> str:

@@ -141,7 +141,7 @@ ROOT = '{"id": 0, "parent_id": null, "text": "Hi", "origin": "prompt"}'
             ROOT + "\n",
             "f.jsonl, line 1: format: expected 'complete.nodes', found None (the first line is the header)",
         ),
-        ('{"format": "complete.nodes", "version": 2}\n', "f.jsonl, line 1: version: this file is format version 2"),
+        ('{"format": "complete.nodes", "version": 3}\n', "f.jsonl, line 1: version: this file is format version 3"),
         ('{"format": "complete.nodes", "version": "1"}\n', "f.jsonl, line 1: version: expected a positive integer"),
         ('{"format": "complete.nodes", "version": 1, "x": 1}\n', "f.jsonl, line 1: unknown header field(s) ['x']"),
         (
@@ -170,7 +170,7 @@ ROOT = '{"id": 0, "parent_id": null, "text": "Hi", "origin": "prompt"}'
         ),
         (
             HEADER + "\n" + ROOT + '\n{"id": 1, "parent_id": 0, "text": "a", "origin": "prompt"}',
-            "f.jsonl, line 3: origin: a node with a parent has origin model or user, found 'prompt'",
+            "f.jsonl, line 3: origin: a node with a parent has origin model, user or edit, found 'prompt'",
         ),
         (
             HEADER + '\n{"id": 0, "parent_id": null, "text": 5, "origin": "prompt"}',

@@ -84,8 +84,8 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path, mon
         (b"[1,2]", "s.json: expected a session object, found list"),
         (b'{"format": "complete.story", "version": 1}', "s.json: format: expected 'complete.session'"),
         (
-            b'{"format": "complete.session", "version": 3}',
-            "s.json: version: this file is format version 3, but this version of complete reads version 2 at most",
+            b'{"format": "complete.session", "version": 4}',
+            "s.json: version: this file is format version 4, but this version of complete reads version 3 at most",
         ),
         (b'{"format": "complete.session", "version": 1, "nodes": [{"id": 0, "parent": 5}]}', "s.json: nodes[0].parent"),
         (

@@ -162,7 +162,7 @@ def test_to_dict_is_stable_and_versioned() -> None:
                 "version": 1,
                 "nodes": [{"segment": "a", "origin": "prompt"}, {"segment": "b", "origin": "prompt"}],
             },
-            "nodes[1].origin: a node with a parent has origin model or user, found 'prompt'",
+            "nodes[1].origin: a node with a parent has origin model, user or edit, found 'prompt'",
         ),
         (
             {"format": "complete.story", "version": 1, "nodes": [{"segment": "a", "origin": "prompt", "x": 1}]},
@@ -245,7 +245,7 @@ def test_a_story_written_by_an_earlier_version_reads_back() -> None:
     [
         (lambda: Story(None, 5), "segment", "a str"),  # type: ignore[arg-type]
         (lambda: Story(None, "a", origin="user"), "origin", "'prompt' (a root story)"),
-        (lambda: Story(None, "a", origin="writer"), "origin", "one of 'prompt', 'model', 'user'"),  # type: ignore[arg-type]
+        (lambda: Story(None, "a", origin="writer"), "origin", "one of 'prompt', 'model', 'user', 'edit'"),  # type: ignore[arg-type]
         (lambda: Story("a", "b", origin="user"), "parent", "a Story or None"),  # type: ignore[arg-type]
         (lambda: Story(None, "a", params={"seed": 1}), "params", "a Params or None"),  # type: ignore[arg-type]
         (lambda: Story(None, "a", generation="b"), "generation", "a Generation or None"),  # type: ignore[arg-type]
@@ -253,7 +253,7 @@ def test_a_story_written_by_an_earlier_version_reads_back() -> None:
         (
             lambda: Story.from_prompt("a").extend("b", origin="prompt"),
             "origin",
-            "'model' or 'user' (only a root story has origin 'prompt')",
+            "'model', 'user' or 'edit' (only a root story has origin 'prompt')",
         ),
     ],
 )

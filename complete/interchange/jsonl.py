@@ -16,7 +16,10 @@ segment the node adds; ``origin`` "prompt" (the root, and only the root), "model
 or "user"; ``provenance`` what made the text: ``params`` (``Params.to_dict()``),
 ``generation`` (``Generation.to_dict()``: finish reason, token counts, backend,
 model, seed, elapsed seconds, per-token ``logprobs``) and ``interrupted`` (true
-when a stream was stopped; absent means false); empty for the writer's own text.
+when a stream was stopped; absent means false); empty for the writer's own text,
+except that an edit (origin "edit", the writer's change anywhere in the text) has
+``replaces``, ``[start, end]``: the span of its parent's text its ``text`` replaces.
+A file with an edit is version 2; one without is still written as version 1.
 The header's ``current`` names the node the story is at (optional; the last
 line's node when absent). Unknown fields are errors, so a typo is not silently
 lost. Export then import gives equal stories, node for node, with the same shape.
@@ -44,16 +47,18 @@ from complete.interchange.nodes import (
     encode_node,
     mapping,
     numbered,
+    version_for,
 )
 from complete.story import Story
 
 __all__ = ["JSONL_FORMAT", "JSONL_VERSION", "StoryTree", "from_jsonl", "read_jsonl", "to_jsonl", "write_jsonl"]
 
 JSONL_FORMAT = "complete.nodes"
-JSONL_VERSION = 1
+JSONL_VERSION = 2
+_BEFORE_EDITS = 1
 
 _LINE_FIELDS = ("id", "parent_id", "text", "origin", "provenance")
-_PROVENANCE_FIELDS = ("params", "generation", "interrupted")
+_PROVENANCE_FIELDS = ("params", "generation", "interrupted", "replaces")
 _NAMES = {"segment": "text", **{name: f"provenance.{name}" for name in _PROVENANCE_FIELDS}}
 
 
@@ -88,7 +93,8 @@ def to_jsonl(nodes: Story | Iterable[Story], *, current: Story | None = None) ->
     if len(roots) > 1:
         raise ParamsError(field="nodes", value=f"{len(roots)} roots", allowed="nodes of one story tree (one root)")
     at = current if current is not None else given[-1]
-    lines = [json.dumps({"format": JSONL_FORMAT, "version": JSONL_VERSION, "current": ids[id(at)]})]
+    version = version_for(ordered, edits=JSONL_VERSION, before=_BEFORE_EDITS)
+    lines = [json.dumps({"format": JSONL_FORMAT, "version": version, "current": ids[id(at)]})]
     for index, node in enumerate(ordered):
         own = encode_node(node)
         entry = {

@@ -9,10 +9,17 @@ three, so a field means the same thing everywhere and a bad one fails with the s
 words. The fields are::
 
     segment       the text the node adds (a string)
-    origin        "prompt" for the root, and only the root; "model" or "user" after
+    origin        "prompt" for the root, and only the root; "model", "user" or "edit" after
     params        Params.to_dict(), for a model node (absent: none recorded)
     generation    Generation.to_dict(), for a model node (absent: none recorded)
     interrupted   true when a stream was stopped (absent: false)
+    replaces      [start, end], for an edit node: the span of its parent's text
+                  that its segment replaces (only edit nodes have it)
+
+A file with an edit node is written with a version one above the format's previous
+one, so that an older ``complete`` says to upgrade instead of failing on a field;
+a file without one keeps the previous version (``version_for``), which any older
+reader still reads.
 
 ``TreeReader`` rebuilds a tree from entries that name their parent by id (sessions
 and JSON lines): ids are unique, a parent comes before its children, and, where the
@@ -46,9 +53,10 @@ __all__ = [
     "encode_node",
     "mapping",
     "numbered",
+    "version_for",
 ]
 
-NODE_FIELDS = ("segment", "origin", "params", "generation", "interrupted")
+NODE_FIELDS = ("segment", "origin", "params", "generation", "interrupted", "replaces")
 
 Where = Callable[[str], str]
 """Turns a field name into the words that place it in the file, for errors."""
@@ -72,7 +80,14 @@ def encode_node(node: Story) -> dict[str, Any]:
         out["generation"] = node.generation.to_dict()
     if node.interrupted:
         out["interrupted"] = True
+    if node.replaces is not None:
+        out["replaces"] = list(node.replaces)
     return out
+
+
+def version_for(nodes: Iterable[Story], *, edits: int, before: int) -> int:
+    """The version to write: ``edits`` when a node is an edit, else ``before``."""
+    return edits if any(node.origin == "edit" for node in nodes) else before
 
 
 def decode_node(parent: Story | None, fields: Mapping[str, object], where: Where) -> Story:
@@ -81,20 +96,33 @@ def decode_node(parent: Story | None, fields: Mapping[str, object], where: Where
     if not isinstance(segment, str):
         raise StoryFormatError(f"{where('segment')}: expected a string, found {_shown(segment, limit=80)}")
     origin = fields.get("origin")
-    allowed = ("prompt",) if parent is None else ("model", "user")
+    allowed = ("prompt",) if parent is None else ("model", "user", "edit")
     if origin not in allowed:
         role = "the root" if parent is None else "a node with a parent"
         raise StoryFormatError(
-            f"{where('origin')}: {role} has origin {' or '.join(allowed)}, found {_shown(origin, limit=80)}"
+            f"{where('origin')}: {role} has origin {', '.join(allowed[:-1]) + ' or ' if allowed[1:] else ''}"
+            f"{allowed[-1]}, found {_shown(origin, limit=80)}"
         )
     interrupted = fields.get("interrupted", False)
     if not isinstance(interrupted, bool):
         raise StoryFormatError(f"{where('interrupted')}: expected true or false, found {_shown(interrupted, limit=80)}")
     params = _part(Params.from_dict, fields.get("params"), where("params"))
     generation = _part(Generation.from_dict, fields.get("generation"), where("generation"))
-    return Story(
-        parent, segment, origin=cast(Origin, origin), params=params, generation=generation, interrupted=interrupted
-    )
+    replaces = fields.get("replaces")
+    if origin == "edit" and replaces is None:
+        raise StoryFormatError(f"{where('replaces')}: an edit node needs [start, end], the span it replaces")
+    try:
+        return Story(
+            parent,
+            segment,
+            origin=cast(Origin, origin),
+            params=params,
+            generation=generation,
+            interrupted=interrupted,
+            replaces=cast("tuple[int, int] | None", replaces),
+        )
+    except ParamsError as exc:
+        raise StoryFormatError(f"{where('replaces')}: {exc}") from exc
 
 
 def _part(build: Callable[[Mapping[str, Any]], Any], value: object, where: str) -> Any:

@@ -5,11 +5,12 @@ and versioned on its own::
 
     {
       "format": "complete.session",
-      "version": 2,
+      "version": 3,                   # 2 when no node is an edit
       "nodes": [                      # every node, parents before children
         {"id": 0, "parent": null, "segment": "...", "origin": "prompt"},
         {"id": 1, "parent": 0, "segment": "...", "origin": "model",
          "params": {...}, "generation": {...}, "interrupted": true},
+        {"id": 2, "parent": 1, "segment": "...", "origin": "edit", "replaces": [5, 9]},
         ...
       ],
       "current": 1,                   # the node the story is at
@@ -23,7 +24,8 @@ and versioned on its own::
 A node's own fields are those of the shared node codec
 (``complete.interchange.nodes``). Version 1 files (written before the session had
 its own version number) read as well: their window names its size
-``max_tokens``, and they have no ``offered``. A file that is not valid JSON, is of
+``max_tokens``, and they have no ``offered``; version 3 is version 2 with edit
+nodes, and a session without one is still written as version 2. A file that is not valid JSON, is of
 another format, of a newer version, or has a bad field raises ``StoryFormatError``
 naming the file and the field. Writes go through ``write_atomic``.
 
@@ -50,6 +52,7 @@ from complete.interchange.nodes import (
     encode_node,
     mapping,
     numbered,
+    version_for,
 )
 from complete.params import Params
 from complete.session import Session
@@ -59,9 +62,14 @@ from complete.window import Window
 __all__ = ["SESSION_FORMAT", "SESSION_VERSION", "read_session", "session_dict", "session_from_dict", "write_session"]
 
 SESSION_FORMAT = "complete.session"
-SESSION_VERSION = 2
+SESSION_VERSION = 3
+_BEFORE_EDITS = 2
 
-_WINDOW_FIELDS = {1: ("memory", "note", "note_depth", "max_tokens"), 2: ("memory", "note", "note_depth", "size")}
+_WINDOW_FIELDS = {
+    1: ("memory", "note", "note_depth", "max_tokens"),
+    2: ("memory", "note", "note_depth", "size"),
+    3: ("memory", "note", "note_depth", "size"),
+}
 
 
 def session_dict(session: Session) -> dict[str, Any]:
@@ -74,7 +82,7 @@ def session_dict(session: Session) -> dict[str, Any]:
     window = session.window
     return {
         "format": SESSION_FORMAT,
-        "version": SESSION_VERSION,
+        "version": version_for(ordered, edits=SESSION_VERSION, before=_BEFORE_EDITS),
         "nodes": nodes,
         "current": ids[id(session.current)],
         "redo": [ids[id(node)] for node in session.undone],

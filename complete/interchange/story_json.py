@@ -8,8 +8,9 @@ The form is stable and versioned::
 
 ``nodes`` runs from the root to the story, each node written by the shared node
 codec (``complete.interchange.nodes``); a node's parent is the one before it, so
-there are no ids. Only the path is kept: for a whole tree, see the session and JSON
-lines formats. Nothing here recurses along parent links, so stories thousands of
+there are no ids. A path with an edit node is version 2 (version 1 has none, and
+a path without one is still written as version 1). Only the path is kept: for a
+whole tree, see the session and JSON lines formats. Nothing here recurses along parent links, so stories thousands of
 nodes deep are written and read in a loop.
 """
 
@@ -27,18 +28,22 @@ from complete.interchange.nodes import (
     dotted,
     encode_node,
     mapping,
+    version_for,
 )
 from complete.story import Story
 
 __all__ = ["STORY_FORMAT", "STORY_VERSION", "story_from_dict", "story_to_dict"]
 
 STORY_FORMAT = "complete.story"
-STORY_VERSION = 1
+STORY_VERSION = 2
+_BEFORE_EDITS = 1
 
 
 def story_to_dict(story: Story) -> dict[str, Any]:
     """The path from the root to ``story`` (see the module docstring)."""
-    return {"format": STORY_FORMAT, "version": STORY_VERSION, "nodes": [encode_node(node) for node in story.path]}
+    path = story.path
+    version = version_for(path, edits=STORY_VERSION, before=_BEFORE_EDITS)
+    return {"format": STORY_FORMAT, "version": version, "nodes": [encode_node(node) for node in path]}
 
 
 def story_from_dict(data: object) -> Story:
