@@ -1,0 +1,197 @@
+"""Banned phrases: the values (``complete.phrases``, ``Params.banned``), the rewind loop
+(``complete.banning``) over the test doubles, and the position-only ban of the first
+token on the embedded model and a real llama-server, with greedy decoding."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+import pytest
+
+from complete import Params, Story, complete, complete_many, complete_stream
+from complete.banning import MAX_REWINDS
+from complete.errors import ParamsError
+from complete.generation import Generation
+from complete.phrases import Phrases, rewind_point
+from complete.testing import ScriptedTransport
+from complete.transports.local import LocalModel
+from complete.transports.openai import OpenAICompletions
+from tests.llama_server import API_KEY
+
+PROMPT = "Once upon a time, in a small village,"
+
+
+class TokenBanningTransport(ScriptedTransport):
+    """A scripted transport that ``BansTokens``: every word is a token whose id is its
+    position in ``VOCABULARY``."""
+
+    VOCABULARY = (" a", " testament", " to", " her", " It", " was", " the", " mark")
+
+    def token_ids(self, text: str) -> list[int]:
+        return [self.VOCABULARY.index(word) for word in text.replace(" ", "\0 ").split("\0") if word]
+
+
+def stream_all(items: Generator[str | Story, None, None]) -> tuple[list[str], Story]:
+    items_list = list(items)
+    final = items_list[-1]
+    assert isinstance(final, Story)
+    return [piece for piece in items_list[:-1] if isinstance(piece, str)], final
+
+
+# -- values ---------------------------------------------------------------------
+
+
+def test_phrases_match_in_any_case_and_regular_expressions_between_slashes() -> None:
+    phrases = Phrases.of(["a testament to", "/shivers? down (his|her) spine/"])
+    assert phrases.find("It was A TESTAMENT TO her").span() == (7, 21)  # type: ignore[union-attr]
+    assert phrases.find("Shiver down his spine").group() == "Shiver down his spine"  # type: ignore[union-attr]
+    assert phrases.find("It was a testimony") is None
+
+
+def test_hold_keeps_back_the_end_that_could_still_become_a_phrase() -> None:
+    phrases = Phrases.of(["a testament to"])
+    assert phrases.hold("She was A testa") == len("She was")
+    assert phrases.hold("She was a") == len("She was")
+    assert phrases.hold("She was here.") == len("She was here.")
+    # a regular expression: the last 64 characters, from the start of their first word
+    assert Phrases.of(["/x+/"]).hold("word " * 20) == 34
+
+
+def test_rewind_point_goes_to_the_word_start_and_before_its_spaces() -> None:
+    assert rewind_point("It was a testament", 9) == 8
+    assert rewind_point("It was a testament", 12) == 8
+    assert rewind_point("testament", 3) == 0
+
+
+def test_banned_is_a_tuple_and_a_bad_regular_expression_is_a_params_error_naming_it() -> None:
+    assert Params(banned="a testament").banned == ("a testament",)
+    with pytest.raises(ParamsError, match=r"banned=.*'/\(unclosed/' is not one"):
+        Params(banned=["fine", "/(unclosed/"])
+    with pytest.raises(ParamsError, match="banned"):
+        Params(banned=[""])
+
+
+def test_logit_bias_takes_a_mapping_or_pairs_and_round_trips() -> None:
+    params = Params(logit_bias={15: -100, "Hello": 2.5})
+    assert params.logit_bias == ((15, -100.0), ("Hello", 2.5))
+    assert params.to_dict()["logit_bias"] == [[15, -100.0], ["Hello", 2.5]]
+    assert Params.from_dict(params.to_dict()) == params
+    for bad in ({-1: 1.0}, {"x": 101}, {True: 1.0}, [(1, 2, 3)], "x"):
+        with pytest.raises(ParamsError, match="logit_bias"):
+            Params(logit_bias=bad)
+
+
+# -- the rewind loop on test doubles -----------------------------------------------
+
+
+def test_resample_path_cuts_the_phrase_and_samples_again_with_another_seed() -> None:
+    transport = ScriptedTransport([" It was a Testament to her", " her courage and", " grit"])
+    params = Params(banned=["testament"], max_new_tokens=7, seed=5)
+    story = complete(Story.from_prompt(PROMPT), params, transport)
+    assert story.segment == " It was a her courage and grit"
+    assert [(prompt, asked.seed, asked.max_new_tokens, asked.banned) for prompt, asked in transport.calls] == [
+        (PROMPT, 5, 7, ()),
+        (PROMPT + " It was a", 6, 4, ()),
+        (PROMPT + " It was a her courage and", 6, 1, ()),
+    ]
+    assert story.generation is not None
+    assert (story.generation.rewinds, story.generation.completion_tokens, story.generation.finish_reason) == (
+        1,
+        7,
+        "length",
+    )
+    assert story.params == params  # the story records the writer's own settings, bans included
+
+
+def test_token_path_bans_the_first_token_at_that_position_only() -> None:
+    transport = TokenBanningTransport([" It was a testament", " the", " mark"])
+    story = complete(Story.from_prompt(PROMPT), Params(banned=["a testament"], max_new_tokens=4, seed=3), transport)
+    assert story.segment == " It was the mark"
+    (_, first), (_, ban), (_, rest) = transport.calls
+    assert first.logit_bias == ()
+    assert rest.logit_bias == ()
+    assert (ban.max_new_tokens, ban.logit_bias, ban.seed) == (1, ((0, -100.0),), 3)  # " a" is id 0
+    assert rest.max_new_tokens == 1
+
+
+def test_after_the_rewind_limit_the_call_ends_before_the_phrase() -> None:
+    transport = ScriptedTransport([" It was a testament", *[" Testament"] * MAX_REWINDS])
+    story = complete(Story.from_prompt(PROMPT), Params(banned=["testament"], max_new_tokens=8), transport)
+    assert story.segment == " It was a"
+    assert len(transport.calls) == MAX_REWINDS + 1
+    assert story.generation is not None
+    assert (story.generation.finish_reason, story.generation.rewinds) == ("banned", MAX_REWINDS)
+
+
+def test_streaming_never_shows_a_banned_phrase_and_takes_nothing_back() -> None:
+    transport = ScriptedTransport([" She felt shivers down her spine.", " a chill. She went home"])
+    params = Params(banned=["shivers down her spine"], max_new_tokens=7)
+    pieces, story = stream_all(complete_stream(Story.from_prompt(PROMPT), params, transport))
+    assert "".join(pieces) == story.segment == " She felt a chill. She went home"
+    shown = ""
+    for piece in pieces:
+        shown += piece
+        assert "shivers" not in shown.lower()
+
+
+def test_a_stop_or_end_of_text_after_a_rewind_ends_the_call() -> None:
+    ended = Generation(text=" the end", finish_reason="eos", completion_tokens=2)
+    transport = ScriptedTransport([" It was a testament", ended])
+    story = complete(Story.from_prompt(PROMPT), Params(banned=["testament"], max_new_tokens=8), transport)
+    assert story.segment == " It was a the end"
+    assert story.generation is not None
+    assert (story.generation.finish_reason, story.generation.completion_tokens) == ("eos", 5)
+
+
+def test_complete_many_bans_in_every_story() -> None:
+    transport = ScriptedTransport([" a testament", " fine", " a testament", " also fine"])
+    stories = [Story.from_prompt("A"), Story.from_prompt("B")]
+    results = complete_many(stories, Params(banned=["testament"], max_new_tokens=2), transport, concurrency=1)
+    assert [getattr(result, "segment", result) for result in results] == [" a fine", " a also fine"]
+
+
+def test_without_bans_the_transport_is_called_once_as_before() -> None:
+    transport = ScriptedTransport([" It was a testament"])
+    story = complete(Story.from_prompt(PROMPT), Params(max_new_tokens=4), transport)
+    assert story.segment == " It was a testament"
+    assert story.generation is not None
+    assert story.generation.rewinds is None
+
+
+# -- the position-only ban on real engines (greedy decoding) ----------------------
+
+
+def _check_ban(transport: LocalModel | OpenAICompletions) -> None:
+    params = Params(temperature=0, max_new_tokens=32)
+    before = complete(Story.from_prompt(PROMPT), params, transport).segment
+    assert " wise old wizard" in before
+    banned = complete(Story.from_prompt(PROMPT), params.evolve(banned=["WIZARD"]), transport)
+    kept = before[: before.index(" wizard")]
+    assert banned.segment.startswith(kept)
+    assert "wizard" not in banned.segment.lower()
+    assert banned.generation is not None
+    assert banned.generation.rewinds is not None
+    assert banned.generation.rewinds >= 1
+    assert banned.generation.completion_tokens == 32
+    token_ids = transport.token_ids(banned.segment)
+    assert token_ids is not None
+    assert abs(len(token_ids) - 32) <= 1
+
+
+def test_the_embedded_model_writes_past_a_banned_phrase_and_as_long() -> None:
+    _check_ban(LocalModel(n_ctx=512, n_threads=1))
+
+
+def test_a_real_llama_server_writes_past_a_banned_phrase_and_as_long(llama_server: str) -> None:
+    _check_ban(OpenAICompletions(llama_server, api_key=API_KEY, server="llama.cpp"))
+
+
+def test_a_story_with_bans_and_a_banned_finish_round_trips_through_its_json_form() -> None:
+    transport = ScriptedTransport([" It was a testament", *[" testament"] * MAX_REWINDS])
+    params = Params(banned=["testament", "/sh(iver|udder)s/"], logit_bias={7: 1.5}, max_new_tokens=8)
+    story = complete(Story.from_prompt(PROMPT), params, transport)
+    again = Story.from_dict(story.to_dict())
+    assert again == story
+    assert again.params == params
+    assert again.generation is not None
+    assert (again.generation.finish_reason, again.generation.rewinds) == ("banned", MAX_REWINDS)
