@@ -4,11 +4,13 @@ token on the embedded model and a real llama-server, with greedy decoding."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Generator
 
 import pytest
 
-from complete import Params, Story, complete, complete_many, complete_stream
+from complete import Completer, Params, Story, cli, complete, complete_many, complete_stream
+from complete.backend import Choice
 from complete.banning import MAX_REWINDS
 from complete.errors import ParamsError
 from complete.generation import Generation
@@ -195,3 +197,31 @@ def test_a_story_with_bans_and_a_banned_finish_round_trips_through_its_json_form
     assert again.params == params
     assert again.generation is not None
     assert (again.generation.finish_reason, again.generation.rewinds) == ("banned", MAX_REWINDS)
+
+
+def test_the_command_line_bans_phrases_and_biases_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
+    transport = ScriptedTransport([" It was a testament", " grand"])
+    monkeypatch.setattr(cli, "choose", lambda *args, **kwargs: Choice(transport, "complete: scripted."))
+    argv = ["--ban", "TESTAMENT", "--ban", "/sh(iver|udder)s/", "--logit-bias", "15=-100", "--logit-bias", "Hi=2.5"]
+    out = io.StringIO()
+    assert cli.main([*argv, "--max-new-tokens", "4", "Once"], stdin=io.StringIO(), stdout=out) == 0
+    assert out.getvalue() == " It was a grand\n"
+    asked = transport.calls[0][1]
+    assert asked.logit_bias == ((15, -100.0), ("Hi", 2.5))
+    assert asked.banned == ()  # the transport is never sent the bans: complete() applies them
+    with pytest.raises(SystemExit):
+        cli.main(["--logit-bias", "15", "Once"], stdin=io.StringIO(), stdout=io.StringIO())
+
+
+def test_the_widgets_text_field_sets_and_shows_the_banned_phrases() -> None:
+    bloom = Completer("Once", transport=ScriptedTransport([" It was a testament", " grand"]), max_new_tokens=4)
+    box = bloom.widget()
+    field = box.children[6].children[0]
+    assert (field.description, field.value) == ("banned", "")
+    field.value = "testament\n\n/sh(iver|udder)s/\n"
+    assert bloom.params.banned == ("testament", "/sh(iver|udder)s/")
+    bloom()
+    assert bloom.text == "Once It was a grand"
+    bloom.set(banned=["other"])
+    box.children[7].children[0].click()  # Continue: the panel shows the Completer's params again
+    assert field.value == "other"
