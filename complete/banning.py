@@ -11,8 +11,8 @@ from there, the text kept so far appended to the prompt:
   first token of what was cut is banned at that one position: one request of one
   token with that token's logit bias at -100, then the rest as before. The same
   token is free everywhere else.
-- elsewhere (TGI, Hugging Face, OpenAI itself), the rest is sampled again with
-  another seed (the seed plus the number of rewinds; a seed left unset is drawn
+- elsewhere (TGI, Hugging Face, OpenAI itself, or when the server gives no ids),
+  the rest is sampled again with another seed (the seed plus the number of rewinds; a seed left unset is drawn
   again by the backend). Greedy decoding gives the same text again there, so the
   rewind limit ends it.
 
@@ -46,12 +46,13 @@ MAX_REWINDS = 10
 _SEEDS = 2**32
 
 
-def _asked(params: Params, remaining: int, ban: int | None, rewinds: int, resample: bool) -> Params:
-    """The params of the next request after ``rewinds`` rewinds."""
+def _asked(params: Params, remaining: int, ban: int | None, shift: int) -> Params:
+    """The next request's params: one token with ``ban`` at -100, or the rest with the
+    seed moved on by ``shift`` (the rewinds that sampled again)."""
     if ban is not None:
         return params.evolve(max_new_tokens=1, logit_bias=(*params.logit_bias, (ban, BAN)))
-    if resample and rewinds and params.seed is not None:
-        return params.evolve(max_new_tokens=remaining, seed=(params.seed + rewinds) % _SEEDS)
+    if shift and params.seed is not None:
+        return params.evolve(max_new_tokens=remaining, seed=(params.seed + shift) % _SEEDS)
     return params.evolve(max_new_tokens=remaining)
 
 
@@ -73,15 +74,14 @@ def stream(prompt: str, params: Params, transport: Transport) -> Generator[str, 
     """
     phrases = Phrases.of(params.banned)
     plain = params.evolve(banned=())
-    resample = not isinstance(transport, BansTokens)
-    text, shown, rewinds = "", 0, 0
+    text, shown, rewinds, shift = "", 0, 0, 0
     marks: list[tuple[int, int]] = [(0, 0)]  # (characters, tokens) at each piece's end
     ban: int | None = None
     known: Generation | None = None
     last: Generation | None = None
     finish: FinishReason | None = "length"
     while marks[-1][1] < params.max_new_tokens:
-        asked = _asked(plain, params.max_new_tokens - marks[-1][1], ban, rewinds, resample and ban is None)
+        asked = _asked(plain, params.max_new_tokens - marks[-1][1], ban, shift)
         pieces: Iterator[str] = transport.stream(prompt + text, asked)
         found, last, before = None, None, marks[-1][1]
         try:
@@ -114,7 +114,8 @@ def stream(prompt: str, params: Params, transport: Transport) -> Generator[str, 
                 finish = "banned"
                 break
             rewinds += 1
-            ban = None if resample else _first_token(transport, tail)
+            ban = _first_token(transport, tail)
+            shift += ban is None
             continue
         assert last is not None
         known = known or last

@@ -18,6 +18,7 @@ from complete.phrases import Phrases, rewind_point
 from complete.testing import ScriptedTransport
 from complete.transports.local import LocalModel
 from complete.transports.openai import OpenAICompletions
+from complete.transports.retrying import RetryingTransport
 from tests.llama_server import API_KEY
 
 PROMPT = "Once upon a time, in a small village,"
@@ -225,3 +226,19 @@ def test_the_widgets_text_field_sets_and_shows_the_banned_phrases() -> None:
     bloom.set(banned=["other"])
     box.children[7].children[0].click()  # Continue: the panel shows the Completer's params again
     assert field.value == "other"
+
+
+def test_retries_pass_token_ids_through_and_no_ids_means_sampling_again() -> None:
+    wrapped = RetryingTransport(TokenBanningTransport([" It was a testament", " the", " mark"]))
+    story = complete(Story.from_prompt(PROMPT), Params(banned=["a testament"], max_new_tokens=4, seed=3), wrapped)
+    assert story.segment == " It was the mark"
+    assert wrapped.inner.calls[1][1].logit_bias == ((0, -100.0),)  # type: ignore[attr-defined]
+
+    class NoIds(ScriptedTransport):
+        def token_ids(self, text: str) -> None:
+            return None
+
+    transport = NoIds([" It was a testament", " the mark"])
+    story = complete(Story.from_prompt(PROMPT), Params(banned=["a testament"], max_new_tokens=4, seed=3), transport)
+    assert story.segment == " It was the mark"
+    assert [(asked.seed, asked.logit_bias) for _, asked in transport.calls] == [(3, ()), (4, ())]
