@@ -242,3 +242,25 @@ def test_retries_pass_token_ids_through_and_no_ids_means_sampling_again() -> Non
     story = complete(Story.from_prompt(PROMPT), Params(banned=["a testament"], max_new_tokens=4, seed=3), transport)
     assert story.segment == " It was the mark"
     assert [(asked.seed, asked.logit_bias) for _, asked in transport.calls] == [(3, ()), (4, ())]
+
+
+class CharacterTransport(ScriptedTransport):
+    """Streams its replies one character at a time: a phrase is split every way it can be."""
+
+    def stream(self, prompt: str, params: Params) -> Generator[str, None, Generation]:
+        reply = self._next(prompt, params)
+        assert isinstance(reply, str)
+        yield from reply
+        return Generation(text=reply, finish_reason="length", completion_tokens=params.max_new_tokens)
+
+
+def test_a_phrase_split_across_pieces_is_never_shown_even_in_part() -> None:
+    transport = CharacterTransport([" Her spine shivered. Shivers down her spine", " A chill came."])
+    params = Params(banned=["shivers down her spine", "/sh(iver|udder)s? up/"], max_new_tokens=40)
+    pieces, story = stream_all(complete_stream(Story.from_prompt(PROMPT), params, transport))
+    assert story.segment == " Her spine shivered. A chill came."
+    shown = ""
+    for piece in pieces:
+        shown += piece
+        assert "shivers d" not in shown.lower()
+    assert shown == story.segment
