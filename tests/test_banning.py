@@ -16,8 +16,10 @@ from complete.errors import ParamsError
 from complete.generation import Generation
 from complete.phrases import Phrases, rewind_point
 from complete.testing import ScriptedTransport
+from complete.transports import hf_wire
 from complete.transports.local import LocalModel
 from complete.transports.openai import OpenAICompletions
+from complete.transports.openai_wire import DIALECTS, completion_body
 from complete.transports.retrying import RetryingTransport
 from tests.llama_server import API_KEY
 
@@ -264,3 +266,43 @@ def test_a_phrase_split_across_pieces_is_never_shown_even_in_part() -> None:
         shown += piece
         assert "shivers d" not in shown.lower()
     assert shown == story.segment
+
+
+# -- logit_bias on each wire ------------------------------------------------------
+
+
+def test_logit_bias_goes_on_each_wire_in_its_own_shape() -> None:
+    params = Params(logit_bias={15: -100, "Hi": 2.5}, banned=["never sent"])
+    told: list[tuple[str, object]] = []
+
+    def body(dialect: str) -> dict[str, object]:
+        return completion_body(
+            "Once",
+            params,
+            DIALECTS[dialect],
+            model=None,
+            stream=False,
+            left_out=lambda *item: told.append(item),
+            token_ids=lambda text: [7, 8] if dialect == "vllm" else None,
+        )
+
+    assert body("llama.cpp")["logit_bias"] == [[15, False], ["Hi", 2.5]]
+    assert body("vllm")["logit_bias"] == {"15": -100.0, "7": 2.5, "8": 2.5}
+    assert told == []
+    assert body("openai")["logit_bias"] == {"15": -100.0}
+    assert told == [("logit_bias", ["Hi"])]
+    assert "logit_bias" not in body("tgi")
+    assert told[-1] == ("logit_bias", ((15, -100.0), ("Hi", 2.5)))
+    assert all("banned" not in body(name) and "never sent" not in str(body(name)) for name in DIALECTS)
+    assert hf_wire.left_out(params) == {"logit_bias": [[15, -100.0], ["Hi", 2.5]]}  # warned about; bans are no field
+
+
+def test_llama_server_tokenizes_without_special_tokens_and_takes_the_bias(llama_server: str) -> None:
+    transport = OpenAICompletions(llama_server, api_key=API_KEY, server="llama.cpp")
+    ids = transport.token_ids(" wizard")
+    assert ids == [267, 19341]  # " w" "izard" in SmolLM2's vocabulary, no special token before them
+    params = Params(temperature=0, max_new_tokens=8)
+    assert transport.generate(PROMPT, params).text == " there was a wise old wizard named"
+    assert transport.generate(PROMPT, params.evolve(logit_bias={267: 100})).text == " w" * 8  # everywhere
+    banned = transport.generate(PROMPT, params.evolve(logit_bias={" wise": -100})).text  # a string: its tokens
+    assert banned == " there was a young woman named Elara"
