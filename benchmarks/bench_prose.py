@@ -529,7 +529,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="llama.cpp threads (default 1: the machine is shared)")
     parser.add_argument("--dump", type=Path, help="write every continuation to this JSONL file")
     parser.add_argument("--config", action="append", default=[], help="NAME=JSON: more Params to measure")
-    parser.add_argument("--only", action="append", default=[], help="measure only these configurations (and defaults)")
+    parser.add_argument("--only", action="append", default=[], help="measure only these (and the story preset)")
     parser.add_argument("--rescore", type=Path, help="measure a --dump file again instead of generating")
     parser.add_argument("--held-out", action="store_true", help="the eight held-out openings instead")
     parser.add_argument("--first", action="store_true", help="the first 24 openings instead of the 60 wider ones")
@@ -540,7 +540,8 @@ def main() -> None:
         return
     chosen = configurations(options.config)
     if options.only:
-        chosen = {name: params for name, params in chosen.items() if name in options.only or "defaults" in name}
+        kept = {*options.only, "embedded defaults (story)"}
+        chosen = {name: params for name, params in chosen.items() if name in kept}
     openings = HELD_OUT if options.held_out else OPENINGS if options.first else WIDER
     openings, seeds = (openings[::4], options.seeds[:1]) if options.quick else (openings, options.seeds)
     engine = Engine(options.threads)
