@@ -306,3 +306,17 @@ def test_llama_server_tokenizes_without_special_tokens_and_takes_the_bias(llama_
     assert transport.generate(PROMPT, params.evolve(logit_bias={267: 100})).text == " w" * 8  # everywhere
     banned = transport.generate(PROMPT, params.evolve(logit_bias={" wise": -100})).text  # a string: its tokens
     assert banned == " there was a young woman named Elara"
+
+
+def test_a_completers_calls_retry_and_alternatives_all_keep_the_bans() -> None:
+    replies = [" a testament", " fine", " A TESTAMENT", " good", " one more", " two more"]
+    bloom = Completer("Once", transport=ScriptedTransport(replies), banned=["testament"], max_new_tokens=2)
+    bloom()
+    assert bloom.text == "Once a fine"
+    bloom.retry()
+    assert bloom.text == "Once A good"
+    bloom.alternatives(2)
+    offered = bloom.session.offered
+    assert offered is not None
+    assert sorted(story.segment for story in offered) == [" one more", " two more"]
+    assert {story.params.banned for story in offered} == {("testament",)}  # type: ignore[union-attr]
