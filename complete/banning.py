@@ -9,8 +9,9 @@ from there, the text kept so far appended to the prompt:
 
 - where the transport ``BansTokens`` (the embedded engine, llama-server, vLLM), the
   first token of what was cut is banned at that one position: one request of one
-  token with that token's logit bias at -100, then the rest as before. The same
-  token is free everywhere else.
+  token with that token's logit bias at -100 (and every token banned there
+  before, when the text comes back to the same place), then the rest as before.
+  The same token is free everywhere else.
 - elsewhere (TGI, Hugging Face, OpenAI itself, or when the server gives no ids),
   the rest is sampled again with another seed (the seed plus the number of rewinds; a seed left unset is drawn
   again by the backend). Greedy decoding gives the same text again there, so the
@@ -46,11 +47,11 @@ MAX_REWINDS = 10
 _SEEDS = 2**32
 
 
-def _asked(params: Params, remaining: int, ban: int | None, shift: int) -> Params:
-    """The next request's params: one token with ``ban`` at -100, or the rest with the
-    seed moved on by ``shift`` (the rewinds that sampled again)."""
-    if ban is not None:
-        return params.evolve(max_new_tokens=1, logit_bias=(*params.logit_bias, (ban, BAN)))
+def _asked(params: Params, remaining: int, bans: list[int], shift: int) -> Params:
+    """The next request's params: one token with the ``bans`` at -100, or the rest
+    with the seed moved on by ``shift`` (the rewinds that sampled again)."""
+    if bans:
+        return params.evolve(max_new_tokens=1, logit_bias=(*params.logit_bias, *((ban, BAN) for ban in bans)))
     if shift and params.seed is not None:
         return params.evolve(max_new_tokens=remaining, seed=(params.seed + shift) % _SEEDS)
     return params.evolve(max_new_tokens=remaining)
@@ -76,12 +77,13 @@ def stream(prompt: str, params: Params, transport: Transport) -> Generator[str, 
     plain = params.evolve(banned=())
     text, shown, rewinds, shift = "", 0, 0, 0
     marks: list[tuple[int, int]] = [(0, 0)]  # (characters, tokens) at each piece's end
-    ban: int | None = None
+    bans: list[int] = []  # the token ids banned at the position the next request starts at
+    banned_at: dict[int, list[int]] = {}  # every token banned so far, by the position it was banned at
     known: Generation | None = None
     last: Generation | None = None
     finish: FinishReason | None = "length"
     while marks[-1][1] < params.max_new_tokens:
-        asked = _asked(plain, params.max_new_tokens - marks[-1][1], ban, shift)
+        asked = _asked(plain, params.max_new_tokens - marks[-1][1], bans, shift)
         pieces: Iterator[str] = transport.stream(prompt + text, asked)
         found, last, before = None, None, marks[-1][1]
         try:
@@ -116,13 +118,16 @@ def stream(prompt: str, params: Params, transport: Transport) -> Generator[str, 
             rewinds += 1
             ban = _first_token(transport, tail)
             shift += ban is None
+            bans = banned_at.setdefault(cut, []) if ban is not None else []
+            if ban is not None and ban not in bans:
+                bans.append(ban)
             continue
         assert last is not None
         known = known or last
         if last.completion_tokens is not None:
             start = next(index for index, mark in enumerate(marks) if mark[0] >= len(text) - len(last.text))
             marks[start + 1 :] = [(len(text), marks[start][1] + last.completion_tokens)]
-        ban = None
+        bans = []
         if last.finish_reason != "length" or marks[-1][1] == before:
             finish = last.finish_reason
             break

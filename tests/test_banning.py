@@ -320,3 +320,12 @@ def test_a_completers_calls_retry_and_alternatives_all_keep_the_bans() -> None:
     assert offered is not None
     assert sorted(story.segment for story in offered) == [" one more", " two more"]
     assert {story.params.banned for story in offered} == {("testament",)}  # type: ignore[union-attr]
+
+
+def test_tokens_banned_at_one_place_stay_banned_there_when_the_text_comes_back() -> None:
+    transport = TokenBanningTransport([" It was a testament", " the", " testament", " her", " mark"])
+    params = Params(banned=["/(a|the) testament/"], max_new_tokens=4)
+    assert complete(Story.from_prompt(PROMPT), params, transport).segment == " It was her mark"
+    bias = [asked.logit_bias for _, asked in transport.calls]
+    # " a" (id 0) banned after " It was"; then " the" (id 6) too, at the same place
+    assert bias == [(), ((0, -100.0),), (), ((0, -100.0), (6, -100.0)), ()]
