@@ -85,7 +85,11 @@ from typing import Any
 import attrs
 
 from complete import Params, Story, complete
+from complete.presets import ASSISTANT_TALK
 from complete.transports.local import LocalModel
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from prose_openings import WIDER
 
 OPENINGS: Sequence[tuple[str, str]] = (
     (
@@ -301,10 +305,14 @@ META_PATTERNS: Sequence[tuple[str, str]] = (
 )
 """(regular expression, what it catches): a continuation with a line matching any is meta talk."""
 
-_OPENING_OF = dict((*OPENINGS, *HELD_OUT))
+_OPENING_OF = dict((*OPENINGS, *HELD_OUT, *WIDER))
 _META = [re.compile(pattern, re.IGNORECASE | re.MULTILINE) for pattern, _ in META_PATTERNS]
 _WORD = re.compile(r"[\w']+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n+")
+
+_NO_LINE_BREAK = (":", '"', "*")
+"""llama.cpp's DRY sequence breakers without the line break, so that a repetition
+spanning lines ("She walked." / "She walked.") is penalised too."""
 
 SEEDS = (1, 2)
 TURNS = 3
@@ -357,6 +365,20 @@ def meta_talk(continuation: str) -> str | None:
     return None
 
 
+def wilson(hits: int, count: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95 % Wilson score interval of the rate ``hits / count``, as percentages.
+
+    >>> [round(bound, 1) for bound in wilson(3, 120)]
+    [0.9, 7.1]
+    """
+    if not count:
+        return (0.0, 100.0)
+    rate = hits / count
+    centre = (rate + z * z / (2 * count)) / (1 + z * z / count)
+    half = z * ((rate * (1 - rate) + z * z / (4 * count)) / count) ** 0.5 / (1 + z * z / count)
+    return (100 * max(0.0, centre - half), 100 * min(1.0, centre + half))
+
+
 def distinct_2(texts: Iterable[str]) -> float:
     """Distinct word bigrams / all word bigrams, over ``texts`` (each text's own bigrams)."""
     bigrams: list[tuple[str, str]] = []
@@ -376,6 +398,7 @@ class Continuation:
     text: str
     tokens: int
     seconds: float
+    rewinds: int = 0
 
 
 class Engine:
@@ -390,7 +413,8 @@ class Engine:
         story = complete(Story.from_prompt(prompt, reformat=False), params, self.model)
         generation = story.generation
         assert generation is not None
-        return Continuation(story.segment, generation.completion_tokens or 0, generation.elapsed or 0.0)
+        made = generation.completion_tokens or 0, generation.elapsed or 0.0, generation.rewinds or 0
+        return Continuation(story.segment, *made)
 
 
 # -- the run --------------------------------------------------------------------------
@@ -405,9 +429,11 @@ class Tally:
     meta: int = 0
     tokens: int = 0
     seconds: float = 0.0
+    rewinds: int = 0
 
     def add(self, made: Continuation, earlier: str) -> None:
         self.texts.append(made.text)
+        self.rewinds += made.rewinds
         self.looping += loops(made.text, earlier)
         self.meta += meta_talk(made.text) is not None
         self.tokens += made.tokens
@@ -426,6 +452,9 @@ def configurations(extra: Sequence[str]) -> dict[str, Params]:
         "repetition penalty 1.15": Params(repetition_penalty=1.15, dry_multiplier=0.0),
         "DRY 0.8 (window 64)": Params(dry_multiplier=0.8, dry_window=64),
         "embedded defaults (story)": Params(),
+        "DRY, no line-break breaker": Params(dry_breakers=_NO_LINE_BREAK),
+        "story + assistant bans": Params(banned=ASSISTANT_TALK),
+        "DRY no-newline + bans": Params(dry_breakers=_NO_LINE_BREAK, banned=ASSISTANT_TALK),
     }
     for item in extra:
         name, _, settings = item.partition("=")
@@ -434,14 +463,19 @@ def configurations(extra: Sequence[str]) -> dict[str, Params]:
 
 
 def run(
-    engine: Engine, chosen: Mapping[str, Params], openings: Sequence[tuple[str, str]], seeds: Sequence[int], dump: Any
+    engine: Engine,
+    chosen: Mapping[str, Params],
+    openings: Sequence[tuple[str, str]],
+    seeds: Sequence[int],
+    dump: Any,
+    turns: int = TURNS,
 ) -> dict[str, Tally]:
     tallies = {name: Tally() for name in chosen}
     for number, (genre, opening) in enumerate(openings, 1):
         for seed in seeds:
             for name, params in chosen.items():
                 story = opening
-                for turn in range(TURNS):
+                for turn in range(turns):
                     made = engine.continue_text(story, params.evolve(seed=seed, max_new_tokens=NEW_TOKENS))
                     tallies[name].add(made, story)
                     if dump:
@@ -461,22 +495,30 @@ def rescore(lines: Iterable[str]) -> dict[str, Tally]:
         record = json.loads(line)
         key = (record["config"], record["opening"], record["seed"])
         story = stories.get(key, _OPENING_OF[record["genre"]])
-        made = Continuation(record["text"], record["tokens"], record["seconds"])
+        made = Continuation(record["text"], record["tokens"], record["seconds"], record.get("rewinds", 0))
         tallies.setdefault(record["config"], Tally()).add(made, story)
         stories[key] = story + made.text
     return tallies
 
 
 def report(tallies: Mapping[str, Tally]) -> None:
-    reference = tallies["llama.cpp defaults"]
+    """Each rate with its 95 % Wilson interval; tokens/s against the first configuration."""
+    reference = next(iter(tallies.values()))
     reference_rate = reference.tokens / reference.seconds
-    print(f"{'configuration':<28} {'loop %':>7} {'meta %':>7} {'distinct-2':>10} {'tokens/s':>9} {'vs defaults':>11}")
+    print(
+        f"{'configuration':<28} {'n':>4} {'loop % [95% CI]':>18} {'meta % [95% CI]':>18} {'distinct-2':>10} "
+        f"{'rewinds':>7} {'tokens/s':>8} {'vs first':>8}"
+    )
     for name, tally in tallies.items():
         count = len(tally.texts)
         rate = tally.tokens / tally.seconds
+        cells = []
+        for hits in (tally.looping, tally.meta):
+            low, high = wilson(hits, count)
+            cells.append(f"{100 * hits / count:5.1f} [{low:4.1f}-{high:4.1f}]")
         print(
-            f"{name:<28} {100 * tally.looping / count:7.1f} {100 * tally.meta / count:7.1f} "
-            f"{distinct_2(tally.texts):10.3f} {rate:9.1f} {rate / reference_rate:10.2f}x"
+            f"{name:<28} {count:4d} {cells[0]:>18} {cells[1]:>18} {distinct_2(tally.texts):10.3f} "
+            f"{tally.rewinds / count:7.2f} {rate:8.1f} {rate / reference_rate:7.2f}x"
         )
 
 
@@ -487,27 +529,30 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="llama.cpp threads (default 1: the machine is shared)")
     parser.add_argument("--dump", type=Path, help="write every continuation to this JSONL file")
     parser.add_argument("--config", action="append", default=[], help="NAME=JSON: more Params to measure")
-    parser.add_argument("--only", action="append", default=[], help="measure only these configurations (and defaults)")
+    parser.add_argument("--only", action="append", default=[], help="measure only these (and the story preset)")
     parser.add_argument("--rescore", type=Path, help="measure a --dump file again instead of generating")
     parser.add_argument("--held-out", action="store_true", help="the eight held-out openings instead")
+    parser.add_argument("--first", action="store_true", help="the first 24 openings instead of the 60 wider ones")
+    parser.add_argument("--turns", type=int, default=TURNS, help=f"continuations per story (default {TURNS})")
     options = parser.parse_args()
     if options.rescore:
         report(rescore(options.rescore.read_text(encoding="utf-8").splitlines()))
         return
     chosen = configurations(options.config)
     if options.only:
-        chosen = {name: params for name, params in chosen.items() if name in options.only or "defaults" in name}
-    openings = HELD_OUT if options.held_out else OPENINGS
+        kept = {*options.only, "embedded defaults (story)"}
+        chosen = {name: params for name, params in chosen.items() if name in kept}
+    openings = HELD_OUT if options.held_out else OPENINGS if options.first else WIDER
     openings, seeds = (openings[::4], options.seeds[:1]) if options.quick else (openings, options.seeds)
     engine = Engine(options.threads)
     print(
-        f"{len(openings)} openings x {len(seeds)} seeds x {TURNS} continuations of {NEW_TOKENS} tokens, "
+        f"{len(openings)} openings x {len(seeds)} seeds x {options.turns} continuations of {NEW_TOKENS} tokens, "
         f"{options.threads} thread(s), end-of-text banned",
         file=sys.stderr,
     )
     dump = options.dump.open("w", encoding="utf-8") if options.dump else None
     try:
-        tallies = run(engine, chosen, openings, seeds, dump)
+        tallies = run(engine, chosen, openings, seeds, dump, options.turns)
     finally:
         if dump:
             dump.close()

@@ -78,6 +78,18 @@ _SAMPLING: tuple[tuple[str, type, str], ...] = (
 )
 
 
+def _bias(text: str) -> tuple[int | str, float]:
+    """``TOKEN=BIAS`` as a ``Params.logit_bias`` pair: a token of digits is an id."""
+    token, _, bias = text.rpartition("=")
+    try:
+        number = float(bias)
+    except ValueError:
+        number = None
+    if not token or number is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not TOKEN=BIAS (a token id or string, then a number)")
+    return (int(token) if token.isdigit() else token, number)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="complete",
@@ -92,6 +104,17 @@ def _parser() -> argparse.ArgumentParser:
     sampling.add_argument("--stop", action="append", help="stop at this string (repeatable)")
     sampling.add_argument(
         "--dry-breaker", dest="dry_breakers", action="append", help="DRY: a string that ends a sequence (repeatable)"
+    )
+    sampling.add_argument(
+        "--ban", dest="banned", action="append", metavar="PHRASE", help="never write this phrase; /.../: a regex"
+    )
+    sampling.add_argument(
+        "--logit-bias",
+        dest="logit_bias",
+        action="append",
+        type=_bias,
+        metavar="TOKEN=BIAS",
+        help="add BIAS (-100 .. 100) to a token id or each token of a string (repeatable)",
     )
     choice = sampling.add_mutually_exclusive_group()
     choice.add_argument(

@@ -11,6 +11,9 @@ fake), it returns an equal story.
 and finally the new ``Story``. ``complete_many`` continues many stories at once
 for pipelines, with bounded concurrency and per-item errors returned, not raised.
 
+With ``params.banned`` set, every call goes through ``complete.banning``, which keeps
+those phrases out of the text (rewinding and sampling again) for all of these alike.
+
 What this module deliberately does not do: display, retries (see
 ``complete.transports.retrying``), or choosing a backend (see ``complete.backend``).
 """
@@ -24,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import attrs
 
-from complete import arguments
+from complete import arguments, banning
 from complete.errors import CompleteError, ParamsError
 from complete.generation import Generation
 from complete.params import Params
@@ -64,7 +67,7 @@ def complete(
     """
     text = _prompt(story, params, transport, window, prompt)
     started = time.perf_counter()
-    generation = transport.generate(text, params)
+    generation = _drain(banning.stream(text, params, transport)) if params.banned else transport.generate(text, params)
     generation = attrs.evolve(generation, elapsed=time.perf_counter() - started)
     return story.extend(generation.text, origin="model", params=params, generation=generation)
 
@@ -86,7 +89,7 @@ def complete_stream(
     started = time.perf_counter()
     pieces: list[str] = []
     final: object = None
-    stream = transport.stream(text, params)
+    stream = banning.stream(text, params, transport) if params.banned else transport.stream(text, params)
     try:
         while True:
             try:
@@ -105,6 +108,15 @@ def complete_stream(
     else:
         generation = Generation(text=joined, elapsed=time.perf_counter() - started)
     yield story.extend(joined, origin="model", params=params, generation=generation)
+
+
+def _drain(stream: Iterator[str]) -> Generation:
+    while True:
+        try:
+            next(stream)
+        except StopIteration as stop:
+            generation: Generation = stop.value
+            return generation
 
 
 def complete_many(

@@ -25,9 +25,12 @@ from complete.errors import ParamsError
 
 __all__ = ["FinishReason", "Generation", "TokenLogprob"]
 
-FinishReason = Literal["length", "stop", "eos"]
+FinishReason = Literal["length", "stop", "eos", "banned"]
+""""length": ``max_new_tokens`` reached; "stop": a stop string; "eos": the model
+ended its text; "banned": a banned phrase came back after every rewind
+``complete.banning`` allows, and the text ends before it."""
 
-_FINISH_REASONS = ("length", "stop", "eos")
+_FINISH_REASONS = ("length", "stop", "eos", "banned")
 
 
 def _logprob(value: object, field: str = "logprob") -> float:
@@ -116,6 +119,9 @@ class Generation:
     the Hugging Face model id, as the Hub names it."""
     seed: int | None = attrs.field(default=None, validator=_optional(int, "an integer or None"))
     logprobs: tuple[TokenLogprob, ...] | None = attrs.field(default=None, converter=_logprobs)
+    rewinds: int | None = attrs.field(default=None, validator=_optional(int, "an integer or None"))
+    """How many times a banned phrase was taken out and the text sampled again
+    (``complete.banning``); None when nothing was banned."""
     elapsed: float | None = attrs.field(default=None, eq=False, validator=_elapsed)
 
     def to_dict(self) -> dict[str, Any]:

@@ -37,6 +37,7 @@ this class) live in ``complete.presets``.
 from __future__ import annotations
 
 import difflib
+import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -44,6 +45,7 @@ from typing import Any
 import attrs
 
 from complete.errors import ParamsError
+from complete.phrases import compile_phrase
 
 __all__ = ["PARAM_NAMES", "Params", "check_names"]
 
@@ -190,6 +192,42 @@ def _dry_breakers(value: object) -> tuple[str, ...]:
     return _strings("dry_breakers", value)
 
 
+def _banned(value: object) -> tuple[str, ...]:
+    phrases = _strings("banned", value)
+    for phrase in phrases:
+        try:
+            compile_phrase(phrase)
+        except re.error as exc:
+            allowed = f"phrases, or regular expressions between slashes; {phrase!r} is not one ({exc})"
+            raise ParamsError(field="banned", value=value, allowed=allowed) from exc
+    return phrases
+
+
+def _logit_bias(value: object) -> tuple[tuple[int | str, float], ...]:
+    """Pairs of (token id or string, bias in -100 .. 100), from pairs or a mapping."""
+    allowed = "{token: bias} or (token, bias) pairs: a token id >= 0 or a non-empty string, a bias in -100 .. 100"
+    if value is None:
+        return ()
+    items = value.items() if isinstance(value, Mapping) else value
+    if isinstance(items, str | bytes) or not isinstance(items, Iterable):
+        raise ParamsError(field="logit_bias", value=value, allowed=allowed)
+    pairs: list[tuple[int | str, float]] = []
+    for item in items:
+        pair = tuple(item) if isinstance(item, list | tuple) else ()
+        if len(pair) != 2:
+            raise ParamsError(field="logit_bias", value=value, allowed=allowed)
+        token, bias = pair
+        if isinstance(token, bool) or not (
+            (isinstance(token, int) and token >= 0) or (isinstance(token, str) and token)
+        ):
+            raise ParamsError(field="logit_bias", value=value, allowed=allowed)
+        number = _number("logit_bias", bias, allowed)
+        if not -100 <= number <= 100:
+            raise ParamsError(field="logit_bias", value=value, allowed=allowed)
+        pairs.append((token, number))
+    return tuple(pairs)
+
+
 def _xtc_probability(value: object) -> float | None:
     allowed = "a number with 0 <= xtc_probability <= 1 (0 turns XTC off)"
     return _optional_number("xtc_probability", value, allowed, lambda n: 0 <= n <= 1)
@@ -248,6 +286,11 @@ class Params:
     - Mirostat replaces top-k/top-p/min-p with a feedback loop aiming at a steady
       surprise: ``mirostat`` 0 (off [0]), 1 or 2; ``mirostat_tau`` >= 0, the
       target [5]; ``mirostat_eta`` > 0, the learning rate [0.1].
+    - ``banned``: phrases that never appear in what a call adds, case-insensitive,
+      ``"/.../"`` a regular expression (``complete.phrases``); ``complete()`` rewinds
+      and samples again where one appears (``complete.banning``), so no backend is
+      sent them. ``logit_bias``: ``{token: bias}`` or pairs, a token id or a string
+      (each of its tokens), bias -100 .. 100 added to the logits (-100 bans).
 
     Backends take what they can (see each transport); a field set for a backend
     that cannot take it is left out with a one-time warning.
@@ -277,6 +320,8 @@ class Params:
     mirostat: int | None = attrs.field(default=None, converter=_mirostat)
     mirostat_tau: float | None = attrs.field(default=None, converter=_mirostat_tau)
     mirostat_eta: float | None = attrs.field(default=None, converter=_mirostat_eta)
+    banned: tuple[str, ...] = attrs.field(default=(), converter=_banned)
+    logit_bias: tuple[tuple[int | str, float], ...] = attrs.field(default=(), converter=_logit_bias)
 
     def __repr__(self) -> str:
         changed = ", ".join(f"{name}={value!r}" for name, value in self.to_dict().items())
@@ -297,7 +342,9 @@ class Params:
             value = getattr(self, field.name)
             if value is None or value == ():
                 continue
-            out[field.name] = list(value) if isinstance(value, tuple) else value
+            out[field.name] = (
+                [list(v) if isinstance(v, tuple) else v for v in value] if isinstance(value, tuple) else value
+            )
         return out
 
     @classmethod

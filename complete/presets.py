@@ -25,7 +25,34 @@ from types import MappingProxyType
 
 from complete.params import Params
 
-__all__ = ["GREEDY", "PRESETS", "STORY"]
+__all__ = ["ASSISTANT_TALK", "GREEDY", "PRESETS", "STORY"]
+
+ASSISTANT_TALK: tuple[str, ...] = (
+    "as an ai",
+    "language model",
+    "i hope this helps",
+    "let me know",
+    "feel free to",
+    "if you have any questions",
+    "this story",
+    "the story is",
+    "this passage",
+    "in this example",
+    "for example",
+    "the answer is",
+    "the answer to",
+    "this question",
+    r"/(?:^|\n)\s*(?:here is|here's|here are)\b/",
+    r"/(?:^|\n)\s*(?:question|answer|q|a|step \d+)\s*:/",
+    r"/(?:^|\n)\s*#{1,6}\s/",
+    r"/(?:^|\n)\s*(?:opt|options?|choices?)\s*:/",
+    r"/(?:^|\n)\s*[a-e]\s*[:)]\s/",
+)
+"""Banned phrases (``Params.banned``) that turn a story into assistant talk: a small
+model trained to chat drifts into answering, reviewing or quizzing (``bench_prose.py``
+saw "This story is about...", "I hope this helps", and quizzes: "What is the answer
+to this question: ...", "OPT: A: Paris", "B: London"). Each is
+rare in prose itself; a story that needs one can leave this list out."""
 
 STORY = Params(
     temperature=0.8,

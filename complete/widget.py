@@ -35,6 +35,8 @@ What the writer sees is the point, so:
   each would double the panel for little. ``bloom.set(dry_base=...,
   dry_allowed_length=...)`` reaches them, and every parameter that is set,
   slider or not, is in the footer under the story.
+- Banned phrases (``Params.banned``) are a text field under the sliders, one phrase
+  a line, set when the field loses focus.
 
 The text box (``_StoryEditor``) holds the current text; what the writer changes
 there becomes an edit of the story (``bloom.text = ...``, one edit node) when they
@@ -118,6 +120,15 @@ class _Panel:
             self.notes[name] = widgets.Label(value="")
             self.notes[name].add_class("complete-param-note")
             rows.append(widgets.HBox([slider, self.notes[name]]))
+        self.banned = widgets.Textarea(
+            description="banned",
+            placeholder="phrases never to write, one a line; /.../ a regular expression",
+            continuous_update=False,
+            rows=2,
+            style={"description_width": "10em"},
+        )
+        self.banned.observe(self._banned, names="value")
+        rows.append(widgets.HBox([self.banned, widgets.Label(value="")]))
         buttons = []
         actions: list[tuple[str, Callable[[], None]]] = [
             ("Continue", completer),
@@ -147,6 +158,11 @@ class _Panel:
 
         return moved
 
+    def _banned(self, change: dict[str, Any]) -> None:
+        if not self._syncing:
+            phrases = tuple(line for line in change["new"].splitlines() if line.strip())
+            self._run(lambda: self.completer.set(banned=phrases))
+
     def _run(self, action: Callable[[], None]) -> None:
         """Run one writer action with its renderings in the story pane, then show
         the Completer's state and any error."""
@@ -170,6 +186,7 @@ class _Panel:
         self._syncing = True
         defaults = getattr(self.completer.transport, "defaults", None)
         try:
+            self.banned.value = "\n".join(self.completer.params.banned)
             for name, slider in self.sliders.items():
                 value = getattr(self.completer.params, name)
                 if value is None:

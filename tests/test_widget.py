@@ -69,7 +69,8 @@ def test_unset_sliders_name_the_defaults_a_backend_says_it_uses() -> None:
 
 def test_the_panel_has_a_slider_for_each_sampler_it_offers_in_order() -> None:
     panel = Panel(Completer("Once", transport=ScriptedTransport([])).widget())
-    assert list(panel.sliders) == ["temperature", "top_p", "top_k", "min_p", "dry_multiplier", "max_new_tokens"]
+    sliders = ["temperature", "top_p", "top_k", "min_p", "dry_multiplier", "max_new_tokens"]
+    assert list(panel.sliders) == [*sliders, "banned"]  # the last row: the banned phrases' text field
     assert list(panel.buttons) == ["Continue", "Retry", "Undo"]
 
 

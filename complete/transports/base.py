@@ -27,7 +27,7 @@ from typing import Any, Protocol, runtime_checkable
 from complete.generation import Generation
 from complete.params import Params
 
-__all__ = ["Describes", "Tokenizes", "Transport", "describe"]
+__all__ = ["BansTokens", "Describes", "Tokenizes", "Transport", "describe"]
 
 
 @runtime_checkable
@@ -54,6 +54,19 @@ class Tokenizes(Protocol):
 
     def context_window(self) -> int | None:
         """The model's window in tokens (prompt plus new tokens), if known."""
+        ...
+
+
+@runtime_checkable
+class BansTokens(Protocol):
+    """A transport whose backend takes ``Params.logit_bias`` on token ids and can say
+    which ids a text is made of: ``complete.banning`` then bans a banned phrase's
+    first token at one position (a one-token request with that token at -100)
+    instead of sampling again with another seed."""
+
+    def token_ids(self, text: str) -> list[int] | None:
+        """The ids of ``text``'s tokens (no special tokens), or None when this
+        backend cannot say (then the phrase is sampled again instead)."""
         ...
 
 

@@ -125,7 +125,7 @@ def left_out(params: Params) -> dict[str, Any]:
     >>> left_out(Params(min_p=0.1, frequency_penalty=0.5, dry_multiplier=0.8))
     {'min_p': 0.1, 'dry_multiplier': 0.8}
     """
-    return {name: value for name, value in params.to_dict().items() if name not in _TAKEN}
+    return {name: value for name, value in params.to_dict().items() if name not in {*_TAKEN, "banned"}}
 
 
 def parse_generation(

@@ -248,6 +248,11 @@ class LocalModel:
         first use."""
         return self._engine().count_tokens(text)
 
+    def token_ids(self, text: str) -> list[int] | None:
+        """The ids of ``text``'s tokens, no special tokens: what makes this a
+        ``BansTokens`` transport (``complete.banning``). Starts the engine on first use."""
+        return self._engine().client(allow_eos=False).token_ids(text)
+
     # --- generation -------------------------------------------------------------
 
     def generate(self, prompt: str, params: Params) -> Generation:

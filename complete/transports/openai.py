@@ -56,7 +56,7 @@ from complete.errors import (
 )
 from complete.generation import Generation
 from complete.params import Params
-from complete.transports import answers, http, server_errors
+from complete.transports import answers, http, logit_bias, server_errors
 from complete.transports.openai_wire import DIALECTS, CompletionAnswer, Dialect, completion_body
 from complete.transports.unsent import Unsent
 
@@ -265,6 +265,11 @@ class OpenAICompletions:
         self._token_route = None
         return None
 
+    def token_ids(self, text: str) -> list[int] | None:
+        """The ids of ``text``'s tokens, no special tokens (llama.cpp, vLLM; else None)."""
+        with server_errors.scrubbing(self._api_key):
+            return logit_bias.ask_ids(self._dialect.name, self._root, self.model, text, self._json)
+
     def context_window(self) -> int | None:
         """The model's window in tokens, if the server says it (llama.cpp only).
 
@@ -303,7 +308,10 @@ class OpenAICompletions:
         return data
 
     def _body(self, prompt: str, params: Params, *, stream: bool) -> dict[str, Any]:
-        body = completion_body(prompt, params, self._dialect, model=self.model, stream=stream, left_out=self._warn)
+        warn, ids = self._warn, self.token_ids
+        body = completion_body(
+            prompt, params, self._dialect, model=self.model, stream=stream, left_out=warn, token_ids=ids
+        )
         body.update(self._extra_body)
         return body
 

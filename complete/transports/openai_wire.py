@@ -34,6 +34,7 @@ xtc_threshold       no      no    yes                        no   no
 mirostat            no      no    yes                        no   no
 mirostat_tau        no      no    yes                        no   no
 mirostat_eta        no      no    yes                        no   no
+logit_bias          yes     yes   yes                        no   no
 ==================  ======  ====  =========================  ===  ======
 
 Checked against:
@@ -64,6 +65,8 @@ Checked against:
 A parameter the chosen server cannot take is left out and a ``UserWarning`` says so,
 once per transport and parameter, naming the ``server=`` values that honour it.
 Nothing fails: a story written with ``top_k`` still continues on a server without it.
+``logit_bias`` takes another shape on each server (``complete.transports.logit_bias``).
+``banned`` is not sent at all: ``complete()`` keeps those phrases out itself.
 
 When streaming, "openai", "vllm" and "ollama" are also sent ``stream_options:
 {"include_usage": true}`` so that a stream reports token counts too (llama.cpp's
@@ -92,7 +95,7 @@ import requests
 from complete.errors import ParamsError, ResponseError
 from complete.generation import FinishReason, Generation, TokenLogprob
 from complete.params import Params
-from complete.transports import server_errors
+from complete.transports import logit_bias, server_errors
 from complete.transports.answers import Reader
 
 __all__ = ["DIALECTS", "LLAMA_SERVER_NAMES", "CompletionAnswer", "Dialect", "completion_body"]
@@ -139,13 +142,19 @@ def _same_names(*fields: str) -> dict[str, str]:
 
 
 DIALECTS: Mapping[str, Dialect] = {
-    "openai": Dialect("openai", _same_names("presence_penalty", "frequency_penalty", "logprobs"), stream_usage=True),
+    "openai": Dialect(
+        "openai", _same_names("presence_penalty", "frequency_penalty", "logprobs", "logit_bias"), stream_usage=True
+    ),
     "vllm": Dialect(
         "vllm",
-        _same_names("top_k", "min_p", "repetition_penalty", "presence_penalty", "frequency_penalty", "logprobs"),
+        _same_names(
+            "top_k", "min_p", "repetition_penalty", "presence_penalty", "frequency_penalty", "logprobs", "logit_bias"
+        ),
         stream_usage=True,
     ),
-    "llama.cpp": Dialect("llama.cpp", {**LLAMA_SERVER_NAMES, "logprobs": "logprobs"}, tokenizer=True),
+    "llama.cpp": Dialect(
+        "llama.cpp", {**LLAMA_SERVER_NAMES, "logprobs": "logprobs", "logit_bias": "logit_bias"}, tokenizer=True
+    ),
     "tgi": Dialect("tgi", _same_names("repetition_penalty", "frequency_penalty")),
     "ollama": Dialect("ollama", _same_names("presence_penalty", "frequency_penalty", "logprobs"), stream_usage=True),
 }
@@ -156,8 +165,9 @@ _LARGEST_SEED = {"llama.cpp": 2**32 - 2, "tgi": 2**64 - 1}
 Ollama take signed 64-bit integers."""
 
 _STANDARD = frozenset({"temperature", "top_p", "max_new_tokens", "seed", "stop", "do_sample"})
-_EXTRAS = tuple(name for name in attrs.fields_dict(Params) if name not in _STANDARD)
-"""Every other field: sent where the dialect takes it, else warned about, never silently dropped."""
+_EXTRAS = tuple(name for name in attrs.fields_dict(Params) if name not in {*_STANDARD, "banned"})
+"""Every other field: sent where the dialect takes it, else warned about, never silently dropped.
+(``banned`` is no wire field: ``complete()`` keeps those phrases out, ``complete.banning``.)"""
 
 
 def completion_body(
@@ -168,9 +178,11 @@ def completion_body(
     model: str | None,
     stream: bool,
     left_out: Callable[[str, object], None],
+    token_ids: Callable[[str], list[int] | None] = lambda text: None,
 ) -> dict[str, Any]:
     """The request body for ``prompt`` and ``params`` in ``dialect``; ``left_out``
-    hears of every parameter set that the dialect cannot take."""
+    hears of every parameter set that the dialect cannot take, ``token_ids`` turns
+    the strings of a ``logit_bias`` into ids (``complete.transports.logit_bias``)."""
     body: dict[str, Any] = {}
     if model is not None:
         body["model"] = model
@@ -203,6 +215,8 @@ def completion_body(
             left_out(name, value)
         elif name == "logprobs" and dialect.name == "llama.cpp":
             body[wire] = max(1, value)  # llama-server reports nothing for 0; the extra is cut when read
+        elif name == "logit_bias":
+            body[wire] = logit_bias.wire_value(value, dialect.name, token_ids, left_out)
         else:
             body[wire] = list(value) if isinstance(value, tuple) else value
     return body

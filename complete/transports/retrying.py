@@ -26,8 +26,8 @@ Decisions:
 - ``stream`` retries only while nothing has been yielded: once text has reached
   the caller, starting again would show it twice, so the error is raised with the
   text so far in ``.partial`` (set here if the inner transport did not).
-- ``describe`` is the inner transport's; ``count_tokens`` and ``context_window``
-  are passed through (with the same retries: they are requests too), and say None
+- ``describe`` is the inner transport's; ``count_tokens``, ``context_window`` and
+  ``token_ids`` are passed through (with the same retries: they are requests too), and say None
   when the inner transport cannot tell.
 - ``sleep`` and ``clock`` can be injected, so tests never sleep for real.
 
@@ -50,7 +50,7 @@ from complete.errors import CompleteError, ModelLoadingError, ParamsError, RateL
 from complete.generation import Generation
 from complete.params import Params
 from complete.status import Status
-from complete.transports.base import Tokenizes, Transport, describe
+from complete.transports.base import BansTokens, Tokenizes, Transport, describe
 
 __all__ = ["RETRIED", "RetryingTransport"]
 
@@ -154,6 +154,13 @@ class RetryingTransport:
         if not isinstance(inner, Tokenizes):
             return None
         return self._call(lambda: inner.count_tokens(text))
+
+    def token_ids(self, text: str) -> list[int] | None:
+        """``inner.token_ids`` (retried), or None when it has none (``BansTokens``)."""
+        inner = self.inner
+        if not isinstance(inner, BansTokens):
+            return None
+        return self._call(lambda: inner.token_ids(text))
 
     def context_window(self) -> int | None:
         """``inner.context_window`` (retried), or None when it has none."""
