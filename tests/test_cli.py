@@ -13,6 +13,7 @@ from complete import Params, Session, TransportError, Window, cli
 from complete.backend import Choice
 from complete.interchange.session_json import read_session, write_session
 from complete.testing import Cut, ScriptedTransport
+from tests.conftest import child_environment
 
 
 @pytest.fixture
@@ -148,9 +149,14 @@ def _command() -> list[str]:
 
 
 def test_end_to_end_on_the_embedded_model(tmp_path: Path) -> None:
+    env = child_environment()  # the same complete as this run's
     argv = [*_command(), "--backend", "local", "--seed", "5", "--max-new-tokens", "12", "--save", "s.json"]
-    first = subprocess.run([*argv, "Once upon a time"], capture_output=True, text=True, cwd=tmp_path, timeout=300)
-    again = subprocess.run([*argv, "Once upon a time"], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    first = subprocess.run(
+        [*argv, "Once upon a time"], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300
+    )
+    again = subprocess.run(
+        [*argv, "Once upon a time"], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300
+    )
     said = "complete: using the local model SmolLM2-135M-Instruct (Q4_1) (backend='local').\n"
     assert (first.returncode, first.stderr) == (0, said)
     assert first.stdout == again.stdout  # seeded: the same continuation
@@ -159,7 +165,7 @@ def test_end_to_end_on_the_embedded_model(tmp_path: Path) -> None:
     assert session.current.text == "Once upon a time" + first.stdout[:-1]
     assert session.backend == {"backend": "local", "path": None, "n_ctx": 8192, "allow_eos": False}
     resume = [*_command(), "--resume", "s.json", "--max-new-tokens", "6"]
-    resumed = subprocess.run(resume, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    resumed = subprocess.run(resume, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
     assert (resumed.returncode, resumed.stderr) == (0, "")  # the saved backend is reused, silently
     assert resumed.stdout.strip()
 

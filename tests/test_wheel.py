@@ -1,6 +1,6 @@
 """What a writer installs works outside the clone: the sdist and the wheel built from it.
 
-The checkout's tracked files are copied to a temporary folder (building writes
+The checkout's files (tracked, or new and not ignored) are copied to a temporary folder (building writes
 ``*.egg-info`` beside the sources), the sdist is built from the copy, the wheel from
 the unpacked sdist (as ``pip install`` from an sdist would), and the wheel is
 installed, not editable, into a fresh virtual environment. That environment sees
@@ -98,7 +98,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(the sdist, the wheel built from the unpacked sdist)."""
     work = tmp_path_factory.mktemp("build")
     source = work / "checkout"
-    tracked = _run("git", "ls-files", "-z", cwd=ROOT).split("\0")
+    tracked = _run("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=ROOT).split("\0")
     for name in filter(None, tracked):
         target = source / name
         target.parent.mkdir(parents=True, exist_ok=True)
