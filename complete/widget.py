@@ -216,12 +216,16 @@ class _StoryEditor:
             layout=widgets.Layout(width="100%", max_width="46em", height="9em"),
         )
         self.area.add_class("complete-widget-editor")
+        self._shown = panel.completer.text  # what the box was given: only a difference from it is the writer's
         self._showing = False
         self.area.observe(self._changed, names="value")
 
     def apply(self, then: Callable[[], None] | None = None) -> None:
-        """Make the box's text the story's (an edit), if the writer changed it; then ``then()``."""
-        if self.area.value != self.panel.completer.text:
+        """Make the box's text the story's (an edit), if the writer changed it; then ``then()``.
+
+        A story changed elsewhere (``bloom()`` in another cell) since the box was last
+        filled is not undone by the box's older text: only the writer's typing counts."""
+        if self.area.value != self._shown:
             self.panel.completer.text = self.area.value
         if then is not None:
             then()
@@ -230,7 +234,7 @@ class _StoryEditor:
         """Put the story's text in the box."""
         self._showing = True
         try:
-            self.area.value = self.panel.completer.text
+            self._shown = self.area.value = self.panel.completer.text
         finally:
             self._showing = False
 

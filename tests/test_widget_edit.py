@@ -66,3 +66,14 @@ def test_an_emptied_box_is_refused_and_shows_the_story_again(capsys: pytest.Capt
         "with some non-blank text)",
         "Full traceback: %tb verbose. Original exception: sys.last_value.__cause__",
     ]
+
+
+def test_a_story_changed_in_another_cell_is_not_undone_by_the_box() -> None:
+    transport = ScriptedTransport([" It ran.", " It hid."])
+    bloom = Completer("The fox saw the fox.", transport=transport)
+    panel = _panel(bloom)
+    bloom()  # in another cell: the box still holds the text it was given
+    panel["Continue"].click()
+    assert transport.calls[1][0] == "The fox saw the fox. It ran."
+    assert [node.origin for node in bloom.history] == ["prompt", "model", "model"]
+    assert panel["editor"].value == "The fox saw the fox. It ran. It hid."
