@@ -188,7 +188,8 @@ def _continue(session: Session, transport: Transport, args: argparse.Namespace, 
 
 def _transport(args: argparse.Namespace, session: Session | None) -> Transport:
     if session is not None and args.backend is None and (saved := saved_transport(session.backend)) is not None:
-        return saved
+        print(saved.reason, file=sys.stderr)
+        return saved.transport
     chosen = choose(
         args.backend,
         model=args.model,

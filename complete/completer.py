@@ -27,7 +27,7 @@ import attrs
 
 from complete import captions, continuing, interchange, probabilities
 from complete.backend import choose, saved_transport
-from complete.errors import ParamsError
+from complete.errors import ParamsError, StoryFormatError
 from complete.interchange.session_json import read_session, write_session
 from complete.screen import Screen
 from complete.session import Request, Session
@@ -260,12 +260,25 @@ class Completer:
         write_session(path, attrs.evolve(self.session, backend=describe(self.transport)))
 
     @classmethod
-    def load(cls, path: str | Path, *, transport: Transport | None = None, stream: bool = True) -> Completer:
-        """Reopen a saved session; the backend is rebuilt from the file unless given."""
+    def load(
+        cls, path: str | Path, *, transport: Transport | None = None, token: str | None = None, stream: bool = True
+    ) -> Completer:
+        """Reopen a saved session; the backend is rebuilt from the file unless given.
+
+        The file's backend says where requests go, never with what credential: one
+        line says where before any request, and ``token=`` is the only credential
+        sent to an address that is not Hugging Face's (see ``complete.transports.saved``).
+        """
         session = read_session(path)
         if transport is None:
-            transport = saved_transport(session.backend)  # None (unknown): the default choice, said
-        return cls(session, transport=transport, stream=stream)
+            try:
+                saved = saved_transport(session.backend, token=token)  # None (unknown): the default choice, said
+            except StoryFormatError as exc:
+                raise StoryFormatError(f"{path}: {exc.message}") from exc
+            if saved is not None:
+                print(saved.reason)
+                transport = saved.transport
+        return cls(session, transport=transport, token=token, stream=stream)
 
     def to_markdown(self) -> str:
         """The current story as Markdown: one paragraph per line, special characters escaped."""

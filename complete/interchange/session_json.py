@@ -20,6 +20,11 @@ and versioned on its own::
       "backend": {"backend": "local", ...}   # describe() output: never a token
     }
 
+Any other top-level field is refused. The ``backend`` block is read as untrusted
+(``complete.transports.saved``): only the fields a transport's ``describe()``
+writes, each checked, so a shared file cannot bring credentials, request bodies or
+settings of its own. ``offered`` names continuations of ``current``.
+
 A node's own fields are those of the shared node codec
 (``complete.interchange.nodes``). Version 1 files (written before the session had
 its own version number) read as well: their window names its size
@@ -54,6 +59,7 @@ from complete.interchange.nodes import (
 from complete.params import Params
 from complete.session import Session
 from complete.story import Story
+from complete.transports.saved import check_backend
 from complete.window import Window
 
 __all__ = ["SESSION_FORMAT", "SESSION_VERSION", "read_session", "session_dict", "session_from_dict", "write_session"]
@@ -61,6 +67,7 @@ __all__ = ["SESSION_FORMAT", "SESSION_VERSION", "read_session", "session_dict", 
 SESSION_FORMAT = "complete.session"
 SESSION_VERSION = 2
 
+_TOP_FIELDS = ("format", "version", "nodes", "current", "redo", "offered", "params", "window", "backend")
 _WINDOW_FIELDS = {1: ("memory", "note", "note_depth", "max_tokens"), 2: ("memory", "note", "note_depth", "size")}
 
 
@@ -90,6 +97,7 @@ def session_from_dict(data: object) -> Session:
     if not isinstance(data, Mapping):
         raise StoryFormatError(f"expected a session object, found {type(data).__name__}")
     version = check_header(data, SESSION_FORMAT, SESSION_VERSION)
+    check_fields(data, _TOP_FIELDS, "the file", "a session file")
     raw_nodes = data.get("nodes")
     if not isinstance(raw_nodes, list) or not raw_nodes:
         raise StoryFormatError("nodes: expected a non-empty list")
@@ -103,14 +111,19 @@ def session_from_dict(data: object) -> Session:
         params = Params.from_dict(mapping(data.get("params", {}), "params"))
     except ParamsError as exc:
         raise StoryFormatError(f"params: {exc}") from exc
+    current = tree.find(data.get("current"), "current")
+    offered = _ids(tree, data.get("offered", []), "offered")
+    for index, story in enumerate(offered):
+        if story.parent is not current:
+            raise StoryFormatError(f"offered[{index}]: expected a continuation of the current node")
     return Session(
-        current=tree.find(data.get("current"), "current"),
+        current=current,
         nodes=tree.nodes,
         undone=_ids(tree, data.get("redo", []), "redo"),
-        offered=_ids(tree, data.get("offered", []), "offered"),
+        offered=offered,
         params=params,
         window=_window(mapping(data.get("window", {}), "window"), version),
-        backend=mapping(data.get("backend", {}), "backend"),
+        backend=check_backend(data.get("backend", {})),
     )
 
 

@@ -61,12 +61,8 @@ import attrs
 import requests
 
 from complete import arguments
-from complete.credentials import FoundToken, find_token, token_places
-from complete.errors import (
-    CompleteError,
-    ParamsError,
-    ResponseError,
-)
+from complete.credentials import FoundToken, token_for, token_places
+from complete.errors import CompleteError, ParamsError, ResponseError
 from complete.generation import Generation
 from complete.params import Params
 from complete.transports import answers, http, server_errors
@@ -93,8 +89,10 @@ class HFInference:
     """Text generation through Hugging Face Inference Providers, an Endpoint or TGI.
 
     ``token=None`` looks for a token once, here (see ``complete.credentials``); a
-    ``FoundToken`` is used as found, keeping its source. With none found, requests
-    are anonymous, and a token file that cannot be read is an ``AuthError`` here
+    ``FoundToken`` is used as found, keeping its source. A token found in the
+    environment or a file is sent only to Hugging Face's own hosts (``endpoint=`` or
+    ``base_url=`` elsewhere gets one only from ``token=``); ``token=False`` sends none.
+    With none, requests are anonymous, and a token file that cannot be read is an ``AuthError`` here
     rather than a surprise at the first request. One ``requests.Session`` is reused
     for every request, the Hub's included; pass ``session=`` to share one (or to
     record with vcrpy).
@@ -106,7 +104,7 @@ class HFInference:
     def __init__(
         self,
         model: str = DEFAULT_MODEL,
-        token: str | FoundToken | None = None,
+        token: str | FoundToken | bool | None = None,
         base_url: str | None = None,
         endpoint: str | None = None,
         provider: str | None = None,
@@ -141,7 +139,9 @@ class HFInference:
                 )
         if not direct:
             check_model_id(model)
-        found = find_token(token)
+        self._hub = _hub_url(hub_url)
+        self._router = _router_url(router_url)
+        found, self._withheld = token_for(token, [endpoint or base_url or ""] if direct else [self._hub, self._router])
         self._found = found
         self._token = found.token if found else None
         self.model = model
@@ -153,8 +153,6 @@ class HFInference:
         self.timeout = timeout
         self.route: Route | None = None
         """Where a hosted model's requests go, once its provider is resolved (None before)."""
-        self._hub = _hub_url(hub_url)
-        self._router = _router_url(router_url)
         self._session = session if session is not None else http.new_session()
         self._window: object = _UNKNOWN
         self._tokenize_missing = False
@@ -210,7 +208,7 @@ class HFInference:
         transport's token, Hub and session; see ``inference_providers.list_providers``."""
         return list_providers(
             model or self.model,
-            token=self._found,
+            token=self._found or False,
             hub=self._hub,
             session=self._session,
             timeout=self.timeout,
@@ -372,6 +370,8 @@ class HFInference:
         return Advice(auth=self._auth_hint(), not_served=self._not_served_hint())
 
     def _auth_hint(self) -> str:
+        if self._withheld:
+            return f"{self._withheld} {token_places()}"
         if self.token_source is None:
             return f"No token was sent (the request was anonymous). {token_places()}"
         return (
