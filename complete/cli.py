@@ -42,6 +42,7 @@ from complete.interchange.session_json import read_session, write_session
 from complete.params import Params
 from complete.session import Session
 from complete.transports.base import Transport
+from complete.transports.deadline import DEFAULT_DEADLINE, check_seconds, within
 from complete.transports.openai_wire import DIALECTS
 
 __all__ = ["main"]
@@ -101,6 +102,9 @@ def _parser() -> argparse.ArgumentParser:
     backend.add_argument(
         "--server", choices=tuple(DIALECTS), help="the kind of OpenAI-compatible server (default: ask it)"
     )
+    backend.add_argument(
+        "--deadline", type=float, metavar="SECONDS", help="the longest the call may take in all (default 600)"
+    )
     output = parser.add_argument_group("output and sessions")
     output.add_argument("--stream", action="store_true", help="print text as it arrives")
     output.add_argument("--full", action="store_true", help="print the whole story, not only the continuation")
@@ -149,8 +153,10 @@ def _run(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
         raise ParamsError(field="prompt", value=None, allowed="a prompt argument, '-' for standard input, or --resume")
     else:
         session = Session.start(text, reformat=not args.no_reformat, params=Params(**_parameters(args)))
+    limit = check_seconds(DEFAULT_DEADLINE if args.deadline is None else args.deadline)
     transport = _transport(args, session if args.resume else None)
-    result = _continue(session, transport, args, out)
+    with within(limit):
+        result = _continue(session, transport, args, out)
     target = args.save or args.resume
     if target:
         write_session(target, result.session)

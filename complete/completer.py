@@ -33,6 +33,7 @@ from complete.screen import Screen
 from complete.session import Request, Session
 from complete.story import Story
 from complete.transports.base import Transport, describe
+from complete.transports.deadline import DEFAULT_DEADLINE, check_seconds, within
 from complete.window import Prompt
 
 if TYPE_CHECKING:
@@ -88,7 +89,9 @@ class Completer:
     - ``stream=`` show text as it arrives (default: yes);
     - ``memory=``, ``note=``, ``note_depth=``, ``window_size=`` (the model's window
       in tokens) shape the prompt of long stories (see ``complete.window``);
-    - ``reformat=False`` keeps the prompt exactly as typed.
+    - ``reformat=False`` keeps the prompt exactly as typed;
+    - ``deadline=`` the seconds one call may take in all, retries and waits
+      included (default ten minutes; see ``complete.transports.deadline``).
 
     ``prompt`` may also be a ``Story`` or a whole ``Session`` (the settings given
     then change it).
@@ -97,6 +100,7 @@ class Completer:
     session: Session
     transport: Transport
     screen: Screen
+    deadline: float
 
     story = _SessionView(lambda session: session.current, "The current story: an immutable ``Story`` value.")
     text = _SessionView(lambda session: session.current.text, "The story's text, exactly (not wrapped).")
@@ -136,6 +140,7 @@ class Completer:
         note_depth: int | None = None,
         window_size: int | None = None,
         reformat: bool = True,
+        deadline: float = DEFAULT_DEADLINE,
         **params: Any,
     ) -> None:
         session = prompt if isinstance(prompt, Session) else Session.start(prompt, reformat=reformat)
@@ -150,6 +155,7 @@ class Completer:
         self.session = attrs.evolve(session, backend=describe(transport))
         self.transport = transport
         self.screen = Screen(streams=bool(stream))
+        self.deadline = check_seconds(deadline)
 
     # --- the README API ---------------------------------------------------------
 
@@ -223,9 +229,10 @@ class Completer:
         """Ask for ``n`` continuations and show them numbered; then ``choose(i)``."""
         view = self.screen.wait_for_alternatives()
         try:
-            requests = self.session.alternative_requests(self.transport, n, **overrides)
-            self.session = self.session.sent(requests[0])
-            self.session, failures = continuing.send_many(self.session, requests, self.transport)
+            with within(self.deadline):
+                requests = self.session.alternative_requests(self.transport, n, **overrides)
+                self.session = self.session.sent(requests[0])
+                self.session, failures = continuing.send_many(self.session, requests, self.transport)
         finally:
             view.abort()  # the view's part ends here: show_alternatives shows the answers
         self.screen.show_alternatives(self.story.text, [story.segment for story in self.session.offered])
@@ -352,17 +359,18 @@ class Completer:
         """
         view = self.screen.live(self.story.text, self._footer(), new_from=self.session.new_from)
         try:
-            request = build(self.session)
-            if request is None:
-                view.abort()
-                return self.screen.note(nothing)
-            self.session = before = self.session.sent(request)
-            footer = captions.footer(request.params, request.backend)
-            view.start(request.story.text, footer, new_from=request.new_from)
-            if self.stream:
-                result = continuing.stream(before, request, self.transport, view.piece)
-            else:
-                result = continuing.send(before, request, self.transport)
+            with within(self.deadline):
+                request = build(self.session)
+                if request is None:
+                    view.abort()
+                    return self.screen.note(nothing)
+                self.session = before = self.session.sent(request)
+                footer = captions.footer(request.params, request.backend)
+                view.start(request.story.text, footer, new_from=request.new_from)
+                if self.stream:
+                    result = continuing.stream(before, request, self.transport, view.piece)
+                else:
+                    result = continuing.send(before, request, self.transport)
         except BaseException:
             view.abort()
             raise

@@ -66,6 +66,7 @@ from complete.errors import CompleteError, ParamsError, ResponseError
 from complete.generation import Generation
 from complete.params import Params
 from complete.transports import answers, http, server_errors
+from complete.transports.deadline import DEFAULT_DEADLINE, check_seconds, stream_within, within
 from complete.transports.hf_wire import Advice, TGIAnswer, classify, left_out, refusal, request_body
 from complete.transports.inference_providers import ModelProviders, check_model_id, list_providers
 from complete.transports.inference_providers import hub_url as _hub_url
@@ -113,6 +114,7 @@ class HFInference:
         router_url: str | None = None,
         session: requests.Session | None = None,
         timeout: float | tuple[float, float] = http.DEFAULT_TIMEOUT,
+        deadline: float = DEFAULT_DEADLINE,
     ) -> None:
         arguments.text("model", model, "a model id such as 'bigscience/bloom'", blank=False)
         addresses = {"base_url": base_url, "endpoint": endpoint, "hub_url": hub_url, "router_url": router_url}
@@ -151,6 +153,8 @@ class HFInference:
         self.hub_url = hub_url
         self.router_url = router_url
         self.timeout = timeout
+        self.deadline = check_seconds(deadline)
+        """Seconds a call may take in all (``complete.transports.deadline``)."""
         self.route: Route | None = None
         """Where a hosted model's requests go, once its provider is resolved (None before)."""
         self._session = session if session is not None else http.new_session()
@@ -161,14 +165,8 @@ class HFInference:
         self._unsent = Unsent()
 
     def __repr__(self) -> str:
-        settings = (
-            ("base_url", self.base_url),
-            ("endpoint", self.endpoint),
-            ("provider", self.provider),
-            ("hub_url", self.hub_url),
-            ("router_url", self.router_url),
-        )
-        where = "".join(f", {name}={value!r}" for name, value in settings if value is not None)
+        settings = ("base_url", "endpoint", "provider", "hub_url", "router_url")
+        where = "".join(f", {name}={getattr(self, name)!r}" for name in settings if getattr(self, name) is not None)
         token = f"token from {self.token_source}" if self.token_source else "anonymous"
         return f"HFInference(model={self.model!r}{where}, {token})"
 
@@ -218,7 +216,7 @@ class HFInference:
     def generate(self, prompt: str, params: Params) -> Generation:
         """One request; the whole continuation."""
         arguments.text("prompt", prompt)
-        with server_errors.scrubbing(self._token):
+        with within(self.deadline), server_errors.scrubbing(self._token):
             self._resolve()
             if self._delegate is not None:
                 return self._provenance(self._delegate.generate(prompt, params))
@@ -233,7 +231,12 @@ class HFInference:
         return answers.read_whole(response, self._answer(params, url), url=url)
 
     def stream(self, prompt: str, params: Params) -> Generator[str, None, Generation]:
-        """One request; text pieces as they arrive; returns the final ``Generation``."""
+        """One request; text pieces as they arrive; returns the final ``Generation``.
+
+        The whole stream, like ``generate``, ends within ``deadline`` seconds."""
+        return stream_within(self.deadline, self._streaming(prompt, params))
+
+    def _streaming(self, prompt: str, params: Params) -> Generator[str, None, Generation]:
         arguments.text("prompt", prompt)
         with server_errors.scrubbing(self._token):
             self._resolve()
@@ -332,6 +335,7 @@ class HFInference:
                     server=chosen.wire.server,
                     session=self._session,
                     timeout=self.timeout,
+                    deadline=self.deadline,
                     backend_name="hf",
                 )
                 delegate.auth_hint = self._auth_hint()  # where HF tokens are looked for, not OpenAI's advice

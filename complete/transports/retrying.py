@@ -29,6 +29,9 @@ Decisions:
 - ``describe`` is the inner transport's; ``count_tokens`` and ``context_window``
   are passed through (with the same retries: they are requests too), and say None
   when the inner transport cannot tell.
+- ``deadline`` (seconds) bounds the whole call, tries, waits and a stream's
+  every piece included (``complete.transports.deadline``): no try starts and no
+  wait runs past it, and a call still running then is cut.
 - ``sleep`` and ``clock`` can be injected, so tests never sleep for real.
 
 What this module deliberately does not do: change the request between tries, retry
@@ -51,6 +54,7 @@ from complete.generation import Generation
 from complete.params import Params
 from complete.status import Status
 from complete.transports.base import Tokenizes, Transport, describe
+from complete.transports.deadline import DEFAULT_DEADLINE, Deadline, check_seconds, stream_within, within
 
 __all__ = ["RETRIED", "RetryingTransport"]
 
@@ -82,6 +86,7 @@ class RetryingTransport:
         initial_wait: float = 1.0,
         max_wait: float = 30.0,
         jitter: float = 1.0,
+        deadline: float = DEFAULT_DEADLINE,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -101,6 +106,7 @@ class RetryingTransport:
         self.initial_wait = float(initial_wait)
         self.max_wait = float(max_wait)
         self.jitter = float(jitter)
+        self.deadline = check_seconds(deadline)
         self._sleep = sleep
         self._clock = clock
 
@@ -114,6 +120,9 @@ class RetryingTransport:
     def stream(self, prompt: str, params: Params) -> Generator[str, None, Any]:
         """``inner.stream``, retried until its first piece arrives, not after; returns
         what the inner stream returns (the ``Generation``, for this project's ones)."""
+        return stream_within(self.deadline, self._streaming(prompt, params))
+
+    def _streaming(self, prompt: str, params: Params) -> Generator[str, None, Any]:
 
         def start() -> tuple[Iterator[str], str | None, Any]:
             pieces = self.inner.stream(prompt, params)
@@ -163,10 +172,14 @@ class RetryingTransport:
         return self._call(inner.context_window)
 
     def _call(self, attempt: Callable[[], T]) -> T:
+        with within(self.deadline) as limit:
+            return self._retrying(attempt, limit)
+
+    def _retrying(self, attempt: Callable[[], T], limit: Deadline) -> T:
         started = self._clock()
 
         def time_left() -> float:
-            return self.max_seconds - (self._clock() - started)
+            return min(self.max_seconds - (self._clock() - started), limit.left())
 
         def stop(state: tenacity.RetryCallState) -> bool:
             return state.attempt_number >= self.attempts or time_left() <= 0
