@@ -20,8 +20,9 @@ saved in FILE with its memory, author's note, window settings and parameters
 (options given change them), and writes the session back to FILE atomically, or to
 ``--save``'s file instead. Words given with ``--resume`` are added as the writer's
 own, spaced as ``bloom.append`` spaces them. The prompt is fitted to the model's
-window as the Completer fits it. Ctrl-C while ``--stream`` prints keeps what
-arrived, as the Completer does, and exits with 130; when the backend fails, no file
+window as the Completer fits it. Ctrl-C keeps what arrived (requests always
+stream; without ``--stream`` the text is printed at the end), as the Completer
+does, and exits with 130; when the backend fails, no file
 is written. This module shares no state with the Completer.
 """
 
@@ -36,7 +37,7 @@ import attrs
 
 from complete import captions
 from complete.backend import BACKENDS, choose, saved_transport
-from complete.continuing import Continuation, send, stream
+from complete.continuing import Continuation, stream
 from complete.errors import CompleteError, ParamsError
 from complete.interchange.session_json import read_session, write_session
 from complete.params import Params
@@ -174,7 +175,7 @@ def _continue(session: Session, transport: Transport, args: argparse.Namespace, 
     request = session.request(transport)
     session = session.sent(request)
     if not args.stream:
-        result = send(session, request, transport)
+        result = stream(session, request, transport, lambda piece: None)  # unseen, but Ctrl-C keeps what arrived
         written = result.session.current.text
         out.write((written if args.full else written[request.story.length :]) + "\n")
         out.flush()

@@ -10,8 +10,9 @@ functions of ``complete.session`` and ``complete.continuing``, keeps it, and sho
 
 Decisions for interactive use: a call that cannot do anything (``undo()`` at the
 prompt, ``redo()`` with nothing undone, ``retry()`` after the writer's own words)
-prints one line instead of raising; Ctrl-C while text streams in keeps what arrived
-(a node flagged ``interrupted``) and returns normally, while any other error leaves
+prints one line instead of raising; Ctrl-C while text arrives keeps what arrived
+(a node flagged ``interrupted``) and returns normally (requests always stream:
+``stream=False`` only waits to show the text until it is all there), while any other error leaves
 the story as it was, the text received on the error's ``.partial``; either way
 ``last_request`` shows what was sent. A backend that ignores ``logprobs=`` is
 reported once.
@@ -68,6 +69,10 @@ class _SessionView(Generic[T]):
         if self._write is None:
             raise AttributeError(f"{self.__doc__} It is read-only.")
         completer.session = self._write(completer.session, value)
+
+
+def _unshown(piece: str) -> None:
+    """What ``stream=False`` does with a piece as it arrives: nothing (all is shown at the end)."""
 
 
 @attrs.define(init=False, eq=False, repr=False)
@@ -367,10 +372,9 @@ class Completer:
                 self.session = before = self.session.sent(request)
                 footer = captions.footer(request.params, request.backend)
                 view.start(request.story.text, footer, new_from=request.new_from)
-                if self.stream:
-                    result = continuing.stream(before, request, self.transport, view.piece)
-                else:
-                    result = continuing.send(before, request, self.transport)
+                # Streamed either way, shown or not, so that Ctrl-C keeps the text that arrived.
+                show = view.piece if self.stream else _unshown
+                result = continuing.stream(before, request, self.transport, show)
         except BaseException:
             view.abort()
             raise

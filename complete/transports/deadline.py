@@ -16,8 +16,14 @@ reads it: no connect or read waits past it, and a watchdog hangs up a connection
 still open when it passes. The error is a ``TransportError`` that says how long
 it waited and how much had arrived; a stream's text so far stays on ``.partial``.
 
+A call can also be cancelled, which ends it as its deadline would, at once:
+``Deadline.cancel`` is one switch shared by a call and every call inside it
+(``complete_many`` flips it on Ctrl-C). The connections a call takes from the pool
+are held by it (``watch_pool``), so cancelling hangs them up even before the
+server has answered, and a local engine stops generating for a closed connection.
+
 What this module deliberately does not do: retry, or stop work that is not a
-request (the local engine is stopped by closing its connection).
+request.
 """
 
 from __future__ import annotations
@@ -27,9 +33,10 @@ import math
 import socket
 import threading
 import time
+import weakref
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager, suppress
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -38,7 +45,18 @@ from complete.errors import CompleteError, ParamsError, TransportError
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["DEFAULT_DEADLINE", "Deadline", "capped", "check_seconds", "current", "stream_within", "watched", "within"]
+__all__ = [
+    "DEFAULT_DEADLINE",
+    "Cancel",
+    "Deadline",
+    "capped",
+    "check_seconds",
+    "current",
+    "stream_within",
+    "watch_pool",
+    "watched",
+    "within",
+]
 
 DEFAULT_DEADLINE = 600.0
 """Seconds a call may take in all, unless ``deadline=`` says otherwise."""
@@ -47,22 +65,55 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
+class Cancel:
+    """A switch shared by a call and every call inside it: ``cancel()`` ends them all
+    now, as if their deadline had passed, hanging up every connection they hold."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self._connections: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._lock = threading.Lock()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.event.is_set()
+
+    def hold(self, connection: Any) -> None:
+        """Remember a connection a call uses (urllib3's), to hang it up on ``cancel``."""
+        with self._lock:
+            self._connections.add(connection)
+        if self.cancelled:
+            _shut(connection)
+
+    def cancel(self) -> None:
+        """End every call under this switch (Ctrl-C does, in ``complete_many``)."""
+        self.event.set()
+        with self._lock:
+            held = list(self._connections)
+        for connection in held:
+            _shut(connection)
+
+
 @attrs.frozen
 class Deadline:
-    """When a call must end (``time.monotonic()`` seconds) and how long it was given."""
+    """When a call must end (``time.monotonic()`` seconds), how long it was given,
+    and the switch that ends it sooner."""
 
     at: float
     seconds: float
     started: float
+    cancel: Cancel = attrs.field(factory=Cancel, eq=False, repr=False)
 
     def left(self) -> float:
-        """Seconds until the end (negative once passed)."""
-        return self.at - time.monotonic()
+        """Seconds until the end (negative once passed; 0 once cancelled)."""
+        return 0.0 if self.cancel.cancelled else self.at - time.monotonic()
 
     def expired(self, url: str, received: int | None = None) -> TransportError:
-        """The error for a call to ``url`` that ran past the end, ``received`` bytes in."""
+        """The error for a call to ``url`` that ran past the end (or was cancelled), ``received`` bytes in."""
         waited = time.monotonic() - self.started
         got = "" if received is None else f"; {received} bytes of the answer had arrived"
+        if self.cancel.cancelled:
+            return TransportError(f"interrupted: the request to {url} was cancelled after {waited:.1f}s{got}")
         return TransportError(
             f"gave up on {url} after {waited:.1f}s: the call may take {self.seconds:g}s in all "
             f"(deadline=){got}. The server is too slow or never ends its answer; raise deadline= to wait longer."
@@ -92,8 +143,10 @@ def current() -> Deadline | None:
 def _starting(seconds: float) -> Deadline:
     now = time.monotonic()
     outer = _CURRENT.get()
-    mine = Deadline(at=now + seconds, seconds=seconds, started=now)
-    return outer if outer is not None and outer.at <= mine.at else mine
+    if outer is None:
+        return Deadline(at=now + seconds, seconds=seconds, started=now)
+    mine = Deadline(at=now + seconds, seconds=seconds, started=now, cancel=outer.cancel)
+    return outer if outer.at <= mine.at else mine
 
 
 @contextmanager
@@ -173,9 +226,30 @@ def watched(response: requests.Response, chunks: Iterator[bytes]) -> Generator[b
         raise limit.expired(response.url, received)
 
 
+def watch_pool(pool: Any) -> None:
+    """Make every connection ``pool`` (urllib3's) hands out held by the deadline of the
+    call that takes it, so that cancelling the call hangs it up, also before any answer."""
+    if pool is None or getattr(pool, "_complete_watched", False):
+        return
+    take = pool._get_conn
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        connection = take(*args, **kwargs)
+        limit = _CURRENT.get()
+        if limit is not None:
+            limit.cancel.hold(connection)
+        return connection
+
+    pool._get_conn = held
+    pool._complete_watched = True
+
+
 def _hang_up(response: requests.Response) -> None:
     """Shut the socket under ``response`` (from the watchdog's thread)."""
-    connection = getattr(response.raw, "connection", None) or getattr(response.raw, "_connection", None)
+    _shut(getattr(response.raw, "connection", None) or getattr(response.raw, "_connection", None))
+
+
+def _shut(connection: Any) -> None:
     sock = getattr(connection, "sock", None)
     if sock is not None:
         with suppress(OSError):

@@ -114,6 +114,7 @@ def post(
     status.report(status.Status.waiting_for(url, name))
     timeout = deadline.capped(timeout, url)
     pool = _connection_pool(session, url)
+    deadline.watch_pool(pool)
     reused = _next_connection_is_pooled(pool)
     try:
         return _send(session, url, body, headers=headers, timeout=timeout, method=method)
@@ -121,6 +122,7 @@ def post(
         if not reused:
             raise closed.transport_error() from closed.cause
     _close_idle_connections(pool)
+    timeout = deadline.capped(timeout, url)
     try:
         return _send(session, url, body, headers=headers, timeout=timeout, method=method)
     except _ClosedBeforeAnswerError as closed:
@@ -168,6 +170,9 @@ def _send(
             f"timed out after {_seconds(timeout, 0)} connecting to {url}\n{connection_advice(exc, url)}"
         ) from exc
     except requests.ConnectionError as exc:
+        limit = deadline.current()
+        if limit is not None and limit.left() <= 0.05:
+            raise limit.expired(url, 0) from exc
         if isinstance(exc.__context__, urllib3.exceptions.ProtocolError):
             raise _ClosedBeforeAnswerError(url, exc) from exc
         raise TransportError(f"could not connect to {url}: {_reason(exc)}\n{connection_advice(exc, url)}") from exc
