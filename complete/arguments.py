@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import attrs
 
 from complete.errors import ParamsError
+from complete.surrogates import first_lone_surrogate
 
 __all__ = ["integer", "one_of", "optional", "text", "typed", "url", "validator"]
 
@@ -37,8 +38,9 @@ def typed(field: str, value: object, kind: type[T], allowed: str) -> T:
 
 
 def text(field: str, value: object, allowed: str = "a str", *, empty: bool = True, blank: bool = True) -> str:
-    """``value`` when it is a ``str``; ``empty=False`` refuses "", ``blank=False`` also
-    refuses whitespace alone. ``allowed`` is what the error says is expected.
+    """``value`` when it is a ``str`` (without lone surrogates: ``complete.surrogates``);
+    ``empty=False`` refuses "", ``blank=False`` also refuses whitespace alone.
+    ``allowed`` is what the error says is expected.
 
     >>> text("note", 3)
     Traceback (most recent call last):
@@ -46,6 +48,15 @@ def text(field: str, value: object, allowed: str = "a str", *, empty: bool = Tru
     """
     if not isinstance(value, str) or (not empty and not value) or (not blank and not value.strip()):
         raise ParamsError(field=field, value=value, allowed=allowed)
+    lone = first_lone_surrogate(value)
+    if lone is not None:
+        raise ParamsError(
+            field=field,
+            value=value[max(0, lone - 20) : lone + 20],
+            allowed="text without lone surrogates",
+            hint=f"A lone surrogate ({value[lone]!r}) is at index {lone}: no file, terminal or server takes it. "
+            "Text decoded with errors='surrogateescape' can be decoded with errors='replace' instead.",
+        )
     return value
 
 

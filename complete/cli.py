@@ -12,7 +12,9 @@ name: there, run ``python -m complete`` (or ``env complete``). Examples::
 The continuation goes to standard output (the whole story with ``--full``); the
 line saying which backend is used goes to standard error, so output can be piped.
 Exit status: 0 on success, 1 when the backend fails (the message says why), 2 for
-bad options or parameters, 130 when interrupted.
+bad options or parameters, 130 when interrupted. On a terminal, control
+characters in the text (or in a server's error) are shown as escapes, never
+obeyed; a pipe or file gets the text exactly.
 
 Sessions are the session files of ``Completer.save``, continued with the same
 ``Session`` functions as the Completer uses: ``--resume FILE`` continues the story
@@ -38,10 +40,12 @@ import attrs
 from complete import captions
 from complete.backend import BACKENDS, choose, saved_transport
 from complete.continuing import Continuation, stream
+from complete.display import is_terminal
 from complete.errors import CompleteError, ParamsError
 from complete.interchange.session_json import read_session, write_session
 from complete.params import Params
 from complete.session import Session
+from complete.terminal_text import visible
 from complete.transports.base import Transport
 from complete.transports.deadline import DEFAULT_DEADLINE, check_seconds, within
 from complete.transports.openai_wire import DIALECTS
@@ -123,13 +127,13 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdo
     try:
         return _run(args, stdin or sys.stdin, out)
     except ParamsError as error:
-        print(f"complete: error: {error}", file=sys.stderr)
+        print(f"complete: error: {visible(str(error))}", file=sys.stderr)
         return 2
     except CompleteError as error:
-        print(f"complete: error: {error}", file=sys.stderr)
+        print(f"complete: error: {visible(str(error))}", file=sys.stderr)
         return 1
     except OSError as error:
-        print(f"complete: error: {error}", file=sys.stderr)
+        print(f"complete: error: {visible(str(error))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("complete: interrupted", file=sys.stderr)
@@ -174,19 +178,20 @@ def _continue(session: Session, transport: Transport, args: argparse.Namespace, 
     """Continue ``session``, printing the continuation (the whole story with ``--full``)."""
     request = session.request(transport)
     session = session.sent(request)
+    shown = visible if is_terminal(out) else str  # a terminal never obeys the model's control characters
     if not args.stream:
         result = stream(session, request, transport, lambda piece: None)  # unseen, but Ctrl-C keeps what arrived
         written = result.session.current.text
-        out.write((written if args.full else written[request.story.length :]) + "\n")
+        out.write(shown(written if args.full else written[request.story.length :]) + "\n")
         out.flush()
         return result
 
     def show(piece: str) -> None:
-        out.write(piece)
+        out.write(shown(piece))
         out.flush()
 
     if args.full:
-        out.write(request.story.text)
+        out.write(shown(request.story.text))
     result = stream(session, request, transport, show)
     out.write("\n")
     out.flush()

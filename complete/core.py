@@ -30,6 +30,7 @@ from complete.errors import CompleteError, ParamsError, TransportError
 from complete.generation import Generation
 from complete.params import Params
 from complete.story import Story
+from complete.surrogates import replaced
 from complete.transports.base import Transport
 from complete.transports.deadline import DEFAULT_DEADLINE, within
 from complete.transports.deadline import current as deadline_now
@@ -100,6 +101,7 @@ def complete_stream(
             except StopIteration as stop:
                 final = stop.value
                 break
+            piece = replaced(piece)  # a model's lone surrogates become U+FFFD (complete.surrogates)
             pieces.append(piece)
             yield piece
     except CompleteError as error:

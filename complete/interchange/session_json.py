@@ -146,19 +146,9 @@ def _window(data: Mapping[str, Any], version: int) -> Window:
 
 
 def write_session(path: str | os.PathLike[str], session: Session) -> None:
-    """Save ``session`` to ``path`` atomically.
-
-    The file is UTF-8 and readable as such; a story holding text that UTF-8 cannot
-    encode (a lone surrogate, which Python strings allow) is written with JSON
-    escapes instead, so it still saves and loads back exactly.
-    """
-    data = session_dict(session)
-    text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = json.dumps(data, ensure_ascii=True, indent=1) + "\n"
-    write_atomic(path, text)
+    """Save ``session`` to ``path`` atomically, as UTF-8 (a story never holds a lone
+    surrogate, which UTF-8 cannot encode: see ``complete.surrogates``)."""
+    write_atomic(path, json.dumps(session_dict(session), ensure_ascii=False, indent=1) + "\n")
 
 
 def read_session(path: str | os.PathLike[str]) -> Session:
