@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import attrs
 
@@ -82,7 +83,8 @@ def integer(field: str, value: object, *, low: int | None = None, high: int | No
 
 
 def url(field: str, value: object, allowed: str = "an http:// or https:// URL") -> str:
-    """``value`` when it is a ``str`` starting with ``http://`` or ``https://``.
+    """``value`` when it is a ``str`` starting with ``http://`` or ``https://``, naming a
+    host (and a port, if any, from 0 to 65535), without spaces.
 
     >>> url("base_url", "localhost:8080")
     Traceback (most recent call last):
@@ -90,6 +92,13 @@ def url(field: str, value: object, allowed: str = "an http:// or https:// URL") 
     """
     if not isinstance(value, str) or not value.startswith(("http://", "https://")):
         raise ParamsError(field=field, value=value, allowed=allowed)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - out of range or not a number: ValueError
+    except ValueError:
+        parts = None
+    if parts is None or not parts.hostname or any(char.isspace() for char in value):
+        raise ParamsError(field=field, value=value, allowed=f"{allowed}: this one names no host, or a bad port")
     return value
 
 

@@ -26,9 +26,10 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
 
 import attrs
 
-from complete import captions, continuing, interchange, probabilities
+from complete import arguments, captions, continuing, interchange, probabilities
 from complete.backend import choose, saved_transport
 from complete.errors import ParamsError, StoryFormatError
+from complete.interchange.files import checked_path
 from complete.interchange.session_json import read_session, write_session
 from complete.screen import Screen
 from complete.session import Request, Session
@@ -69,6 +70,15 @@ class _SessionView(Generic[T]):
         if self._write is None:
             raise AttributeError(f"{self.__doc__} It is read-only.")
         completer.session = self._write(completer.session, value)
+
+
+def _check_settings(*, transport: object, stream: object, reformat: object) -> None:
+    """Settings of the wrong type fail here, not at the first call (nor are they taken as true)."""
+    if transport is not None and not isinstance(transport, Transport):
+        allowed = "a transport (an object with generate() and stream()), or None to choose one"
+        raise ParamsError(field="transport", value=transport, allowed=allowed)
+    arguments.typed("stream", stream, bool, "True or False")
+    arguments.typed("reformat", reformat, bool, "True or False")
 
 
 def _unshown(piece: str) -> None:
@@ -148,6 +158,7 @@ class Completer:
         deadline: float = DEFAULT_DEADLINE,
         **params: Any,
     ) -> None:
+        _check_settings(transport=transport, stream=stream, reformat=reformat)
         session = prompt if isinstance(prompt, Session) else Session.start(prompt, reformat=reformat)
         window = {"memory": memory, "note": note, "note_depth": note_depth, "size": window_size}
         session = session.set(**params).set_window(**{key: value for key, value in window.items() if value is not None})
@@ -194,7 +205,7 @@ class Completer:
 
     @stream.setter
     def stream(self, value: bool) -> None:
-        self.screen.streams = bool(value)
+        self.screen.streams = arguments.typed("stream", value, bool, "True or False")
 
     def prompt(self, **overrides: Any) -> Prompt:
         """The exact prompt the next call will send, with token counts per part."""
@@ -298,7 +309,7 @@ class Completer:
 
     def export(self, path: str | Path) -> None:
         """Write the current story as plain text (.txt) or Markdown (.md), atomically."""
-        suffix = Path(path).suffix.lower()
+        suffix = checked_path(path).suffix.lower()
         if suffix in (".md", ".markdown"):
             interchange.write_markdown(path, self.story)
         elif suffix in (".txt", ".text", ""):

@@ -41,11 +41,10 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from complete.errors import ParamsError, StoryFormatError
-from complete.interchange.files import write_atomic
+from complete.interchange.files import checked_path, write_atomic
 from complete.interchange.nodes import (
     NODE_FIELDS,
     TreeReader,
@@ -153,7 +152,7 @@ def write_session(path: str | os.PathLike[str], session: Session) -> None:
 
 def read_session(path: str | os.PathLike[str]) -> Session:
     """Load a session file; errors name the file (a missing file is ``FileNotFoundError``)."""
-    raw = Path(path).read_bytes()
+    raw = checked_path(path).read_bytes()
     try:
         data = json.loads(raw.decode("utf-8"))
     except (ValueError, RecursionError) as exc:

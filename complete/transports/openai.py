@@ -368,8 +368,9 @@ class OpenAICompletions:
             return overflow
         if code == "model_not_found" or kind in ("not_found_error", "NotFoundError"):
             return ModelNotFoundError(status=status, message=message, hint=self._not_found_hint())
-        if status == 503 and ("loading" in lowered or kind == "unavailable_error"):
-            return ModelLoadingError(status=status, message=message)
+        estimate = server_errors.estimated_time(fields) or server_errors.estimated_time(data)
+        if status == 503 and ("loading" in lowered or kind == "unavailable_error" or estimate is not None):
+            return ModelLoadingError(status=status, message=message, estimated_time=estimate)
         if status is None:
             if code == "rate_limit_exceeded" or kind in ("overloaded", "rate_limit_error"):
                 return RateLimitError(status=None, message=message)

@@ -21,7 +21,8 @@ Decisions:
   ``max_wait``, plus a random jitter of up to ``jitter`` seconds so that many
   clients do not return in step.
 - Giving up re-raises the *original* typed error (tenacity's ``RetryError`` never
-  escapes), so callers handle ``RateLimitError`` and friends the same with or
+  escapes), its message ending with how many tries were made and how long was
+  waited between them, so callers handle ``RateLimitError`` and friends the same with or
   without retries.
 - ``stream`` retries only while nothing has been yielded: once text has reached
   the caller, starting again would show it twice, so the error is raised with the
@@ -194,7 +195,10 @@ class RetryingTransport:
                 hint = min(self.max_wait, backoff) + random.uniform(0, self.jitter)
             return max(0.0, min(float(hint), time_left()))
 
+        waits: list[float] = []
+
         def log(state: tenacity.RetryCallState) -> None:
+            waits.append(state.upcoming_sleep)
             error = state.outcome.exception() if state.outcome is not None else None
             _log.info("try %d failed (%s); next try in %.1fs", state.attempt_number, error, state.upcoming_sleep)
             status.report(_waiting_status(error, state.upcoming_sleep, state.attempt_number + 1, self.attempts))
@@ -207,7 +211,18 @@ class RetryingTransport:
             before_sleep=log,
             reraise=True,
         )
-        return retrying(attempt)
+        try:
+            return retrying(attempt)
+        except RETRIED as error:
+            if waits:
+                _gave_up(error, tries=len(waits) + 1, waited=sum(waits))
+            raise
+
+
+def _gave_up(error: CompleteError, *, tries: int, waited: float) -> None:
+    """Say on ``error`` how long was waited over how many tries before giving up."""
+    error.message = f"{error.message}\nGave up after {tries} tries, having waited {waited:.1f} s between them."
+    error.args = (error.message, *error.args[1:])
 
 
 def _waiting_status(error: BaseException | None, wait: float, attempt: int, attempts: int) -> Status:

@@ -244,6 +244,19 @@ def _message_from_body(body: bytes, content_type: str) -> str:
     return text
 
 
+def estimated_time(data: object) -> float | None:
+    """A loading model's ``estimated_time`` (seconds) in a decoded error body, if any
+    (Hugging Face's servers and its router say it, on either wire).
+
+    >>> estimated_time({"error": "Model is loading", "estimated_time": 20.5}), estimated_time([1])
+    (20.5, None)
+    """
+    value = data.get("estimated_time") if isinstance(data, dict) else None
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 86400:
+        return float(value)
+    return None
+
+
 def retry_after(headers: Mapping[str, str]) -> float | None:
     """Seconds from a ``Retry-After`` header (seconds or an HTTP date), if any."""
     value = headers.get("Retry-After")
