@@ -355,6 +355,7 @@ class _Engine:
         settings.model_alias = {file.name}
         settings.n_ctx = n_ctx * SLOTS
         settings.n_parallel = SLOTS
+        settings.n_batch = settings.n_ubatch = 256  # a closed connection stops a long prompt within 256 tokens
         settings.cache_ram_mib = HOST_CACHE_MIB
         settings.api_keys = [self._key]
         settings.ui = False
