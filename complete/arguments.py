@@ -19,10 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import attrs
 
 from complete.errors import ParamsError
+from complete.surrogates import first_lone_surrogate
 
 __all__ = ["integer", "one_of", "optional", "text", "typed", "url", "validator"]
 
@@ -37,8 +39,9 @@ def typed(field: str, value: object, kind: type[T], allowed: str) -> T:
 
 
 def text(field: str, value: object, allowed: str = "a str", *, empty: bool = True, blank: bool = True) -> str:
-    """``value`` when it is a ``str``; ``empty=False`` refuses "", ``blank=False`` also
-    refuses whitespace alone. ``allowed`` is what the error says is expected.
+    """``value`` when it is a ``str`` (without lone surrogates: ``complete.surrogates``);
+    ``empty=False`` refuses "", ``blank=False`` also refuses whitespace alone.
+    ``allowed`` is what the error says is expected.
 
     >>> text("note", 3)
     Traceback (most recent call last):
@@ -46,6 +49,15 @@ def text(field: str, value: object, allowed: str = "a str", *, empty: bool = Tru
     """
     if not isinstance(value, str) or (not empty and not value) or (not blank and not value.strip()):
         raise ParamsError(field=field, value=value, allowed=allowed)
+    lone = first_lone_surrogate(value)
+    if lone is not None:
+        raise ParamsError(
+            field=field,
+            value=value[max(0, lone - 20) : lone + 20],
+            allowed="text without lone surrogates",
+            hint=f"A lone surrogate ({value[lone]!r}) is at index {lone}: no file, terminal or server takes it. "
+            "Text decoded with errors='surrogateescape' can be decoded with errors='replace' instead.",
+        )
     return value
 
 
@@ -71,7 +83,8 @@ def integer(field: str, value: object, *, low: int | None = None, high: int | No
 
 
 def url(field: str, value: object, allowed: str = "an http:// or https:// URL") -> str:
-    """``value`` when it is a ``str`` starting with ``http://`` or ``https://``.
+    """``value`` when it is a ``str`` starting with ``http://`` or ``https://``, naming a
+    host (and a port, if any, from 0 to 65535), without spaces.
 
     >>> url("base_url", "localhost:8080")
     Traceback (most recent call last):
@@ -79,6 +92,13 @@ def url(field: str, value: object, allowed: str = "an http:// or https:// URL") 
     """
     if not isinstance(value, str) or not value.startswith(("http://", "https://")):
         raise ParamsError(field=field, value=value, allowed=allowed)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - out of range or not a number: ValueError
+    except ValueError:
+        parts = None
+    if parts is None or not parts.hostname or any(char.isspace() for char in value):
+        raise ParamsError(field=field, value=value, allowed=f"{allowed}: this one names no host, or a bad port")
     return value
 
 

@@ -62,7 +62,7 @@ def choose(
     *,
     model: str | None = None,
     url: str | None = None,
-    token: str | None = None,
+    token: str | bool | None = None,
     provider: str | None = None,
     server: str | None = None,
     model_argument: str = "model=",
@@ -71,10 +71,17 @@ def choose(
 
     ``server`` names an OpenAI-compatible server's dialect ("vllm", "llama.cpp",
     "tgi", "ollama", "openai"); left out, the server is asked once what it is.
-    ``model_argument`` is how the caller's writer names the model (``model=`` for a
+    ``token=False`` sends no token to Hugging Face (and so chooses the local model
+    when no backend is named). ``model_argument`` is how the caller's writer names the model (``model=`` for a
     Completer, ``--model`` on the command line), for the advice when a GGUF path is
     wrong.
     """
+    if token is not None and token is not False and not isinstance(token, str):
+        raise ParamsError(
+            field="token",
+            value=type(token).__name__,
+            allowed="a non-empty access token string, None to look for one, or False to send none",
+        )
     if backend is not None and backend not in BACKENDS:
         raise ParamsError(field="backend", value=backend, allowed="one of " + ", ".join(map(repr, BACKENDS)))
     if server is not None and backend != "openai":
@@ -94,10 +101,16 @@ def choose(
     if backend is None and provider is None:
         from complete.credentials import find_token
 
-        found = find_token(token)
+        found = None if token is False else find_token(token)
         if found is not None:
             transport = _hf(model=model, url=url, token=found, provider=None)
-            return Choice(transport, f"complete: using {_target(model, url, None)} (token from {found.source}).")
+            source = getattr(getattr(transport, "inner", None), "token_source", None)
+            sent = (
+                f"token from {source}"
+                if source
+                else (f"the token from {found.source} is not sent: not a Hugging Face address; pass token= to send one")
+            )
+            return Choice(transport, f"complete: using {_target(model, url, None)} ({sent}).")
         local = _local(model, model_argument)
         return Choice(
             local,
@@ -114,7 +127,9 @@ def choose(
         from complete.transports.openai import OpenAICompletions
         from complete.transports.retrying import RetryingTransport
 
-        inner = OpenAICompletions(url or OpenAICompletions.DEFAULT_URL, model=model, api_key=token, server=server)
+        inner = OpenAICompletions(
+            url or OpenAICompletions.DEFAULT_URL, model=model, api_key=token or None, server=server
+        )
         kind = f"the {server} server" if server else "the OpenAI-compatible server"
         return Choice(RetryingTransport(inner), f"complete: using {kind} at {inner.base_url}.")
     local = _local(model, model_argument)
@@ -124,38 +139,34 @@ def choose(
 def from_description(description: dict[str, Any]) -> Transport:
     """Rebuild a transport from ``describe()`` output (as saved in a session file).
 
-    Secrets are never saved, so a Hugging Face transport looks for its token again.
-    An unknown backend name is a ``ParamsError``.
+    Only what ``describe()`` writes is taken, each field checked
+    (``complete.transports.saved``); secrets are never saved, and none in the
+    description is used. An unknown backend name is a ``ParamsError``.
     """
-    settings = dict(description)
-    name = settings.pop("backend", None)
-    if name == "hf":
-        from complete.transports.hf import HFInference
-        from complete.transports.retrying import RetryingTransport
+    from complete.transports.saved import rebuild
 
-        return RetryingTransport(HFInference(**settings))
-    if name == "openai":
-        from complete.transports.openai import OpenAICompletions
-        from complete.transports.retrying import RetryingTransport
-
-        return RetryingTransport(OpenAICompletions(**settings))
-    if name == "local":
-        from complete.transports.local import LocalModel
-
-        return LocalModel(**settings)
-    raise ParamsError(field="backend", value=name, allowed="a saved backend: 'hf', 'openai' or 'local'")
+    rebuilt = rebuild(description)
+    if rebuilt is None:
+        raise ParamsError(
+            field="backend", value=description.get("backend"), allowed="a saved backend: 'hf', 'openai' or 'local'"
+        )
+    return rebuilt[0]
 
 
-def saved_transport(description: Mapping[str, Any]) -> Transport | None:
-    """The transport a saved session's description names, or None when it names none
-    this version can rebuild (then the default choice is made, and said)."""
-    try:
-        return from_description(dict(description))
-    except ParamsError:
-        return None
+def saved_transport(description: Mapping[str, Any], *, token: str | None = None) -> Choice | None:
+    """The transport a saved session's description names, with the sentence saying
+    where it sends requests (to show before the first), or None when it names none
+    this version can rebuild (then the default choice is made, and said). ``token``
+    is the writer's own credential for it; a bad description is a ``StoryFormatError``."""
+    from complete.transports.saved import rebuild
+
+    rebuilt = rebuild(description, token=token)
+    return None if rebuilt is None else Choice(*rebuilt)
 
 
-def _hf(*, model: str | None, url: str | None, token: str | FoundToken | None, provider: str | None) -> Transport:
+def _hf(
+    *, model: str | None, url: str | None, token: str | FoundToken | bool | None, provider: str | None
+) -> Transport:
     from complete.transports.hf import HFInference
     from complete.transports.retrying import RetryingTransport
 

@@ -13,7 +13,9 @@ name: there, run ``python -m complete`` (or ``env complete``). Examples::
 The continuation goes to standard output (the whole story with ``--full``); the
 line saying which backend is used goes to standard error, so output can be piped.
 Exit status: 0 on success, 1 when the backend fails (the message says why), 2 for
-bad options or parameters, 130 when interrupted.
+bad options or parameters, 130 when interrupted. On a terminal, control
+characters in the text (or in a server's error) are shown as escapes, never
+obeyed; a pipe or file gets the text exactly.
 
 Sessions are the session files of ``Completer.save``, continued with the same
 ``Session`` functions as the Completer uses: ``--resume FILE`` continues the story
@@ -25,8 +27,9 @@ own, spaced as ``bloom.append`` spaces them. ``--edit`` (with ``--resume``) firs
 changed as an edit node, which ``undo`` takes back; as with ``git commit``, an
 unchanged buffer changes nothing, and an emptied one aborts: the story is left as
 it was, nothing is continued or written, and the exit status is 1. The prompt is fitted to the model's
-window as the Completer fits it. Ctrl-C while ``--stream`` prints keeps what
-arrived, as the Completer does, and exits with 130; when the backend fails, no file
+window as the Completer fits it. Ctrl-C keeps what arrived (requests always
+stream; without ``--stream`` the text is printed at the end), as the Completer
+does, and exits with 130; when the backend fails, no file
 is written. This module shares no state with the Completer.
 """
 
@@ -41,12 +44,15 @@ import attrs
 
 from complete import captions, editor
 from complete.backend import BACKENDS, choose, saved_transport
-from complete.continuing import Continuation, send, stream
+from complete.continuing import Continuation, stream
+from complete.display import is_terminal
 from complete.errors import CompleteError, ParamsError
 from complete.interchange.session_json import read_session, write_session
 from complete.params import Params
 from complete.session import Session
+from complete.terminal_text import visible
 from complete.transports.base import Transport
+from complete.transports.deadline import DEFAULT_DEADLINE, check_seconds, within
 from complete.transports.openai_wire import DIALECTS
 
 __all__ = ["main"]
@@ -129,6 +135,9 @@ def _parser() -> argparse.ArgumentParser:
     backend.add_argument(
         "--server", choices=tuple(DIALECTS), help="the kind of OpenAI-compatible server (default: ask it)"
     )
+    backend.add_argument(
+        "--deadline", type=float, metavar="SECONDS", help="the longest the call may take in all (default 600)"
+    )
     output = parser.add_argument_group("output and sessions")
     output.add_argument("--stream", action="store_true", help="print text as it arrives")
     output.add_argument("--full", action="store_true", help="print the whole story, not only the continuation")
@@ -147,13 +156,13 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdo
     try:
         return _run(args, stdin or sys.stdin, out)
     except ParamsError as error:
-        print(f"complete: error: {error}", file=sys.stderr)
+        print(f"complete: error: {visible(str(error))}", file=sys.stderr)
         return 2
     except CompleteError as error:
-        print(f"complete: error: {error}", file=sys.stderr)
+        print(f"complete: error: {visible(str(error))}", file=sys.stderr)
         return 1
     except OSError as error:
-        print(f"complete: error: {error}", file=sys.stderr)
+        print(f"complete: error: {visible(str(error))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("complete: interrupted", file=sys.stderr)
@@ -186,8 +195,10 @@ def _run(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
         raise ParamsError(field="prompt", value=None, allowed="a prompt argument, '-' for standard input, or --resume")
     else:
         session = Session.start(text, reformat=not args.no_reformat, params=Params(**_parameters(args)))
+    limit = check_seconds(DEFAULT_DEADLINE if args.deadline is None else args.deadline)
     transport = _transport(args, session if args.resume else None)
-    result = _continue(session, transport, args, out)
+    with within(limit):
+        result = _continue(session, transport, args, out)
     target = args.save or args.resume
     if target:
         write_session(target, result.session)
@@ -204,19 +215,20 @@ def _continue(session: Session, transport: Transport, args: argparse.Namespace, 
     """Continue ``session``, printing the continuation (the whole story with ``--full``)."""
     request = session.request(transport)
     session = session.sent(request)
+    shown = visible if is_terminal(out) else str  # a terminal never obeys the model's control characters
     if not args.stream:
-        result = send(session, request, transport)
+        result = stream(session, request, transport, lambda piece: None)  # unseen, but Ctrl-C keeps what arrived
         written = result.session.current.text
-        out.write((written if args.full else written[request.story.length :]) + "\n")
+        out.write(shown(written if args.full else written[request.story.length :]) + "\n")
         out.flush()
         return result
 
     def show(piece: str) -> None:
-        out.write(piece)
+        out.write(shown(piece))
         out.flush()
 
     if args.full:
-        out.write(request.story.text)
+        out.write(shown(request.story.text))
     result = stream(session, request, transport, show)
     out.write("\n")
     out.flush()
@@ -225,7 +237,8 @@ def _continue(session: Session, transport: Transport, args: argparse.Namespace, 
 
 def _transport(args: argparse.Namespace, session: Session | None) -> Transport:
     if session is not None and args.backend is None and (saved := saved_transport(session.backend)) is not None:
-        return saved
+        print(saved.reason, file=sys.stderr)
+        return saved.transport
     chosen = choose(
         args.backend,
         model=args.model,

@@ -10,8 +10,9 @@ functions of ``complete.session`` and ``complete.continuing``, keeps it, and sho
 
 Decisions for interactive use: a call that cannot do anything (``undo()`` at the
 prompt, ``redo()`` with nothing undone, ``retry()`` after the writer's own words)
-prints one line instead of raising; Ctrl-C while text streams in keeps what arrived
-(a node flagged ``interrupted``) and returns normally, while any other error leaves
+prints one line instead of raising; Ctrl-C while text arrives keeps what arrived
+(a node flagged ``interrupted``) and returns normally (requests always stream:
+``stream=False`` only waits to show the text until it is all there), while any other error leaves
 the story as it was, the text received on the error's ``.partial``; either way
 ``last_request`` shows what was sent. A backend that ignores ``logprobs=`` is
 reported once.
@@ -26,9 +27,10 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
 
 import attrs
 
-from complete import captions, continuing, interchange, probabilities
+from complete import arguments, captions, continuing, interchange, probabilities
 from complete.backend import choose, saved_transport
-from complete.errors import ParamsError
+from complete.errors import ParamsError, StoryFormatError
+from complete.interchange.files import checked_path
 from complete.interchange.session_json import read_session, write_session
 from complete.params import PARAM_NAMES, check_names
 from complete.screen import Screen
@@ -36,6 +38,7 @@ from complete.session import Request, Session
 from complete.story import Story
 from complete.supplier import Supplier
 from complete.transports.base import Transport, describe
+from complete.transports.deadline import DEFAULT_DEADLINE, check_seconds, within
 from complete.window import Prompt
 
 if TYPE_CHECKING:
@@ -82,6 +85,19 @@ class _SessionView(Generic[T]):
         completer.session = self._write(completer.session, value)
 
 
+def _check_settings(*, transport: object, stream: object, reformat: object) -> None:
+    """Settings of the wrong type fail here, not at the first call (nor are they taken as true)."""
+    if transport is not None and not isinstance(transport, Transport):
+        allowed = "a transport (an object with generate() and stream()), or None to choose one"
+        raise ParamsError(field="transport", value=transport, allowed=allowed)
+    arguments.typed("stream", stream, bool, "True or False")
+    arguments.typed("reformat", reformat, bool, "True or False")
+
+
+def _unshown(piece: str) -> None:
+    """What ``stream=False`` does with a piece as it arrives: nothing (all is shown at the end)."""
+
+
 @attrs.define(init=False, eq=False, repr=False)
 class Completer:
     """A story you continue by calling it; see the module docstring.
@@ -102,7 +118,9 @@ class Completer:
     - ``stream=`` show text as it arrives (default: yes);
     - ``memory=``, ``note=``, ``note_depth=``, ``window_size=`` (the model's window
       in tokens) shape the prompt of long stories (see ``complete.window``);
-    - ``reformat=False`` keeps the prompt exactly as typed.
+    - ``reformat=False`` keeps the prompt exactly as typed;
+    - ``deadline=`` the seconds one call may take in all, retries and waits
+      included (default ten minutes; see ``complete.transports.deadline``).
 
     ``prompt`` may also be a ``Story`` or a whole ``Session`` (the settings given
     then change it).
@@ -112,6 +130,7 @@ class Completer:
     transport: Transport
     screen: Screen
     suppliers: dict[str, Supplier]
+    deadline: float
 
     story = _SessionView(lambda session: session.current, "The current story: an immutable ``Story`` value.")
     params = _SessionView(lambda session: session.params, "The parameters every call uses (``set`` changes them).")
@@ -150,8 +169,10 @@ class Completer:
         note_depth: int | None = None,
         window_size: int | None = None,
         reformat: bool = True,
+        deadline: float = DEFAULT_DEADLINE,
         **params: Any,
     ) -> None:
+        _check_settings(transport=transport, stream=stream, reformat=reformat)
         session = prompt if isinstance(prompt, Session) else Session.start(prompt, reformat=reformat)
         window = {"memory": memory, "note": note, "note_depth": note_depth, "size": window_size}
         literal, suppliers = _split(params)
@@ -170,6 +191,7 @@ class Completer:
         self.transport = transport
         self.screen = Screen(streams=bool(stream))
         self.suppliers = suppliers
+        self.deadline = check_seconds(deadline)
 
     # --- the README API ---------------------------------------------------------
 
@@ -246,7 +268,7 @@ class Completer:
 
     @stream.setter
     def stream(self, value: bool) -> None:
-        self.screen.streams = bool(value)
+        self.screen.streams = arguments.typed("stream", value, bool, "True or False")
 
     def prompt(self, **overrides: Any) -> Prompt:
         """The exact prompt the next call will send, with token counts per part."""
@@ -306,9 +328,10 @@ class Completer:
         """Ask for ``n`` continuations and show them numbered; then ``choose(i)``."""
         view = self.screen.wait_for_alternatives()
         try:
-            requests = self.session.alternative_requests(self.transport, n, **self._supplied(overrides))
-            self.session = self.session.sent(requests[0])
-            self.session, failures = continuing.send_many(self.session, requests, self.transport)
+            with within(self.deadline):
+                requests = self.session.alternative_requests(self.transport, n, **self._supplied(overrides))
+                self.session = self.session.sent(requests[0])
+                self.session, failures = continuing.send_many(self.session, requests, self.transport)
         finally:
             view.abort()  # the view's part ends here: show_alternatives shows the answers
         self.screen.show_alternatives(self.story.text, [story.segment for story in self.session.offered])
@@ -343,12 +366,25 @@ class Completer:
         write_session(path, attrs.evolve(self.session, backend=describe(self.transport)))
 
     @classmethod
-    def load(cls, path: str | Path, *, transport: Transport | None = None, stream: bool = True) -> Completer:
-        """Reopen a saved session; the backend is rebuilt from the file unless given."""
+    def load(
+        cls, path: str | Path, *, transport: Transport | None = None, token: str | None = None, stream: bool = True
+    ) -> Completer:
+        """Reopen a saved session; the backend is rebuilt from the file unless given.
+
+        The file's backend says where requests go, never with what credential: one
+        line says where before any request, and ``token=`` is the only credential
+        sent to an address that is not Hugging Face's (see ``complete.transports.saved``).
+        """
         session = read_session(path)
         if transport is None:
-            transport = saved_transport(session.backend)  # None (unknown): the default choice, said
-        return cls(session, transport=transport, stream=stream)
+            try:
+                saved = saved_transport(session.backend, token=token)  # None (unknown): the default choice, said
+            except StoryFormatError as exc:
+                raise StoryFormatError(f"{path}: {exc.message}") from exc
+            if saved is not None:
+                print(saved.reason)
+                transport = saved.transport
+        return cls(session, transport=transport, token=token, stream=stream)
 
     def to_markdown(self, *, mark_writer: bool = False) -> str:
         """The current story as Markdown: one paragraph per line, special characters escaped;
@@ -357,7 +393,7 @@ class Completer:
 
     def export(self, path: str | Path) -> None:
         """Write the current story as plain text (.txt) or Markdown (.md), atomically."""
-        suffix = Path(path).suffix.lower()
+        suffix = checked_path(path).suffix.lower()
         if suffix in (".md", ".markdown"):
             interchange.write_markdown(path, self.story)
         elif suffix in (".txt", ".text", ""):
@@ -423,17 +459,17 @@ class Completer:
         """
         view = self.screen.live(self.story.text, self._footer(), new_from=self.session.new_from)
         try:
-            request = build(self.session)
-            if request is None:
-                view.abort()
-                return self.screen.note(nothing)
-            self.session = before = self.session.sent(request)
-            footer = captions.footer(request.params, request.backend)
-            view.start(request.story.text, footer, new_from=request.new_from)
-            if self.stream:
-                result = continuing.stream(before, request, self.transport, view.piece)
-            else:
-                result = continuing.send(before, request, self.transport)
+            with within(self.deadline):
+                request = build(self.session)
+                if request is None:
+                    view.abort()
+                    return self.screen.note(nothing)
+                self.session = before = self.session.sent(request)
+                footer = captions.footer(request.params, request.backend)
+                view.start(request.story.text, footer, new_from=request.new_from)
+                # Streamed either way, shown or not, so that Ctrl-C keeps the text that arrived.
+                show = view.piece if self.stream else _unshown
+                result = continuing.stream(before, request, self.transport, show)
         except BaseException:
             view.abort()
             raise

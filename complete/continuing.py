@@ -26,7 +26,7 @@ from typing import Any
 
 import attrs
 
-from complete.core import complete, complete_many, complete_stream
+from complete.core import ManyInterrupted, complete, complete_many, complete_stream
 from complete.errors import CompleteError
 from complete.session import Request, Session
 from complete.story import Story
@@ -108,14 +108,20 @@ def send_many(
 ) -> tuple[Session, tuple[CompleteError, ...]]:
     """Ask for the continuations of ``requests`` (from ``Session.alternative_requests``) at
     once and put them on offer; the errors of those that failed come back beside the
-    session, and when all fail the first error is raised."""
-    results = complete_many(
-        [request.story for request in requests],
-        [request.params for request in requests],
-        transport,
-        concurrency=ALTERNATIVES_AT_ONCE,
-        prompt=requests[0].prompt.text,
-    )
+    session, and when all fail the first error is raised. Ctrl-C keeps the ones that
+    arrived (the others fail as interrupted); with none, it propagates."""
+    try:
+        results = complete_many(
+            [request.story for request in requests],
+            [request.params for request in requests],
+            transport,
+            concurrency=ALTERNATIVES_AT_ONCE,
+            prompt=requests[0].prompt.text,
+        )
+    except ManyInterrupted as interrupted:
+        results = interrupted.results
+        if not any(isinstance(result, Story) for result in results):
+            raise
     made = [result for result in results if isinstance(result, Story)]
     failures = tuple(result for result in results if not isinstance(result, Story))
     if not made:

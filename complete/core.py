@@ -21,21 +21,28 @@ What this module deliberately does not do: display, retries (see
 from __future__ import annotations
 
 import contextvars
+import queue
+import threading
 import time
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
 
 import attrs
 
 from complete import arguments, banning
-from complete.errors import CompleteError, ParamsError
+from complete.errors import CompleteError, ParamsError, TransportError
 from complete.generation import Generation
 from complete.params import Params
 from complete.story import Story
+from complete.surrogates import replaced
 from complete.transports.base import Transport
+from complete.transports.deadline import DEFAULT_DEADLINE, within
+from complete.transports.deadline import current as deadline_now
 from complete.window import Window, build_prompt
 
-__all__ = ["MAX_CONCURRENCY", "complete", "complete_many", "complete_stream"]
+__all__ = ["CANCEL_GRACE", "MAX_CONCURRENCY", "ManyInterrupted", "complete", "complete_many", "complete_stream"]
+
+CANCEL_GRACE = 0.5
+"""Seconds ``complete_many`` waits, after Ctrl-C, for the requests it cancelled to end."""
 
 MAX_CONCURRENCY = 32
 """``complete_many`` never runs more requests at once than this: the HTTP
@@ -97,6 +104,7 @@ def complete_stream(
             except StopIteration as stop:
                 final = stop.value
                 break
+            piece = replaced(piece)  # a model's lone surrogates become U+FFFD (complete.surrogates)
             pieces.append(piece)
             yield piece
     except CompleteError as error:
@@ -138,7 +146,9 @@ def complete_many(
     a ``Story``, so one bad item does not cost the others. At most ``concurrency``
     requests (and never more than ``MAX_CONCURRENCY``) are in flight at once; HTTP
     transports share one connection pool.
-    Other exceptions (bugs, KeyboardInterrupt) are raised.
+    Other exceptions (bugs) are raised. Ctrl-C cancels the requests still out and
+    raises ``ManyInterrupted`` (a ``KeyboardInterrupt``) at once, whose ``results``
+    keep every story that finished.
 
     >>> from complete.testing import ScriptedTransport
     >>> from complete.errors import TransportError
@@ -161,10 +171,83 @@ def complete_many(
         except CompleteError as error:
             return error
 
-    if concurrency == 1 or len(stories) <= 1:
-        return [one(story, chosen) for story, chosen in zip(stories, each, strict=True)]
-    # Each request runs in a copy of the caller's context, so that what is on the
-    # caller's screen hears what the requests wait for (``complete.status``).
-    contexts = [contextvars.copy_context() for _ in stories]
-    with ThreadPoolExecutor(max_workers=min(concurrency, len(stories), MAX_CONCURRENCY)) as pool:
-        return list(pool.map(lambda context, story, chosen: context.run(one, story, chosen), contexts, stories, each))
+    results: list[Story | CompleteError | None] = [None] * len(stories)
+    with within(DEFAULT_DEADLINE) as scope:
+        try:
+            if concurrency == 1 or len(stories) <= 1:
+                for index, (story, chosen) in enumerate(zip(stories, each, strict=True)):
+                    results[index] = one(story, chosen)
+            else:
+                _in_threads(results, lambda index: one(stories[index], each[index]), concurrency)
+        except KeyboardInterrupt as interrupt:
+            scope.cancel.cancel()
+            raise ManyInterrupted([_interrupted(result) for result in results]) from interrupt
+    return [_interrupted(result) for result in results]
+
+
+class ManyInterrupted(KeyboardInterrupt):
+    """Ctrl-C during ``complete_many``: the requests still out were cancelled, and
+    ``results`` holds every story in input order, each one finished (a ``Story`` or
+    its error) or a ``TransportError`` saying it was interrupted."""
+
+    def __init__(self, results: list[Story | CompleteError]) -> None:
+        super().__init__("interrupted")
+        self.results = results
+
+
+def _interrupted(result: Story | CompleteError | None) -> Story | CompleteError:
+    return TransportError("interrupted (Ctrl-C) before it arrived") if result is None else result
+
+
+def _in_threads(
+    results: list[Story | CompleteError | None], one: Callable[[int], Story | CompleteError], concurrency: int
+) -> None:
+    """Fill ``results`` by running ``one(index)`` for every index, at most ``concurrency``
+    at a time, each in a copy of the caller's context (so that what is on the caller's
+    screen hears what the requests wait for, ``complete.status``, and they share its
+    deadline).
+
+    The threads are daemons and the caller waits for them in short steps, so Ctrl-C
+    reaches it at once; then no new request starts, the ones out are cancelled through
+    the shared deadline, and those that end within ``CANCEL_GRACE`` seconds keep their
+    answer. A hung server can delay neither the interrupt nor the process's exit.
+    """
+    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for index in range(len(results)):
+        todo.put(index)
+    failures: list[BaseException] = []
+
+    def work(context: contextvars.Context) -> None:
+        while True:
+            try:
+                index = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                results[index] = context.run(one, index)
+            except BaseException as failure:  # a bug: raised in the caller's thread below
+                failures.append(failure)
+                return
+
+    workers = [
+        threading.Thread(target=work, args=(contextvars.copy_context(),), daemon=True, name="complete_many")
+        for _ in range(min(concurrency, len(results), MAX_CONCURRENCY))
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        for worker in workers:
+            while worker.is_alive():
+                worker.join(0.05)
+    except KeyboardInterrupt:
+        while not todo.empty():
+            todo.get_nowait()
+        current = deadline_now()
+        if current is not None:
+            current.cancel.cancel()
+        ends = time.monotonic() + CANCEL_GRACE
+        for worker in workers:
+            worker.join(max(0.0, ends - time.monotonic()))
+        raise
+    if failures:
+        raise failures[0]

@@ -16,6 +16,9 @@ that exists but cannot be read (permission denied, a directory, not UTF-8) is an
 ``AuthError`` naming the file rather than a silent fall-through to an anonymous
 request, because the writer clearly meant to use it.
 
+Where a token goes is the transports' business, with one rule from here: a token
+found in the environment or a file goes only to ``hugging_face_host`` addresses.
+
 What this module deliberately does not do: read anything at import time, cache
 what it found (a token written mid-session is found on the next call), check a
 token with the server, or ever put a token in a repr, message or log line.
@@ -31,14 +34,26 @@ server refuses it, not "the token= argument".
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import attrs
 
 from complete.errors import AuthError, ParamsError
 
-__all__ = ["FoundToken", "find_token", "hub_token_path", "token_places"]
+__all__ = [
+    "ARGUMENT",
+    "FoundToken",
+    "find_token",
+    "hub_token_path",
+    "hugging_face_host",
+    "token_for",
+    "token_places",
+]
 
+ARGUMENT = "the token= argument"
+"""The source of a token the writer passed in this process (the only explicit one)."""
 TOKEN_FILE = ".hf_token"
 TOKEN_ENV = "HF_TOKEN"
 TOKENS_PAGE = "https://huggingface.co/settings/tokens"
@@ -54,6 +69,11 @@ class FoundToken:
 
     token: str = attrs.field(repr=False)
     source: str
+
+    @property
+    def explicit(self) -> bool:
+        """Whether the writer passed it (``token=``) rather than it being found lying around."""
+        return self.source == ARGUMENT
 
 
 def hub_token_path() -> Path:
@@ -104,9 +124,9 @@ def find_token(token: str | FoundToken | None = None) -> FoundToken | None:
             raise ParamsError(
                 field="token",
                 value=type(token).__name__ if not isinstance(token, str) else "",
-                allowed="a non-empty access token string, or None to look for one",
+                allowed="a non-empty access token string, None to look for one, or False to send none",
             )
-        return FoundToken(token.strip(), source="the token= argument")
+        return FoundToken(token.strip(), source=ARGUMENT)
     local = Path.cwd() / TOKEN_FILE
     found = _read(local)
     if found:
@@ -119,6 +139,69 @@ def find_token(token: str | FoundToken | None = None) -> FoundToken | None:
     if found:
         return FoundToken(found, source=f"huggingface_hub's token file {hub}")
     return None
+
+
+_HF_HOSTS = ("huggingface.co", "endpoints.huggingface.cloud")
+"""Hugging Face's own domains: the Hub, the router, Inference Endpoints (https only)."""
+
+
+def hugging_face_host(url: str) -> bool:
+    """Whether ``url`` is Hugging Face's own, where a token found lying around may go.
+
+    Those are https addresses on huggingface.co or endpoints.huggingface.cloud (and
+    their subdomains), and the hosts the writer's ``HF_ENDPOINT`` and
+    ``HF_ROUTER_URL`` name. Anywhere else (a TGI server, an address from a shared
+    file, plain http) gets a token only when the writer passes ``token=``.
+
+    >>> hugging_face_host("https://router.huggingface.co/v1"), hugging_face_host("http://huggingface.co")
+    (True, False)
+    >>> hugging_face_host("https://huggingface.co.evil.example/")
+    False
+    """
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme == "https" and any(host == name or host.endswith("." + name) for name in _HF_HOSTS):
+        return True
+    for variable in ("HF_ENDPOINT", "HF_ROUTER_URL"):
+        configured = urlsplit(os.environ.get(variable, "").strip())
+        if configured.hostname and (configured.scheme, configured.hostname.lower(), configured.port) == (
+            parts.scheme,
+            host,
+            parts.port,
+        ):
+            return True
+    return False
+
+
+def token_for(token: str | FoundToken | bool | None, addresses: Sequence[str]) -> tuple[FoundToken | None, str]:
+    """The token to send to ``addresses``, and why none is sent when one was found.
+
+    ``token=False`` sends none. A token the writer passed goes anywhere; a token
+    found lying around only when every address is ``hugging_face_host``'s.
+
+    >>> token_for(False, ["https://huggingface.co"])
+    (None, '')
+    >>> token_for("hf_example", ["http://127.0.0.1:8080"])[0]
+    FoundToken(source='the token= argument')
+    """
+    if token is False:
+        return None, ""
+    if token is True:
+        raise ParamsError(
+            field="token",
+            value=True,
+            allowed="a non-empty access token string, None to look for one, or False to send none",
+        )
+    found = find_token(token)
+    if found is None or found.explicit:
+        return found, ""
+    elsewhere = [address for address in addresses if not hugging_face_host(address)]
+    if not elsewhere:
+        return found, ""
+    return None, (
+        f"The token from {found.source} was not sent: {elsewhere[0]} is not a Hugging Face address, and a token "
+        "found in the environment or a file goes only to Hugging Face. Pass token=... to send one there."
+    )
 
 
 def _read(path: Path) -> str:

@@ -8,7 +8,9 @@ marked. Three renderings:
   and the parameters in one small line underneath. Each carries a plain-text
   twin (``Rendering``), which front ends without HTML show instead.
 - ANSI (a terminal): text wrapped to the terminal's width, the new part in bold;
-  streamed pieces are wrapped as they arrive.
+  streamed pieces are wrapped as they arrive. Control characters in the text are
+  shown as escapes, never obeyed (``complete.terminal_text``), in every plain
+  rendering too.
 - plain (output redirected to a file or pipe): wrapped text and nothing else, so
   that what lands in a file is the story, not markup.
 
@@ -29,6 +31,8 @@ from collections.abc import Sequence
 from typing import Any, Literal, TextIO
 
 import attrs
+
+from complete.terminal_text import visible
 
 __all__ = [
     "Rendering",
@@ -100,9 +104,9 @@ def render_text(text: str, new_from: int | None, *, width: int, style: Style) ->
     >>> render_text("Once upon a time there was a fox.", 17, width=20, style="ansi")
     'Once upon a time\n\x1b[1mthere was a fox.\x1b[0m'
     """
-    marked = text
+    marked = visible(text)  # control characters shown, never obeyed (complete.terminal_text)
     if new_from is not None and new_from < len(text) and style == "ansi":
-        marked = text[:new_from] + _OPEN + text[new_from:] + _CLOSE
+        marked = visible(text[:new_from]) + _OPEN + visible(text[new_from:]) + _CLOSE
     lines = []
     for paragraph in marked.split("\n"):
         lines.append(textwrap.fill(paragraph, width=width, break_long_words=False, break_on_hyphens=False))
@@ -219,7 +223,7 @@ def story(text: str, new_from: int | None, footer: str = "", status_line: str = 
     status line and the footer, unmarked and unwrapped (a text front end wraps
     to its own width; wrapping here would cost more than the HTML, at every
     refresh of a stream)."""
-    plain = "\n".join(line for line in (text, status_line, footer) if line)
+    plain = "\n".join(line for line in (visible(text), status_line, footer) if line)
     return Rendering(render_html(text, new_from, footer, status_line), plain)
 
 

@@ -22,6 +22,7 @@ import attrs
 
 from complete import arguments
 from complete.errors import ParamsError
+from complete.surrogates import replaced
 
 __all__ = ["FinishReason", "Generation", "TokenLogprob"]
 
@@ -43,6 +44,11 @@ def _logprob(value: object, field: str = "logprob") -> float:
         raise ParamsError(field=field, value=value, allowed=allowed) from exc
 
 
+def _model_text(value: Any) -> Any:
+    """A model's text made valid: lone surrogates become U+FFFD (``complete.surrogates``)."""
+    return replaced(value) if isinstance(value, str) else value
+
+
 def _tuple_of_pairs(value: Any) -> tuple[tuple[str, float], ...]:
     allowed = "(token, logprob) pairs"
     if isinstance(value, str | bytes) or not isinstance(value, Iterable):
@@ -51,7 +57,7 @@ def _tuple_of_pairs(value: Any) -> tuple[tuple[str, float], ...]:
     for pair in value:
         if isinstance(pair, str | bytes) or not isinstance(pair, Iterable) or len(pair := tuple(pair)) != 2:
             raise ParamsError(field="top", value=value, allowed=allowed)
-        token = arguments.text("top", pair[0], "(token, logprob) pairs whose token is a str")
+        token = arguments.text("top", _model_text(pair[0]), "(token, logprob) pairs whose token is a str")
         pairs.append((token, _logprob(pair[1], "top")))
     return tuple(pairs)
 
@@ -64,7 +70,7 @@ class TokenLogprob:
     chosen token itself.
     """
 
-    token: str = attrs.field(validator=arguments.validator(arguments.text))
+    token: str = attrs.field(converter=_model_text, validator=arguments.validator(arguments.text))
     logprob: float = attrs.field(converter=_logprob)
     top: tuple[tuple[str, float], ...] = attrs.field(default=(), converter=_tuple_of_pairs)
 
@@ -108,7 +114,7 @@ class Generation:
     'length'
     """
 
-    text: str = attrs.field(validator=arguments.validator(arguments.text))
+    text: str = attrs.field(converter=_model_text, validator=arguments.validator(arguments.text))
     finish_reason: FinishReason | None = attrs.field(default=None, converter=_finish_reason)
     prompt_tokens: int | None = attrs.field(default=None, validator=_optional(int, "an integer or None"))
     completion_tokens: int | None = attrs.field(default=None, validator=_optional(int, "an integer or None"))

@@ -35,6 +35,7 @@ from complete.display import (
     terminal_width,
 )
 from complete.status import Status
+from complete.terminal_text import visible
 
 __all__ = ["REFRESH_SECONDS", "STATUS_GRACE_SECONDS", "LiveView"]
 
@@ -140,7 +141,7 @@ class LiveView:
             self._draw_status("")
             if self._pieces == 1 and self.style == "ansi":
                 self.out.write(_BOLD)
-            self.out.write(self._wrap_piece(text))
+            self.out.write(self._wrap_piece(visible(text)))
             self.out.flush()
 
     def finish(self, text: str, new_from: int | None, footer: str) -> None:

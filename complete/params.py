@@ -16,6 +16,9 @@ Decisions where backends disagree:
   with narrower seeds refuse a larger one before sending (``ParamsError``, naming
   their range), rather than reduce it: llama.cpp takes 0 .. 2**32-2 (its 2**32-1
   means "random"), the other OpenAI-compatible servers signed 64-bit integers.
+- every other count is limited to 2**31-1 and every other number to the
+  largest 32-bit float, as servers read them so (``top_k=10**100`` is an error
+  here, not an HTTP 400 about an int32).
 - ``stop`` accepts one string or any iterable of strings and is kept as a tuple.
 - ``logprobs`` is how many alternatives to report per generated token (0 .. 20);
   0 asks for the chosen token's own log probability only.
@@ -44,12 +47,17 @@ from typing import Any
 
 import attrs
 
+from complete import arguments
 from complete.errors import ParamsError
 from complete.phrases import compile_phrase
 
 __all__ = ["PARAM_NAMES", "Params", "check_names"]
 
 _SEED_MAX = 2**64 - 1
+_INT_MAX = 2**31 - 1
+"""The largest count a server takes: llama.cpp, TGI and vLLM read them as 32-bit integers."""
+_FLOAT_MAX = 3.4028234663852886e38
+"""The largest number a server's 32-bit float holds (llama.cpp's samplers are floats)."""
 
 
 def _number(field: str, value: object, allowed: str) -> float:
@@ -69,22 +77,28 @@ def _integer(field: str, value: object, allowed: str) -> int:
 
 
 def _optional_number(field: str, value: object, allowed: str, accept: Callable[[float], bool]) -> float | None:
-    """None, or ``value`` as a float when ``accept`` says it is in range."""
+    """None, or ``value`` as a float when ``accept`` says it is in range (and a
+    server's 32-bit float can hold it)."""
     if value is None:
         return None
     number = _number(field, value, allowed)
     if not accept(number):
         raise ParamsError(field=field, value=value, allowed=allowed)
+    if abs(number) > _FLOAT_MAX:
+        raise ParamsError(field=field, value=value, allowed=f"{allowed}, at most {_FLOAT_MAX:.3g} (a 32-bit float)")
     return number
 
 
 def _optional_integer(field: str, value: object, allowed: str, accept: Callable[[int], bool]) -> int | None:
-    """None, or ``value`` as an int when ``accept`` says it is in range."""
+    """None, or ``value`` as an int when ``accept`` says it is in range (and a
+    server's 32-bit integer can hold it)."""
     if value is None:
         return None
     number = _integer(field, value, allowed)
     if not accept(number):
         raise ParamsError(field=field, value=value, allowed=allowed)
+    if abs(number) > _INT_MAX and field != "seed":
+        raise ParamsError(field=field, value=value, allowed=f"{allowed}, at most {_INT_MAX} (a 32-bit integer)")
     return number
 
 
@@ -100,6 +114,8 @@ def _strings(field: str, value: object) -> tuple[str, ...]:
     items = tuple(value)
     if not all(isinstance(item, str) and item for item in items):
         raise ParamsError(field=field, value=value, allowed=allowed)
+    for item in items:
+        arguments.text(field, item)  # no lone surrogates (complete.surrogates)
     return items
 
 
@@ -120,6 +136,8 @@ def _max_new_tokens(value: object) -> int:
     number = _integer("max_new_tokens", value, allowed)
     if number < 1:
         raise ParamsError(field="max_new_tokens", value=value, allowed=allowed)
+    if number > _INT_MAX:
+        raise ParamsError(field="max_new_tokens", value=value, allowed=f"{allowed}, at most {_INT_MAX}")
     return number
 
 

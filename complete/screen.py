@@ -32,6 +32,7 @@ from typing import Protocol
 
 from complete import cells, display
 from complete.live import LiveView
+from complete.terminal_text import visible
 
 __all__ = ["Screen", "Viewable"]
 
@@ -112,7 +113,7 @@ class Screen:
             if once in self._told:
                 return
             self._told.add(once)
-        print(line)
+        print(visible(line))  # a note can quote a server's words
 
     def html(self, text: str, new_from: int | None, footer: str) -> str:
         """The story as HTML, for a notebook's rich display of the Completer."""

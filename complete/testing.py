@@ -9,9 +9,10 @@
 - ``ReplayTransport.from_story(story)`` answers each prompt with the model segment
   a (saved) story recorded for it, so a saved session replays exactly with no
   network and no model.
-- ``recording(path)`` is vcrpy with this project's settings: the token header
-  filtered, cookies and account headers dropped, anything that looks like a
-  Hugging Face token scrubbed from bodies and response headers, requests matched
+- ``recording(path)`` is vcrpy with this project's settings: every credential
+  sent (the ``Authorization`` header's content, API keys) dropped and scrubbed by
+  value from bodies, headers and vcrpy's log, cookies and account headers dropped,
+  anything that looks like a Hugging Face token scrubbed too, requests matched
   on their body too, and record mode "once" (or "none" when the ``CI``
   environment variable is set, so a missing recording fails instead of reaching
   the network). Record a real notebook session once, replay it in pytest for ever.
@@ -22,6 +23,7 @@ Nothing here is imported by the rest of the package; vcrpy is needed only by
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -160,21 +162,57 @@ class ReplayTransport:
 
 
 _DROPPED_HEADER = re.compile(r"cookie|organization|project|account|user|request-id|trace|x-amz", re.IGNORECASE)
+_CREDENTIAL_HEADER = re.compile(r"^(proxy-)?authorization$|api-key$|-token$", re.IGNORECASE)
+_SCHEMED = re.compile(r"\b(Bearer|Basic|Token)\s+[^\s'\",;]+", re.IGNORECASE)
 
 
-def _scrub_body(body: Any, secrets: tuple[str, ...]) -> Any:
-    if isinstance(body, bytes):
-        text = body.decode("utf-8", "surrogateescape")
-        return _scrub_text(text, secrets).encode("utf-8", "surrogateescape")
-    if isinstance(body, str):
-        return _scrub_text(body, secrets)
-    return body
+class _Credentials:
+    """Every credential a recording has seen sent, to scrub by value wherever it shows.
+
+    Learnt from each request's credential headers (``Authorization``'s content, with
+    or without its scheme, ``x-api-key``, ``api-key``...) before anything of it is
+    recorded or logged, plus the ``secrets`` given; anything shaped like a Hugging
+    Face token or an ``Authorization`` value is scrubbed too.
+    """
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        self._known = {secret for secret in secrets if secret}
+        self._lock = threading.Lock()
+
+    def learn(self, headers: Any) -> None:
+        for name in list(headers or ()):
+            if not _CREDENTIAL_HEADER.search(str(name)):
+                continue
+            values = headers[name] if isinstance(headers[name], list) else [headers[name]]
+            for value in values:
+                text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+                with self._lock:
+                    self._known.update(part for part in (text.strip(), text.strip().partition(" ")[2].strip()) if part)
+            del headers[name]
+
+    def text(self, text: str) -> str:
+        with self._lock:
+            known = sorted(self._known, key=len, reverse=True)
+        for secret in known:
+            text = text.replace(secret, "***")
+        return _SCHEMED.sub(r"\1 ***", TOKEN_PATTERN.sub("hf_***", text))
+
+    def body(self, body: Any) -> Any:
+        if isinstance(body, bytes):
+            return self.text(body.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
+        return self.text(body) if isinstance(body, str) else body
 
 
-def _scrub_text(text: str, secrets: tuple[str, ...]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, "***")
-    return TOKEN_PATTERN.sub("hf_***", text)
+class _ScrubbedLog(logging.Filter):
+    """Scrubs vcrpy's own log lines (it logs each response before it is recorded)."""
+
+    def __init__(self, credentials: _Credentials) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = self._credentials.text(record.getMessage()), None
+        return True
 
 
 @contextmanager
@@ -183,18 +221,21 @@ def recording(
 ) -> Iterator[Any]:
     """Record HTTP traffic to the cassette at ``path`` once, then replay it.
 
-    ``record_mode`` defaults to "once", or "none" when ``CI`` is set. ``secrets``
-    are extra strings to scrub from recorded bodies.
+    ``record_mode`` defaults to "once", or "none" when ``CI`` is set. Every
+    credential a request sends (``Authorization``, API-key headers) is dropped from
+    the recorded request and scrubbed by value from every recorded body and header,
+    and from vcrpy's own log lines; ``secrets`` are more strings to scrub.
 
     >>> # with recording("cassettes/my-session.yaml"):
     >>> #     bloom()
     """
     import vcr  # the test extra; imported here so the package does not need it
 
-    hidden = tuple(secret for secret in secrets if secret)
+    credentials = _Credentials(secrets)
 
     def before_record_request(request: Any) -> Any:
-        request.body = _scrub_body(request.body, hidden)
+        credentials.learn(request.headers)
+        request.body = credentials.body(request.body)
         return request
 
     def before_record_response(response: dict[str, Any]) -> dict[str, Any]:
@@ -203,20 +244,28 @@ def recording(
             if _DROPPED_HEADER.search(name):
                 del headers[name]
             elif isinstance(headers[name], list):  # a server may echo a token in any header
-                headers[name] = [_scrub_body(value, hidden) for value in headers[name]]
+                headers[name] = [credentials.body(value) for value in headers[name]]
         body = response.get("body", {})
         if "string" in body:
-            body["string"] = _scrub_body(body["string"], hidden)
+            body["string"] = credentials.body(body["string"])
         return response
 
     mode = record_mode or ("none" if os.environ.get("CI") else "once")
     recorder = vcr.VCR(
         record_mode=mode,
-        filter_headers=["authorization", "x-api-key", "api-key", "cookie"],
+        filter_headers=["cookie"],
         before_record_request=before_record_request,
         before_record_response=before_record_response,
         match_on=["method", "scheme", "host", "port", "path", "query", "body"],
         decode_compressed_response=True,
     )
-    with recorder.use_cassette(str(Path(path))) as cassette:
-        yield cassette
+    scrubbed = _ScrubbedLog(credentials)
+    loggers = [logging.getLogger(name) for name in list(logging.Logger.manager.loggerDict) if name.startswith("vcr")]
+    for logger in loggers:
+        logger.addFilter(scrubbed)
+    try:
+        with recorder.use_cassette(str(Path(path))) as cassette:
+            yield cassette
+    finally:
+        for logger in loggers:
+            logger.removeFilter(scrubbed)

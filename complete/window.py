@@ -8,7 +8,8 @@ there). The story keeps everything; only the *prompt* is windowed:
   verbatim (write your own brackets, such as ``[Style: gothic]``);
 - the oldest story text is left out, whole paragraphs first, so that memory + note
   + recent story + ``max_new_tokens`` fit the window. Only when the last paragraph
-  alone is too long is it cut, at a word boundary, from its start.
+  alone is too long is it cut, at a word boundary, from its start; a last word
+  that alone does not fit is a ``ContextLimitError``, never an empty prompt.
 
 Tokens are counted with the backend's own tokenizer when the transport offers one
 (``Tokenizes``: llama.cpp in process, TGI's ``/tokenize``); the window size comes
@@ -171,6 +172,16 @@ def build_prompt(story: Story, params: Params, transport: object, window: Window
         else:
             words = paragraphs[-1].split(" ")
             cut = _first_fitting(len(words), lambda i: fits([" ".join(words[i:])]))
+            if cut >= len(words) - 1 and not fits([words[-1]]):
+                raise ContextLimitError(
+                    message=(
+                        f"the story ends with one word of {len(words[-1])} characters, longer than the window of "
+                        f"{limit} tokens leaves room for with max_new_tokens={params.max_new_tokens}"
+                    ),
+                    limit=limit,
+                    prompt_tokens=count(text),
+                    hint="Only whole words are left out: break that text with spaces or line breaks, or shorten it.",
+                )
             kept = [" ".join(words[cut:])] if cut < len(words) else []
             trimmed = "\n".join([*paragraphs[:-1], " ".join(words[:cut])])
             if kept:

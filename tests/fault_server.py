@@ -384,6 +384,45 @@ def stall() -> Reply:
     return reply
 
 
+def trickle(kind: str, *, every: float = 0.05, content_type: str = "text/event-stream") -> Reply:
+    """The headers at once, then a body that never ends, one piece every ``every``
+    seconds, until the client hangs up or the test ends: ``"plain"`` (one byte at a
+    time of a 1 MB ``Content-Length``), ``"chunked"`` (one-byte chunks) or ``"ping"``
+    (server-sent ``: ping`` comments, which carry no event)."""
+
+    def reply(handler: Handler, received: Received) -> None:
+        fields = {"Content-Type": content_type}
+        fields.update({"Content-Length": str(1 << 20)} if kind == "plain" else {"Transfer-Encoding": "chunked"})
+        handler.head(200, fields)
+        piece = b": ping\n\n" if kind == "ping" else b" "
+        _forever(handler, every, lambda: handler.wfile.write(piece) if kind == "plain" else handler.chunk(piece))
+
+    return reply
+
+
+def endless(event: bytes, *, every: float = 0.0) -> Reply:
+    """A valid event stream that never ends: ``event`` again and again."""
+
+    def reply(handler: Handler, received: Received) -> None:
+        handler.head(200, {"Content-Type": "text/event-stream", "Transfer-Encoding": "chunked"})
+        _forever(handler, every, lambda: handler.chunk(event))
+
+    return reply
+
+
+def _forever(handler: Handler, every: float, write: Callable[[], object]) -> None:
+    handler.close_connection = True
+    release = handler.server.fault.release  # this test's: a reset sets it
+    while not release.is_set():
+        try:
+            write()
+            handler.wfile.flush()
+        except OSError:
+            return  # the client hung up
+        if every:
+            release.wait(every)
+
+
 def hang_up() -> Reply:
     """Read the request, then close the connection before any status line."""
 

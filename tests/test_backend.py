@@ -46,7 +46,8 @@ def test_hf_token_environment_variable_and_a_url(monkeypatch: pytest.MonkeyPatch
     endpoint = "http://127.0.0.1:8080"
     assert chosen.transport.describe() == {"backend": "hf", "model": "bigscience/bloom", "endpoint": endpoint}
     assert chosen.reason == (
-        f"complete: using the HF endpoint {endpoint} (token from the HF_TOKEN environment variable)."
+        f"complete: using the HF endpoint {endpoint} (the token from the HF_TOKEN environment variable is not sent: "
+        "not a Hugging Face address; pass token= to send one)."
     )
 
 
@@ -90,6 +91,7 @@ def test_a_refused_token_names_the_environment_variable_it_came_from(monkeypatch
     monkeypatch.setenv("HF_TOKEN", FAKE_TOKEN)
     with serve() as server:
         server.always(json_reply(401, {"error": "Invalid credentials in Authorization header"}))
+        monkeypatch.setenv("HF_ENDPOINT", server.url)  # the writer's own Hub: a found token may go there
         chosen = choose(url=server.url)
         with pytest.raises(AuthError) as caught:
             chosen.transport.generate("Once", Params())

@@ -465,11 +465,11 @@ def test_an_unknown_backend_name_is_refused(backend: Any) -> None:
         ),
         (
             {"backend": "hf", "token": ""},
-            message("token", "", "a non-empty access token string, or None to look for one"),
+            message("token", "", "a non-empty access token string, None to look for one, or False to send none"),
         ),
         (
             {"backend": "hf", "token": 123},
-            message("token", "int", "a non-empty access token string, or None to look for one"),
+            message("token", "int", "a non-empty access token string, None to look for one, or False to send none"),
         ),
     ],
 )

@@ -176,7 +176,7 @@ def test_end_to_end_on_the_embedded_model(tmp_path: Path) -> None:
 def _scripted(monkeypatch: pytest.MonkeyPatch, replies: list[object]) -> ScriptedTransport:
     transport = ScriptedTransport(replies)  # type: ignore[arg-type]
     monkeypatch.setattr(cli, "choose", lambda *args, **kwargs: Choice(transport, "complete: scripted."))
-    monkeypatch.setattr(cli, "saved_transport", lambda description: transport)
+    monkeypatch.setattr(cli, "saved_transport", lambda description: Choice(transport, "complete: scripted."))
     return transport
 
 

@@ -137,7 +137,7 @@ def test_an_empty_explicit_token_is_a_params_error() -> None:
     with pytest.raises(ParamsError) as caught:
         find_token("   ")
     assert str(caught.value) == (
-        "token='' is not allowed: expected a non-empty access token string, or None to look for one"
+        "token='' is not allowed: expected a non-empty access token string, None to look for one, or False to send none"
     )
 
 

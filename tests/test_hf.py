@@ -557,7 +557,11 @@ def test_repr_names_the_token_source_never_the_token(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("HF_TOKEN", FAKE_TOKEN)
     transport = HFInference(endpoint=TGI)
     source = "token from the HF_TOKEN environment variable"
-    assert repr(transport) == f"HFInference(model='bigscience/bloom', endpoint='{TGI}', {source})"
+    assert repr(transport) == f"HFInference(model='bigscience/bloom', endpoint='{TGI}', anonymous)"  # not HF's host
+    assert (
+        repr(HFInference(endpoint=ENDPOINT))
+        == f"HFInference(model='bigscience/bloom', endpoint='{ENDPOINT}', {source})"
+    )
     assert FAKE_TOKEN not in str(transport.describe())
     assert repr(HFInference(token=None)) == f"HFInference(model='bigscience/bloom', provider='auto', {source})"
 
@@ -800,7 +804,8 @@ def test_token_is_sent_as_bearer_only_when_there_is_one(loopback: Loopback) -> N
     assert "Authorization" not in loopback.seen[1].headers
 
 
-def test_token_found_at_construction_is_used(loopback: Loopback, cwd: Path) -> None:
+def test_token_found_at_construction_is_used(loopback: Loopback, cwd: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", loopback.url)  # the writer's own Hub: a found token may go there
     (cwd / ".hf_token").write_text(FAKE_TOKEN + "\n")
     transport = HFInference(endpoint=loopback.url)
     (cwd / ".hf_token").unlink()

@@ -189,7 +189,7 @@ def test_giving_up_never_raises_tenacity_retry_error(clock: FakeClock) -> None:
     with pytest.raises(CompleteError) as caught:
         retrying(inner, clock, attempts=2).generate("Once", Params())
     assert not isinstance(caught.value, tenacity.RetryError)
-    assert str(caught.value) == "b"
+    assert str(caught.value) == "b\nGave up after 2 tries, having waited 1.0 s between them."
 
 
 def test_stream_is_retried_until_the_first_piece(clock: FakeClock) -> None:

@@ -4,6 +4,7 @@ here; a real one in test_notebook and test_browser)."""
 from __future__ import annotations
 
 import io
+from collections.abc import Generator
 
 import pytest
 
@@ -150,9 +151,9 @@ def test_the_wait_for_alternatives_is_shown_where_the_alternatives_then_appear(p
 
 def test_without_streaming_a_notebook_shows_a_wait_and_then_the_story_in_one_output(page: Page) -> None:
     class Slow(ScriptedTransport):
-        def generate(self, prompt: str, params: Params) -> Generation:
+        def stream(self, prompt: str, params: Params) -> Generator[str, None, Generation]:  # unseen
             report(Status("server busy (429): retrying in 2 s, attempt 2 of 3"))
-            return super().generate(prompt, params)
+            return super().stream(prompt, params)
 
     bloom = Completer("Once", transport=Slow([" upon a time."]), stream=False)
     bloom()
@@ -165,7 +166,7 @@ def test_without_streaming_a_notebook_shows_a_wait_and_then_the_story_in_one_out
 
 def test_a_failed_call_leaves_the_story_without_a_status_line(page: Page) -> None:
     class Refusing(ScriptedTransport):
-        def generate(self, prompt: str, params: Params) -> Generation:
+        def stream(self, prompt: str, params: Params) -> Generator[str, None, Generation]:  # unseen
             report(Status("server busy (429): retrying in 2 s, attempt 2 of 3"))
             raise TransportError("could not connect")
 

@@ -88,6 +88,7 @@ def shown_by(error: BaseException) -> list[str]:
 
 
 def test_no_object_holding_a_token_shows_it(server: FaultServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", server.url)  # the writer's own Hub: a found token may go there
     Path(".hf_token").write_text(FAKE_TOKEN + "\n")
     from_file = HFInference(endpoint=server.url)
     Path(".hf_token").unlink()
@@ -320,7 +321,9 @@ def test_the_cli_never_prints_the_token_it_found(
     reply: Reply,
     status: int,
     requests: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", server.url)  # the writer's own Hub: a found token may go there
     Path(".hf_token").write_text(f"  {FAKE_TOKEN}\n")
     caplog.set_level(logging.DEBUG)
     server.always(reply)
@@ -339,8 +342,12 @@ def test_the_cli_never_prints_the_token_it_found(
 
 
 def test_a_completer_that_found_the_token_shows_it_nowhere(
-    server: FaultServer, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+    server: FaultServer,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", server.url)  # the writer's own Hub: a found token may go there
     Path(".hf_token").write_text(FAKE_TOKEN)
     caplog.set_level(logging.DEBUG)
     server.script(

@@ -198,9 +198,10 @@ def test_a_save_removes_old_leftover_temporaries_but_not_fresh_ones(tmp_path: Pa
     assert sorted(path.name for path in tmp_path.iterdir()) == [".s.json.def.tmp", ".t.json.ghi.tmp", "s.json"]
 
 
-def test_text_utf8_cannot_encode_still_saves_and_loads(tmp_path: Path) -> None:
-    story = Story.from_prompt("lone \ud800 surrogate")
+def test_a_session_is_written_as_utf8_text(tmp_path: Path) -> None:
+    story = Story.from_prompt("héllo 🦊")  # a story never holds a lone surrogate: complete.surrogates
     write_session(tmp_path / "s.json", Session(nodes=(story,), current=story))
+    assert "héllo 🦊" in (tmp_path / "s.json").read_text(encoding="utf-8")
     assert read_session(tmp_path / "s.json").current == story
 
 

@@ -23,18 +23,25 @@ import tempfile
 import time
 from pathlib import Path
 
-from complete.errors import StoryFormatError
+from complete.errors import ParamsError, StoryFormatError
 
-__all__ = ["Source", "read_file", "write_atomic"]
+__all__ = ["Source", "checked_path", "read_file", "write_atomic"]
 
 Source = str | os.PathLike[str]
 
 _STALE_SECONDS = 600
 
 
+def checked_path(path: object) -> Path:
+    """``path`` as a ``Path`` when it is a str or path-like (not empty), else a ``ParamsError``."""
+    if not isinstance(path, str | os.PathLike) or not str(path):
+        raise ParamsError(field="path", value=path, allowed="a file name (a str or a pathlib.Path)")
+    return Path(path)
+
+
 def read_file(path: Source, encoding: str = "utf-8") -> str:
     """The file's text; undecodable bytes are a ``StoryFormatError`` naming the file."""
-    raw = Path(path).read_bytes()
+    raw = checked_path(path).read_bytes()
     try:
         return raw.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -43,7 +50,7 @@ def read_file(path: Source, encoding: str = "utf-8") -> str:
 
 def write_atomic(path: Source, text: str) -> None:
     """Replace the file at ``path`` with ``text`` in one step (see the module docstring)."""
-    target = Path(path)
+    target = checked_path(path)
     folder = target.parent if str(target.parent) else Path(".")
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below; deleted by hand on failure
         "w", encoding="utf-8", dir=folder, prefix=f".{target.name}.", suffix=".tmp", delete=False

@@ -41,6 +41,7 @@ from complete.errors import ParamsError, StoryFormatError, _shown
 from complete.generation import Generation
 from complete.params import Params
 from complete.story import Origin, Story, parents_first
+from complete.surrogates import first_lone_surrogate
 
 __all__ = [
     "NODE_FIELDS",
@@ -95,6 +96,8 @@ def decode_node(parent: Story | None, fields: Mapping[str, object], where: Where
     segment = fields.get("segment")
     if not isinstance(segment, str):
         raise StoryFormatError(f"{where('segment')}: expected a string, found {_shown(segment, limit=80)}")
+    if first_lone_surrogate(segment) is not None:
+        raise StoryFormatError(f"{where('segment')}: a lone surrogate, which no file or terminal takes")
     origin = fields.get("origin")
     allowed = ("prompt",) if parent is None else ("model", "user", "edit")
     if origin not in allowed:

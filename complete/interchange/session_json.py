@@ -21,6 +21,11 @@ and versioned on its own::
       "backend": {"backend": "local", ...}   # describe() output: never a token
     }
 
+Any other top-level field is refused. The ``backend`` block is read as untrusted
+(``complete.transports.saved``): only the fields a transport's ``describe()``
+writes, each checked, so a shared file cannot bring credentials, request bodies or
+settings of its own. ``offered`` names continuations of ``current``.
+
 A node's own fields are those of the shared node codec
 (``complete.interchange.nodes``). Version 1 files (written before the session had
 its own version number) read as well: their window names its size
@@ -38,11 +43,10 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from complete.errors import ParamsError, StoryFormatError
-from complete.interchange.files import write_atomic
+from complete.interchange.files import checked_path, write_atomic
 from complete.interchange.nodes import (
     NODE_FIELDS,
     TreeReader,
@@ -57,6 +61,7 @@ from complete.interchange.nodes import (
 from complete.params import Params
 from complete.session import Session
 from complete.story import Story
+from complete.transports.saved import check_backend
 from complete.window import Window
 
 __all__ = ["SESSION_FORMAT", "SESSION_VERSION", "read_session", "session_dict", "session_from_dict", "write_session"]
@@ -65,6 +70,7 @@ SESSION_FORMAT = "complete.session"
 SESSION_VERSION = 3
 _BEFORE_EDITS = 2
 
+_TOP_FIELDS = ("format", "version", "nodes", "current", "redo", "offered", "params", "window", "backend")
 _WINDOW_FIELDS = {
     1: ("memory", "note", "note_depth", "max_tokens"),
     2: ("memory", "note", "note_depth", "size"),
@@ -98,6 +104,7 @@ def session_from_dict(data: object) -> Session:
     if not isinstance(data, Mapping):
         raise StoryFormatError(f"expected a session object, found {type(data).__name__}")
     version = check_header(data, SESSION_FORMAT, SESSION_VERSION)
+    check_fields(data, _TOP_FIELDS, "the file", "a session file")
     raw_nodes = data.get("nodes")
     if not isinstance(raw_nodes, list) or not raw_nodes:
         raise StoryFormatError("nodes: expected a non-empty list")
@@ -111,14 +118,19 @@ def session_from_dict(data: object) -> Session:
         params = Params.from_dict(mapping(data.get("params", {}), "params"))
     except ParamsError as exc:
         raise StoryFormatError(f"params: {exc}") from exc
+    current = tree.find(data.get("current"), "current")
+    offered = _ids(tree, data.get("offered", []), "offered")
+    for index, story in enumerate(offered):
+        if story.parent is not current:
+            raise StoryFormatError(f"offered[{index}]: expected a continuation of the current node")
     return Session(
-        current=tree.find(data.get("current"), "current"),
+        current=current,
         nodes=tree.nodes,
         undone=_ids(tree, data.get("redo", []), "redo"),
-        offered=_ids(tree, data.get("offered", []), "offered"),
+        offered=offered,
         params=params,
         window=_window(mapping(data.get("window", {}), "window"), version),
-        backend=mapping(data.get("backend", {}), "backend"),
+        backend=check_backend(data.get("backend", {})),
     )
 
 
@@ -141,24 +153,14 @@ def _window(data: Mapping[str, Any], version: int) -> Window:
 
 
 def write_session(path: str | os.PathLike[str], session: Session) -> None:
-    """Save ``session`` to ``path`` atomically.
-
-    The file is UTF-8 and readable as such; a story holding text that UTF-8 cannot
-    encode (a lone surrogate, which Python strings allow) is written with JSON
-    escapes instead, so it still saves and loads back exactly.
-    """
-    data = session_dict(session)
-    text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = json.dumps(data, ensure_ascii=True, indent=1) + "\n"
-    write_atomic(path, text)
+    """Save ``session`` to ``path`` atomically, as UTF-8 (a story never holds a lone
+    surrogate, which UTF-8 cannot encode: see ``complete.surrogates``)."""
+    write_atomic(path, json.dumps(session_dict(session), ensure_ascii=False, indent=1) + "\n")
 
 
 def read_session(path: str | os.PathLike[str]) -> Session:
     """Load a session file; errors name the file (a missing file is ``FileNotFoundError``)."""
-    raw = Path(path).read_bytes()
+    raw = checked_path(path).read_bytes()
     try:
         data = json.loads(raw.decode("utf-8"))
     except (ValueError, RecursionError) as exc:

@@ -14,6 +14,8 @@ events, not in how an answer is read. What is the same lives here, once:
   event has come; a stream that ends before it is a ``TransportError``;
 - after the final event the rest of the body is read, so that the connection goes
   back to the pool (a failure there costs nothing: the answer is complete);
+- a stream that goes on past ``max_new_tokens`` (each piece is at most one token)
+  is cut, a ``TransportError``;
 - any error raised on the way carries the text received so far in ``.partial``, and
   the response is closed whatever happens, also when the caller abandons the stream.
 
@@ -34,7 +36,11 @@ from complete.params import Params
 from complete.transports import http
 from complete.transports.sse import iter_events
 
-__all__ = ["Reader", "read_side_route", "read_stream", "read_whole"]
+__all__ = ["EXTRA_PIECES", "Reader", "read_side_route", "read_stream", "read_whole"]
+
+EXTRA_PIECES = 8
+"""Pieces a stream may send beyond ``max_new_tokens`` (one token each, at most)
+before it is cut: room for a server's closing pieces, none for an endless stream."""
 
 
 class Reader:
@@ -131,6 +137,11 @@ def read_stream(response: requests.Response, reader: Reader, *, url: str) -> Gen
             count += 1
             piece = reader.event(event.data)
             if piece:
+                if len(pieces) >= reader.params.max_new_tokens + EXTRA_PIECES:
+                    raise TransportError(
+                        f"the stream from {url} went on past max_new_tokens={reader.params.max_new_tokens} "
+                        f"({len(pieces)} pieces arrived); it was cut there"
+                    )
                 pieces.append(piece)
                 yield piece
             if reader.finished:

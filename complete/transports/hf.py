@@ -61,15 +61,12 @@ import attrs
 import requests
 
 from complete import arguments
-from complete.credentials import FoundToken, find_token, token_places
-from complete.errors import (
-    CompleteError,
-    ParamsError,
-    ResponseError,
-)
+from complete.credentials import FoundToken, token_for, token_places
+from complete.errors import CompleteError, ParamsError, ResponseError
 from complete.generation import Generation
 from complete.params import Params
 from complete.transports import answers, http, server_errors
+from complete.transports.deadline import DEFAULT_DEADLINE, check_seconds, stream_within, within
 from complete.transports.hf_wire import Advice, TGIAnswer, classify, left_out, refusal, request_body
 from complete.transports.inference_providers import ModelProviders, check_model_id, list_providers
 from complete.transports.inference_providers import hub_url as _hub_url
@@ -93,8 +90,10 @@ class HFInference:
     """Text generation through Hugging Face Inference Providers, an Endpoint or TGI.
 
     ``token=None`` looks for a token once, here (see ``complete.credentials``); a
-    ``FoundToken`` is used as found, keeping its source. With none found, requests
-    are anonymous, and a token file that cannot be read is an ``AuthError`` here
+    ``FoundToken`` is used as found, keeping its source. A token found in the
+    environment or a file is sent only to Hugging Face's own hosts (``endpoint=`` or
+    ``base_url=`` elsewhere gets one only from ``token=``); ``token=False`` sends none.
+    With none, requests are anonymous, and a token file that cannot be read is an ``AuthError`` here
     rather than a surprise at the first request. One ``requests.Session`` is reused
     for every request, the Hub's included; pass ``session=`` to share one (or to
     record with vcrpy).
@@ -106,7 +105,7 @@ class HFInference:
     def __init__(
         self,
         model: str = DEFAULT_MODEL,
-        token: str | FoundToken | None = None,
+        token: str | FoundToken | bool | None = None,
         base_url: str | None = None,
         endpoint: str | None = None,
         provider: str | None = None,
@@ -115,6 +114,7 @@ class HFInference:
         router_url: str | None = None,
         session: requests.Session | None = None,
         timeout: float | tuple[float, float] = http.DEFAULT_TIMEOUT,
+        deadline: float = DEFAULT_DEADLINE,
     ) -> None:
         arguments.text("model", model, "a model id such as 'bigscience/bloom'", blank=False)
         addresses = {"base_url": base_url, "endpoint": endpoint, "hub_url": hub_url, "router_url": router_url}
@@ -141,7 +141,9 @@ class HFInference:
                 )
         if not direct:
             check_model_id(model)
-        found = find_token(token)
+        self._hub = _hub_url(hub_url)
+        self._router = _router_url(router_url)
+        found, self._withheld = token_for(token, [endpoint or base_url or ""] if direct else [self._hub, self._router])
         self._found = found
         self._token = found.token if found else None
         self.model = model
@@ -151,10 +153,10 @@ class HFInference:
         self.hub_url = hub_url
         self.router_url = router_url
         self.timeout = timeout
+        self.deadline = check_seconds(deadline)
+        """Seconds a call may take in all (``complete.transports.deadline``)."""
         self.route: Route | None = None
         """Where a hosted model's requests go, once its provider is resolved (None before)."""
-        self._hub = _hub_url(hub_url)
-        self._router = _router_url(router_url)
         self._session = session if session is not None else http.new_session()
         self._window: object = _UNKNOWN
         self._tokenize_missing = False
@@ -163,14 +165,8 @@ class HFInference:
         self._unsent = Unsent()
 
     def __repr__(self) -> str:
-        settings = (
-            ("base_url", self.base_url),
-            ("endpoint", self.endpoint),
-            ("provider", self.provider),
-            ("hub_url", self.hub_url),
-            ("router_url", self.router_url),
-        )
-        where = "".join(f", {name}={value!r}" for name, value in settings if value is not None)
+        settings = ("base_url", "endpoint", "provider", "hub_url", "router_url")
+        where = "".join(f", {name}={getattr(self, name)!r}" for name in settings if getattr(self, name) is not None)
         token = f"token from {self.token_source}" if self.token_source else "anonymous"
         return f"HFInference(model={self.model!r}{where}, {token})"
 
@@ -210,7 +206,7 @@ class HFInference:
         transport's token, Hub and session; see ``inference_providers.list_providers``."""
         return list_providers(
             model or self.model,
-            token=self._found,
+            token=self._found or False,
             hub=self._hub,
             session=self._session,
             timeout=self.timeout,
@@ -220,7 +216,7 @@ class HFInference:
     def generate(self, prompt: str, params: Params) -> Generation:
         """One request; the whole continuation."""
         arguments.text("prompt", prompt)
-        with server_errors.scrubbing(self._token):
+        with within(self.deadline), server_errors.scrubbing(self._token):
             self._resolve()
             if self._delegate is not None:
                 return self._provenance(self._delegate.generate(prompt, params))
@@ -235,7 +231,12 @@ class HFInference:
         return answers.read_whole(response, self._answer(params, url), url=url)
 
     def stream(self, prompt: str, params: Params) -> Generator[str, None, Generation]:
-        """One request; text pieces as they arrive; returns the final ``Generation``."""
+        """One request; text pieces as they arrive; returns the final ``Generation``.
+
+        The whole stream, like ``generate``, ends within ``deadline`` seconds."""
+        return stream_within(self.deadline, self._streaming(prompt, params))
+
+    def _streaming(self, prompt: str, params: Params) -> Generator[str, None, Generation]:
         arguments.text("prompt", prompt)
         with server_errors.scrubbing(self._token):
             self._resolve()
@@ -334,6 +335,7 @@ class HFInference:
                     server=chosen.wire.server,
                     session=self._session,
                     timeout=self.timeout,
+                    deadline=self.deadline,
                     backend_name="hf",
                 )
                 delegate.auth_hint = self._auth_hint()  # where HF tokens are looked for, not OpenAI's advice
@@ -372,6 +374,8 @@ class HFInference:
         return Advice(auth=self._auth_hint(), not_served=self._not_served_hint())
 
     def _auth_hint(self) -> str:
+        if self._withheld:
+            return f"{self._withheld} {token_places()}"
         if self.token_source is None:
             return f"No token was sent (the request was anonymous). {token_places()}"
         return (

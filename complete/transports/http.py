@@ -43,6 +43,7 @@ from requests.adapters import HTTPAdapter
 
 from complete import status
 from complete.errors import ResponseError, TransportError
+from complete.transports import deadline
 
 if TYPE_CHECKING:
     from requests.sessions import _Settings  # the stubs' name for what merge_environment_settings returns
@@ -141,7 +142,9 @@ def post(
     listening, until the answer's first text reaches it.
     """
     status.report(status.Status.waiting_for(url, name))
+    timeout = deadline.capped(timeout, url)
     pool = _connection_pool(session, url)
+    deadline.watch_pool(pool)
     reused = _next_connection_is_pooled(pool)
     try:
         return _send(session, url, body, headers=headers, timeout=timeout, method=method)
@@ -149,6 +152,7 @@ def post(
         if not reused:
             raise closed.transport_error() from closed.cause
     _close_idle_connections(pool)
+    timeout = deadline.capped(timeout, url)
     try:
         return _send(session, url, body, headers=headers, timeout=timeout, method=method)
     except _ClosedBeforeAnswerError as closed:
@@ -186,13 +190,19 @@ def _send(
             stream=True,
             allow_redirects=False,
         )
-    except requests.ConnectTimeout as exc:
+    except (requests.ConnectTimeout, requests.ReadTimeout) as exc:
+        limit = deadline.current()
+        if limit is not None and limit.left() <= 0.05:
+            raise limit.expired(url, 0) from exc
+        if isinstance(exc, requests.ReadTimeout):
+            raise TransportError(f"no answer from {url} within {_seconds(timeout, 1)}") from exc
         raise TransportError(
             f"timed out after {_seconds(timeout, 0)} connecting to {url}\n{connection_advice(exc, url)}"
         ) from exc
-    except requests.ReadTimeout as exc:
-        raise TransportError(f"no answer from {url} within {_seconds(timeout, 1)}") from exc
     except requests.ConnectionError as exc:
+        limit = deadline.current()
+        if limit is not None and limit.left() <= 0.05:
+            raise limit.expired(url, 0) from exc
         if isinstance(exc.__context__, urllib3.exceptions.ProtocolError):
             raise _ClosedBeforeAnswerError(url, exc) from exc
         raise TransportError(f"could not connect to {url}: {_reason(exc)}\n{connection_advice(exc, url)}") from exc
@@ -254,7 +264,16 @@ def _close_idle_connections(pool: Any) -> None:
 
 def iter_body(response: requests.Response) -> Generator[bytes, None, None]:
     """The body's bytes as they arrive, decoded (gzip, deflate); failures become
-    ``TransportError``, and a body that cannot be decoded a ``ResponseError``."""
+    ``TransportError``, and a body that cannot be decoded a ``ResponseError``.
+
+    Under a deadline (``complete.transports.deadline``), a body still arriving when
+    it passes is cut: a watchdog hangs up the connection, and the error says how
+    long the call waited and how many bytes had come."""
+    yield from deadline.watched(response, _read_chunks(response))
+
+
+def _read_chunks(response: requests.Response) -> Generator[bytes, None, None]:
+    """``iter_body`` without a deadline."""
     if getattr(response, "_content_consumed", False):
         # requests has read the body already: it does for every redirect, followed or not.
         try:

@@ -47,7 +47,7 @@ from urllib.parse import urljoin, urlsplit
 import attrs
 import requests
 
-from complete.credentials import FoundToken, find_token, token_places
+from complete.credentials import FoundToken, token_for, token_places
 from complete.errors import CompleteError, ModelNotFoundError, ParamsError, ResponseError
 from complete.transports import http, server_errors
 
@@ -192,7 +192,7 @@ _CACHE_LOCK = threading.Lock()
 def list_providers(
     model: str,
     *,
-    token: str | FoundToken | None = None,
+    token: str | FoundToken | bool | None = None,
     hub: str | None = None,
     session: requests.Session | None = None,
     timeout: float | tuple[float, float] = http.DEFAULT_TIMEOUT,
@@ -201,13 +201,14 @@ def list_providers(
     """Which Inference Providers serve ``model``, for which task, in what state.
 
     Asked of the Hub once per model, Hub and token in this process (``refresh=True``
-    asks again). ``token=None`` looks for one as everywhere in ``complete``; the
+    asks again). ``token=None`` looks for one as everywhere in ``complete`` (sent
+    only to a Hugging Face Hub, see ``credentials.token_for``), ``False`` sends none; the
     mapping is public, but with a token its order follows your provider settings.
     ``print(list_providers("org/name"))`` shows a table.
     """
     check_model_id(model)
-    found = find_token(token)
     base = hub_url(hub)
+    found, _ = token_for(token, [base])
     key = (base, model, _fingerprint(found))
     with _CACHE_LOCK:
         known = _CACHE.get(key)

@@ -108,6 +108,7 @@ from complete.generation import Generation
 from complete.params import Params
 from complete.presets import STORY
 from complete.transports import http
+from complete.transports.deadline import DEFAULT_DEADLINE, check_seconds, stream_within
 from complete.transports.gguf import (
     EMBEDDED_FILE,
     INSTALL_LOCAL,
@@ -152,7 +153,7 @@ class LocalModel:
     ', when I was a young man, the'
     """
 
-    __slots__ = ("_file", "_fix", "allow_eos", "n_ctx", "n_threads", "path")
+    __slots__ = ("_file", "_fix", "allow_eos", "deadline", "n_ctx", "n_threads", "path")
 
     path: str | None
     n_ctx: int
@@ -167,6 +168,7 @@ class LocalModel:
         n_threads: int | None = None,
         allow_eos: bool = False,
         argument: str = _ARGUMENT,
+        deadline: float = DEFAULT_DEADLINE,
     ) -> None:
         """``argument`` names the file's argument in error messages, in the words of
         the entry point that was used (``model=`` for a Completer, ``--model`` on the
@@ -195,6 +197,7 @@ class LocalModel:
         self.n_ctx = n_ctx if n_ctx is not None else _default_n_ctx(file)
         self.n_threads = n_threads if n_threads is not None else default_threads()
         self.allow_eos = allow_eos
+        self.deadline = check_seconds(deadline)  # seconds a whole generation may take
 
     # --- value behaviour --------------------------------------------------------
 
@@ -298,7 +301,7 @@ class LocalModel:
         params = _with_defaults(params, self.defaults)
         if params.seed is None:
             params = params.evolve(seed=secrets.randbelow(_RANDOM_SEED))
-        return engine.client(allow_eos=self.allow_eos).stream(prompt, params)
+        return stream_within(self.deadline, engine.client(allow_eos=self.allow_eos).stream(prompt, params))
 
     def _engine(self) -> _Engine:
         return _engine(self._file, self.n_ctx, self.n_threads, fix=self._fix)
@@ -360,6 +363,7 @@ class _Engine:
         settings.model_alias = {file.name}
         settings.n_ctx = n_ctx * SLOTS
         settings.n_parallel = SLOTS
+        settings.n_batch = settings.n_ubatch = 256  # a closed connection stops a long prompt within 256 tokens
         settings.cache_ram_mib = HOST_CACHE_MIB
         settings.api_keys = [self._key]
         settings.ui = False

@@ -57,6 +57,7 @@ from complete.errors import (
 from complete.generation import Generation
 from complete.params import Params
 from complete.transports import answers, http, logit_bias, server_errors
+from complete.transports.deadline import DEFAULT_DEADLINE, check_seconds, stream_within, within
 from complete.transports.openai_wire import DIALECTS, CompletionAnswer, Dialect, completion_body
 from complete.transports.unsent import Unsent
 
@@ -124,6 +125,7 @@ class OpenAICompletions:
         server: str | None = None,
         session: requests.Session | None = None,
         timeout: float | tuple[float, float] = http.DEFAULT_TIMEOUT,
+        deadline: float = DEFAULT_DEADLINE,
         backend_name: str = "openai",
         extra_body: Mapping[str, Any] | None = None,
         name: str | None = None,
@@ -138,6 +140,8 @@ class OpenAICompletions:
         self.model = model
         self.server = server
         self.timeout = timeout
+        self.deadline = check_seconds(deadline)
+        """Seconds a call may take in all (``complete.transports.deadline``)."""
         self.backend_name = backend_name
         self.session = session if session is not None else http.new_session()
         self.auth_hint = f"The server at {self.base_url} refused the request. " + (
@@ -197,7 +201,7 @@ class OpenAICompletions:
     def generate(self, prompt: str, params: Params) -> Generation:
         """One request; the whole continuation."""
         arguments.text("prompt", prompt)
-        with server_errors.scrubbing(self._api_key):
+        with within(self.deadline), server_errors.scrubbing(self._api_key):
             url = f"{self.base_url}/completions"
             response = self._send(url, self._body(prompt, params, stream=False))
             return answers.read_whole(response, self._answer(params, url, {}), url=url)
@@ -207,6 +211,9 @@ class OpenAICompletions:
 
         A failure part-way raises the typed error with the text so far in ``.partial``.
         """
+        return stream_within(self.deadline, self._streaming(prompt, params))
+
+    def _streaming(self, prompt: str, params: Params) -> Generator[str, None, Generation]:
         arguments.text("prompt", prompt)
         with server_errors.scrubbing(self._api_key):
             url = f"{self.base_url}/completions"
@@ -369,8 +376,9 @@ class OpenAICompletions:
             return overflow
         if code == "model_not_found" or kind in ("not_found_error", "NotFoundError"):
             return ModelNotFoundError(status=status, message=message, hint=self._not_found_hint())
-        if status == 503 and ("loading" in lowered or kind == "unavailable_error"):
-            return ModelLoadingError(status=status, message=message)
+        estimate = server_errors.estimated_time(fields) or server_errors.estimated_time(data)
+        if status == 503 and ("loading" in lowered or kind == "unavailable_error" or estimate is not None):
+            return ModelLoadingError(status=status, message=message, estimated_time=estimate)
         if status is None:
             if code == "rate_limit_exceeded" or kind in ("overloaded", "rate_limit_error"):
                 return RateLimitError(status=None, message=message)

@@ -21,7 +21,8 @@ Decisions:
   ``max_wait``, plus a random jitter of up to ``jitter`` seconds so that many
   clients do not return in step.
 - Giving up re-raises the *original* typed error (tenacity's ``RetryError`` never
-  escapes), so callers handle ``RateLimitError`` and friends the same with or
+  escapes), its message ending with how many tries were made and how long was
+  waited between them, so callers handle ``RateLimitError`` and friends the same with or
   without retries.
 - ``stream`` retries only while nothing has been yielded: once text has reached
   the caller, starting again would show it twice, so the error is raised with the
@@ -29,6 +30,9 @@ Decisions:
 - ``describe`` is the inner transport's; ``count_tokens``, ``context_window`` and
   ``token_ids`` are passed through (with the same retries: they are requests too), and say None
   when the inner transport cannot tell.
+- ``deadline`` (seconds) bounds the whole call, tries, waits and a stream's
+  every piece included (``complete.transports.deadline``): no try starts and no
+  wait runs past it, and a call still running then is cut.
 - ``sleep`` and ``clock`` can be injected, so tests never sleep for real.
 
 What this module deliberately does not do: change the request between tries, retry
@@ -51,6 +55,7 @@ from complete.generation import Generation
 from complete.params import Params
 from complete.status import Status
 from complete.transports.base import BansTokens, Tokenizes, Transport, describe
+from complete.transports.deadline import DEFAULT_DEADLINE, Deadline, check_seconds, stream_within, within
 
 __all__ = ["RETRIED", "RetryingTransport"]
 
@@ -82,6 +87,7 @@ class RetryingTransport:
         initial_wait: float = 1.0,
         max_wait: float = 30.0,
         jitter: float = 1.0,
+        deadline: float = DEFAULT_DEADLINE,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -101,6 +107,7 @@ class RetryingTransport:
         self.initial_wait = float(initial_wait)
         self.max_wait = float(max_wait)
         self.jitter = float(jitter)
+        self.deadline = check_seconds(deadline)
         self._sleep = sleep
         self._clock = clock
 
@@ -114,6 +121,9 @@ class RetryingTransport:
     def stream(self, prompt: str, params: Params) -> Generator[str, None, Any]:
         """``inner.stream``, retried until its first piece arrives, not after; returns
         what the inner stream returns (the ``Generation``, for this project's ones)."""
+        return stream_within(self.deadline, self._streaming(prompt, params))
+
+    def _streaming(self, prompt: str, params: Params) -> Generator[str, None, Any]:
 
         def start() -> tuple[Iterator[str], str | None, Any]:
             pieces = self.inner.stream(prompt, params)
@@ -170,10 +180,14 @@ class RetryingTransport:
         return self._call(inner.context_window)
 
     def _call(self, attempt: Callable[[], T]) -> T:
+        with within(self.deadline) as limit:
+            return self._retrying(attempt, limit)
+
+    def _retrying(self, attempt: Callable[[], T], limit: Deadline) -> T:
         started = self._clock()
 
         def time_left() -> float:
-            return self.max_seconds - (self._clock() - started)
+            return min(self.max_seconds - (self._clock() - started), limit.left())
 
         def stop(state: tenacity.RetryCallState) -> bool:
             return state.attempt_number >= self.attempts or time_left() <= 0
@@ -188,7 +202,10 @@ class RetryingTransport:
                 hint = min(self.max_wait, backoff) + random.uniform(0, self.jitter)
             return max(0.0, min(float(hint), time_left()))
 
+        waits: list[float] = []
+
         def log(state: tenacity.RetryCallState) -> None:
+            waits.append(state.upcoming_sleep)
             error = state.outcome.exception() if state.outcome is not None else None
             _log.info("try %d failed (%s); next try in %.1fs", state.attempt_number, error, state.upcoming_sleep)
             status.report(_waiting_status(error, state.upcoming_sleep, state.attempt_number + 1, self.attempts))
@@ -201,7 +218,18 @@ class RetryingTransport:
             before_sleep=log,
             reraise=True,
         )
-        return retrying(attempt)
+        try:
+            return retrying(attempt)
+        except RETRIED as error:
+            if waits:
+                _gave_up(error, tries=len(waits) + 1, waited=sum(waits))
+            raise
+
+
+def _gave_up(error: CompleteError, *, tries: int, waited: float) -> None:
+    """Say on ``error`` how long was waited over how many tries before giving up."""
+    error.message = f"{error.message}\nGave up after {tries} tries, having waited {waited:.1f} s between them."
+    error.args = (error.message, *error.args[1:])
 
 
 def _waiting_status(error: BaseException | None, wait: float, attempt: int, attempts: int) -> Status:

@@ -128,10 +128,18 @@ def _search(patterns: tuple[re.Pattern[str], ...], message: str) -> int | None:
 
 
 def scrub(text: str, secrets: Iterable[str | None]) -> str:
-    """``text`` with every secret replaced by ``***``."""
+    """``text`` with every secret replaced by ``***``, and the start of one cut off by
+    an excerpt too (six characters or more, then no more token characters).
+
+    >>> scrub("token hf_abcdefghij and 'hf_abcdef…'", ["hf_abcdefghij"])
+    "token *** and '***…'"
+    """
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")
+            if len(secret) > 6:
+                starts = "|".join(re.escape(secret[:size]) for size in range(len(secret) - 1, 5, -1))
+                text = re.sub(f"(?:{starts})(?![A-Za-z0-9_-])", "***", text)
     return text
 
 
@@ -180,9 +188,10 @@ def server_message(response: requests.Response, body: bytes, secrets: Iterable[s
     if not message:
         message = response.reason or "no explanation given"
     message = " ".join(message.split()) if "\n" not in message.strip() else message.strip()
+    message = scrub(message, secrets)  # before the cut, which could leave the start of a secret
     if len(message) > EXCERPT_CHARS:
         message = message[:EXCERPT_CHARS] + "…"
-    return scrub(message, secrets)
+    return message
 
 
 def json_message(data: object) -> str:
@@ -233,6 +242,19 @@ def _message_from_body(body: bytes, content_type: str) -> str:
         plain = title.group(1) if title else re.sub(r"<[^>]+>", " ", text)
         return "the server answered with an HTML page: " + " ".join(html.unescape(plain).split())[:300]
     return text
+
+
+def estimated_time(data: object) -> float | None:
+    """A loading model's ``estimated_time`` (seconds) in a decoded error body, if any
+    (Hugging Face's servers and its router say it, on either wire).
+
+    >>> estimated_time({"error": "Model is loading", "estimated_time": 20.5}), estimated_time([1])
+    (20.5, None)
+    """
+    value = data.get("estimated_time") if isinstance(data, dict) else None
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 86400:
+        return float(value)
+    return None
 
 
 def retry_after(headers: Mapping[str, str]) -> float | None:

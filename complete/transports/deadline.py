@@ -1,0 +1,256 @@
+"""A total deadline on every call: retries, waits and a trickling answer included.
+
+A per-read timeout cannot end a call against a server that sends one byte every
+few seconds, or an endless stream; a retry budget bounds only the retries. So every
+call runs under a deadline, in seconds from its start: ``deadline=`` on the
+``Completer``, the command line (``--deadline``) and each transport, default
+``DEFAULT_DEADLINE`` (ten minutes: a long generation by the local model on a slow
+machine fits). Nested calls take the earliest: a ``RetryingTransport`` and the
+transport inside it, a ``Completer`` and its transport, share one end.
+
+How it is kept: ``within(seconds)`` (a call that returns) and ``stream_within``
+(a stream, made of many steps) put the end in a context variable, set only while
+the call's own code runs, never between the pieces it yields; ``complete_many``
+copies the context into its threads. The HTTP edge (``http.post``, ``iter_body``)
+reads it: no connect or read waits past it, and a watchdog hangs up a connection
+still open when it passes. The error is a ``TransportError`` that says how long
+it waited and how much had arrived; a stream's text so far stays on ``.partial``.
+
+A call can also be cancelled, which ends it as its deadline would, at once:
+``Deadline.cancel`` is one switch shared by a call and every call inside it
+(``complete_many`` flips it on Ctrl-C). The connections a call takes from the pool
+are held by it (``watch_pool``), so cancelling hangs them up even before the
+server has answered, and a local engine stops generating for a closed connection.
+
+What this module deliberately does not do: retry, or stop work that is not a
+request.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import math
+import socket
+import threading
+import time
+import weakref
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager, suppress
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
+
+from complete.errors import CompleteError, ParamsError, TransportError
+
+if TYPE_CHECKING:
+    import requests
+
+__all__ = [
+    "DEFAULT_DEADLINE",
+    "Cancel",
+    "Deadline",
+    "capped",
+    "check_seconds",
+    "current",
+    "stream_within",
+    "watch_pool",
+    "watched",
+    "within",
+]
+
+DEFAULT_DEADLINE = 600.0
+"""Seconds a call may take in all, unless ``deadline=`` says otherwise."""
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Cancel:
+    """A switch shared by a call and every call inside it: ``cancel()`` ends them all
+    now, as if their deadline had passed, hanging up every connection they hold."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self._connections: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._lock = threading.Lock()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.event.is_set()
+
+    def hold(self, connection: Any) -> None:
+        """Remember a connection a call uses (urllib3's), to hang it up on ``cancel``."""
+        with self._lock:
+            self._connections.add(connection)
+        if self.cancelled:
+            _shut(connection)
+
+    def cancel(self) -> None:
+        """End every call under this switch (Ctrl-C does, in ``complete_many``)."""
+        self.event.set()
+        with self._lock:
+            held = list(self._connections)
+        for connection in held:
+            _shut(connection)
+
+
+@attrs.frozen
+class Deadline:
+    """When a call must end (``time.monotonic()`` seconds), how long it was given,
+    and the switch that ends it sooner."""
+
+    at: float
+    seconds: float
+    started: float
+    cancel: Cancel = attrs.field(factory=Cancel, eq=False, repr=False)
+
+    def left(self) -> float:
+        """Seconds until the end (negative once passed; 0 once cancelled)."""
+        return 0.0 if self.cancel.cancelled else self.at - time.monotonic()
+
+    def expired(self, url: str, received: int | None = None) -> TransportError:
+        """The error for a call to ``url`` that ran past the end (or was cancelled), ``received`` bytes in."""
+        waited = time.monotonic() - self.started
+        got = "" if received is None else f"; {received} bytes of the answer had arrived"
+        if self.cancel.cancelled:
+            return TransportError(f"interrupted: the request to {url} was cancelled after {waited:.1f}s{got}")
+        return TransportError(
+            f"gave up on {url} after {waited:.1f}s: the call may take {self.seconds:g}s in all "
+            f"(deadline=){got}. The server is too slow or never ends its answer; raise deadline= to wait longer."
+        )
+
+
+_CURRENT: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar("complete_deadline", default=None)
+
+
+def check_seconds(seconds: object, field: str = "deadline") -> float:
+    """``seconds`` as a float when it is a finite number > 0, else a ``ParamsError``.
+
+    >>> check_seconds("abc")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    complete.errors.ParamsError: deadline='abc' is not allowed: expected a number of seconds > 0 ...
+    """
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds < math.inf:
+        raise ParamsError(field=field, value=seconds, allowed="a number of seconds > 0 (the longest a call may take)")
+    return float(seconds)
+
+
+def current() -> Deadline | None:
+    """The deadline of the call running in this context, if any."""
+    return _CURRENT.get()
+
+
+def _starting(seconds: float) -> Deadline:
+    now = time.monotonic()
+    outer = _CURRENT.get()
+    if outer is None:
+        return Deadline(at=now + seconds, seconds=seconds, started=now)
+    mine = Deadline(at=now + seconds, seconds=seconds, started=now, cancel=outer.cancel)
+    return outer if outer.at <= mine.at else mine
+
+
+@contextmanager
+def within(seconds: float) -> Iterator[Deadline]:
+    """Run the block under a deadline ``seconds`` from now (or the caller's, if earlier)."""
+    token = _CURRENT.set(_starting(seconds))
+    try:
+        yield _CURRENT.get()  # type: ignore[misc]
+    finally:
+        _CURRENT.reset(token)
+
+
+def stream_within(seconds: float, pieces: Generator[T, None, R]) -> Generator[T, None, R]:
+    """``pieces``, each step of it run under one deadline that starts at the first step.
+
+    The deadline is set only while ``pieces`` runs, so the caller's code between
+    pieces never sees it; closing this generator closes ``pieces``.
+    """
+    deadline: Deadline | None = None
+    try:
+        while True:
+            deadline = deadline or _starting(seconds)
+            token = _CURRENT.set(deadline)
+            try:
+                piece = next(pieces)
+            except StopIteration as stop:
+                value: R = stop.value
+                return value
+            finally:
+                _CURRENT.reset(token)
+            yield piece
+    finally:
+        pieces.close()
+
+
+def capped(timeout: float | tuple[float, float], url: str) -> float | tuple[float, float]:
+    """``timeout``, each part no longer than the running call's deadline leaves; a
+    deadline already passed is the error."""
+    limit = _CURRENT.get()
+    if limit is None:
+        return timeout
+    left = limit.left()
+    if left <= 0:
+        raise limit.expired(url, 0)
+    connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+    return (min(connect, left), min(read, left))
+
+
+def watched(response: requests.Response, chunks: Iterator[bytes]) -> Generator[bytes, None, None]:
+    """``chunks`` of ``response``'s body, cut when the running call's deadline passes:
+    a watchdog thread hangs up the connection then, so a read blocked on a server
+    that trickles returns at once, and the error counts the bytes that came."""
+    limit = _CURRENT.get()
+    if limit is None:
+        yield from chunks
+        return
+    watchdog = threading.Timer(max(0.0, limit.left()), _hang_up, args=(response,))
+    watchdog.daemon = True
+    watchdog.start()
+    received = 0
+    try:
+        for chunk in chunks:
+            received += len(chunk)
+            if limit.left() <= 0:
+                raise limit.expired(response.url, received)
+            yield chunk
+    except CompleteError as exc:
+        if limit.left() <= 0 and exc.__cause__ is not None:
+            raise limit.expired(response.url, received) from exc
+        raise
+    finally:
+        watchdog.cancel()
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+    if limit.left() <= 0:
+        raise limit.expired(response.url, received)
+
+
+def watch_pool(pool: Any) -> None:
+    """Make every connection ``pool`` (urllib3's) hands out held by the deadline of the
+    call that takes it, so that cancelling the call hangs it up, also before any answer."""
+    if pool is None or getattr(pool, "_complete_watched", False):
+        return
+    take = pool._get_conn
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        connection = take(*args, **kwargs)
+        limit = _CURRENT.get()
+        if limit is not None:
+            limit.cancel.hold(connection)
+        return connection
+
+    pool._get_conn = held
+    pool._complete_watched = True
+
+
+def _hang_up(response: requests.Response) -> None:
+    """Shut the socket under ``response`` (from the watchdog's thread)."""
+    _shut(getattr(response.raw, "connection", None) or getattr(response.raw, "_connection", None))
+
+
+def _shut(connection: Any) -> None:
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        with suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
