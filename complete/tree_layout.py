@@ -1,0 +1,160 @@
+"""Where each node of a session's tree goes in a drawing: a pure function of the tree.
+
+``lay_out(nodes, current, bookmarks)`` (or ``session_layout(session)``) returns a
+``Layout``: one ``Box`` per node to draw, on a grid of columns (depth, left to
+right) and rows (top to bottom), as loom's tree view draws a story's multiverse:
+
+- a box sits on the row of its first child, so a story continued without
+  branching is one straight line, and each later branch starts on a row of its own
+  below the branches before it (children oldest first, as ``Tree`` keeps them);
+- a long unbranched chain is folded into one box holding all its nodes. A node keeps
+  a box of its own when it is a root, a leaf, a branch point (two children or
+  more), the first node of a branch, the current node or bookmarked: so folding
+  never hides where the story forks, where it ends, or where the writer is;
+- boxes are listed in preorder, which is also the order of the plain-text tree.
+
+This module knows nothing about pixels, SVG or HTML (``complete.tree_view`` draws a
+layout) and never recurses: a story may be thousands of nodes deep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import attrs
+
+from complete.session import Session
+from complete.story import Story
+from complete.tree import Tree
+
+__all__ = ["AUTHORS", "Box", "Layout", "author", "first_words", "lay_out", "session_layout"]
+
+AUTHORS = {"prompt": "prompt", "model": "model", "user": "writer", "edit": "edit"}
+"""How each origin is named on screen; an origin not listed is shown as it is."""
+
+LABEL_CHARACTERS = 24
+"""The longest label: the first words of a segment that fit, then "…"."""
+
+
+def author(origin: str) -> str:
+    """Who wrote a node, in the writer's words.
+
+    >>> author("user"), author("model"), author("translation")
+    ('writer', 'model', 'translation')
+    """
+    return AUTHORS.get(origin, origin)
+
+
+def first_words(segment: str, limit: int = LABEL_CHARACTERS) -> str:
+    """The words ``segment`` starts with, at most ``limit`` characters ("…" when cut).
+
+    >>> first_words("  Once upon\\na time, in a land far away"), first_words("   ")
+    ('Once upon a time, in a…', '(blank)')
+    """
+    words = segment.split()
+    if not words:
+        return "(blank)"
+    label = ""
+    for word in words:
+        longer = f"{label} {word}" if label else word
+        if len(longer) > limit - 1:
+            return (label or word[: limit - 1]) + "…"
+        label = longer
+    return label
+
+
+@attrs.frozen(kw_only=True)
+class Box:
+    """One box of the drawing.
+
+    ``nodes``: the indices in the session's ``nodes`` it stands for, parents first
+    (more than one: a folded chain). ``node``, the last of them, is where a click on
+    the box goes. ``parent``: the index of the parent box in ``Layout.boxes``.
+    ``on_path``: on the path from the root to the current node; ``here``: it is the
+    current node. ``authors``: who wrote its nodes, each name once, in order met.
+    """
+
+    nodes: tuple[int, ...]
+    column: int
+    row: int
+    parent: int | None
+    label: str
+    authors: tuple[str, ...]
+    bookmarks: tuple[str, ...] = ()
+    on_path: bool = False
+    here: bool = False
+
+    @property
+    def node(self) -> int:
+        return self.nodes[-1]
+
+    @property
+    def folded(self) -> bool:
+        return len(self.nodes) > 1
+
+
+@attrs.frozen(kw_only=True)
+class Layout:
+    """Every box, in preorder, and the size of the grid they fill."""
+
+    boxes: tuple[Box, ...]
+    columns: int
+    rows: int
+
+
+def session_layout(session: Session) -> Layout:
+    """The layout of a ``Session``'s tree, its current node marked."""
+    return lay_out(session.nodes, session.current)
+
+
+def lay_out(nodes: Tree, current: Story, bookmarks: Mapping[str, Story] | None = None) -> Layout:
+    """The boxes that draw ``nodes`` with ``current`` and ``bookmarks`` marked; see the
+    module docstring."""
+    index = {id(node): position for position, node in enumerate(nodes)}
+    on_path = {id(node) for node in current.lineage()}
+    names: dict[int, list[str]] = {}
+    for name, node in (bookmarks or {}).items():
+        names.setdefault(id(node), []).append(name)
+
+    def own_box(node: Story) -> bool:
+        parent = node.parent
+        return (
+            parent is None
+            or len(nodes.children(node)) != 1
+            or len(nodes.children(parent)) > 1
+            or node is current
+            or id(node) in names
+        )
+
+    boxes: list[Box] = []
+    row = 0
+    # Each entry: the node a box starts at, the parent box's index, its column.
+    pending: list[tuple[Story, int | None, int]] = [(node, None, 0) for node in reversed(nodes) if node.parent is None]
+    while pending:
+        start, parent, column = pending.pop()
+        chain = [start]
+        if not own_box(start):
+            while not own_box(nodes.children(chain[-1])[0]):
+                chain.append(nodes.children(chain[-1])[0])
+        last = chain[-1]
+        children = nodes.children(last)
+        authors = tuple(dict.fromkeys(author(node.origin) for node in chain))
+        boxes.append(
+            Box(
+                nodes=tuple(index[id(node)] for node in chain),
+                column=column,
+                row=row,
+                parent=parent,
+                label=first_words(start.segment),
+                authors=authors,
+                bookmarks=tuple(names.get(id(last), ())),
+                on_path=id(start) in on_path,
+                here=last is current,
+            )
+        )
+        if not children:
+            row += 1
+        mine = len(boxes) - 1
+        pending.extend((child, mine, column + 1) for child in reversed(children))
+    columns = 1 + max((box.column for box in boxes), default=-1)
+    return Layout(boxes=tuple(boxes), columns=columns, rows=row)

@@ -1,0 +1,116 @@
+"""The tree's layout, apart from any drawing: exact grid positions for small trees."""
+
+from __future__ import annotations
+
+from complete import Session, Story
+from complete.tree import Tree
+from complete.tree_layout import Box, author, first_words, lay_out, session_layout
+
+
+def chain(start: Story, *segments: str, origin: str = "model") -> list[Story]:
+    nodes = []
+    for segment in segments:
+        start = start.extend(segment, origin=origin)  # type: ignore[arg-type]
+        nodes.append(start)
+    return nodes
+
+
+def places(boxes: tuple[Box, ...]) -> list[tuple[tuple[int, ...], int, int, int | None]]:
+    return [(box.nodes, box.column, box.row, box.parent) for box in boxes]
+
+
+def test_an_unbranched_story_is_its_prompt_one_folded_box_and_its_end_on_one_row() -> None:
+    root = Story.from_prompt("Once upon a time")
+    nodes = chain(root, " there", " was", " a", " fox.")
+    layout = session_layout(Session(current=nodes[-1]))
+    assert places(layout.boxes) == [((0,), 0, 0, None), ((1, 2, 3), 1, 0, 0), ((4,), 2, 0, 1)]
+    assert (layout.columns, layout.rows) == (3, 1)
+    assert [box.folded for box in layout.boxes] == [False, True, False]
+    assert [box.node for box in layout.boxes] == [0, 3, 4]
+    assert [(box.on_path, box.here) for box in layout.boxes] == [(True, False), (True, False), (True, True)]
+    assert [box.label for box in layout.boxes] == ["Once upon a time", "there", "fox."]
+
+
+def test_branches_start_on_rows_below_the_branches_before_them() -> None:
+    root = Story.from_prompt("Once upon a time")
+    fox = root.extend(" there was a fox.", origin="model")
+    ran, hid = fox.extend(" It ran.", origin="model"), fox.extend(" It hid.", origin="model")
+    dragon = root.extend(" a dragon slept.", origin="user")
+    later = chain(dragon, " It woke.", " It ate.", " It flew.")
+    layout = session_layout(Session(current=hid, nodes=Tree([ran, hid, *later])))
+    assert places(layout.boxes) == [
+        ((0,), 0, 0, None),
+        ((1,), 1, 0, 0),
+        ((2,), 2, 0, 1),
+        ((3,), 2, 1, 1),
+        ((4,), 1, 2, 0),
+        ((5, 6), 2, 2, 4),
+        ((7,), 3, 2, 5),
+    ]
+    assert (layout.columns, layout.rows) == (4, 3)
+    assert [box.label for box in layout.boxes] == [
+        "Once upon a time",
+        "there was a fox.",
+        "It ran.",
+        "It hid.",
+        "a dragon slept.",
+        "It woke.",
+        "It flew.",
+    ]
+    assert [box.authors for box in layout.boxes][3:] == [("model",), ("writer",), ("model",), ("model",)]
+    assert [box.on_path for box in layout.boxes] == [True, True, False, True, False, False, False]
+    assert [box.here for box in layout.boxes] == [False, False, False, True, False, False, False]
+
+
+def test_the_current_node_splits_a_chain_and_one_node_alone_is_not_folded() -> None:
+    root = Story.from_prompt("A")
+    nodes = chain(root, " b", " c", " d", " e", " f", " g")
+    layout = lay_out(Tree(nodes), nodes[2])
+    assert places(layout.boxes) == [
+        ((0,), 0, 0, None),
+        ((1, 2), 1, 0, 0),
+        ((3,), 2, 0, 1),
+        ((4, 5), 3, 0, 2),
+        ((6,), 4, 0, 3),
+    ]
+    assert [box.on_path for box in layout.boxes] == [True, True, True, False, False]
+    short = chain(root, " b", " c")
+    assert places(lay_out(Tree(short), root).boxes) == [((0,), 0, 0, None), ((1,), 1, 0, 0), ((2,), 2, 0, 1)]
+
+
+def test_a_fold_names_each_author_once_in_order() -> None:
+    root = Story.from_prompt("A")
+    mixed = chain(chain(root, " b", " c")[-1], " d", origin="user")
+    tip = chain(mixed[-1], " e", " f")
+    layout = lay_out(Tree(tip), tip[-1])
+    assert places(layout.boxes) == [((0,), 0, 0, None), ((1, 2, 3, 4), 1, 0, 0), ((5,), 2, 0, 1)]
+    assert layout.boxes[1].authors == ("model", "writer")
+
+
+def test_separate_roots_are_laid_out_one_under_the_other() -> None:
+    first, second = Story.from_prompt("One"), Story.from_prompt("Two")
+    a, b = first.extend(" a", origin="user"), second.extend(" b", origin="user")
+    layout = lay_out(Tree([a, b]), b)
+    assert places(layout.boxes) == [((0,), 0, 0, None), ((1,), 1, 0, 0), ((2,), 0, 1, None), ((3,), 1, 1, 2)]
+    assert [box.on_path for box in layout.boxes] == [False, False, True, True]
+
+
+def test_a_story_thousands_of_nodes_deep_is_three_boxes_without_recursion() -> None:
+    root = Story.from_prompt("Deep")
+    nodes = chain(root, *[f" {n}" for n in range(5000)])
+    layout = lay_out(Tree(nodes), nodes[-1])
+    assert [(len(box.nodes), box.column) for box in layout.boxes] == [(1, 0), (4999, 1), (1, 2)]
+
+
+def test_labels_are_the_first_words_that_fit_and_authors_have_readers_names() -> None:
+    assert first_words("  Once upon\na time, in a land far away") == "Once upon a time, in a…"
+    assert first_words("Supercalifragilisticexpialidocious!") == "Supercalifragilisticexp…"
+    assert first_words(" \n ") == "(blank)"
+    assert first_words("short one") == "short one"
+    assert [author(origin) for origin in ("prompt", "model", "user", "edit", "translated")] == [
+        "prompt",
+        "model",
+        "writer",
+        "edit",
+        "translated",
+    ]
