@@ -33,6 +33,7 @@ from complete.screen import Screen
 from complete.session import Request, Session
 from complete.story import Story
 from complete.transports.base import Transport, describe
+from complete.tree_view import TreeView
 from complete.window import Prompt
 
 if TYPE_CHECKING:
@@ -239,6 +240,11 @@ class Completer:
     def checkout(self, story: Story) -> None:
         """Make ``story`` (any node, for example from ``children`` or ``history``) current."""
         self._move(self.session.checkout(story))
+
+    def tree(self) -> TreeView:
+        """The whole tree of versions as it is now: an SVG in a notebook, a text tree in
+        ``print``; each box is numbered as in ``nodes`` (see ``complete.tree_view``)."""
+        return TreeView.of(self.session)
 
     def providers(self, model: str | None = None) -> ModelProviders:
         """Which Inference Providers serve ``model`` (default: this story's hosted

@@ -1,17 +1,18 @@
 """Where each node of a session's tree goes in a drawing: a pure function of the tree.
 
 ``lay_out(nodes, current, bookmarks)`` (or ``session_layout(session)``) returns a
-``Layout``: one ``Box`` per node to draw, on a grid of columns (depth, left to
-right) and rows (top to bottom), as loom's tree view draws a story's multiverse:
+``Layout``: one ``Box`` per node to draw, on a grid of columns (depth in the tree)
+and rows (one box a row, in preorder: a box, then its branches, oldest first, as
+``Tree`` keeps them), the shape of an outline or of loom's tree list:
 
-- a box sits on the row of its first child, so a story continued without
-  branching is one straight line, and each later branch starts on a row of its own
-  below the branches before it (children oldest first, as ``Tree`` keeps them);
 - a long unbranched chain is folded into one box holding all its nodes. A node keeps
   a box of its own when it is a root, a leaf, a branch point (two children or
   more), the first node of a branch, the current node or bookmarked: so folding
   never hides where the story forks, where it ends, or where the writer is;
-- boxes are listed in preorder, which is also the order of the plain-text tree.
+- one box a row rather than loom's canvas (a box on its first child's row, depth
+  across) because a notebook cell is narrow and scrolls down: a story retried ten
+  times is thirty boxes deep, which is five thousand pixels across on a canvas but
+  an indent of thirty steps here. The text tree has the same rows.
 
 This module knows nothing about pixels, SVG or HTML (``complete.tree_view`` draws a
 layout) and never recurses: a story may be thousands of nodes deep.
@@ -32,8 +33,14 @@ __all__ = ["AUTHORS", "Box", "Layout", "author", "first_words", "lay_out", "sess
 AUTHORS = {"prompt": "prompt", "model": "model", "user": "writer", "edit": "edit"}
 """How each origin is named on screen; an origin not listed is shown as it is."""
 
-LABEL_CHARACTERS = 24
+LABEL_CHARACTERS = 28
 """The longest label: the first words of a segment that fit, then "…"."""
+
+
+SUMMARY_CHARACTERS = 160
+"""The longest summary of a box's text (its tooltip)."""
+SUMMARY_NODES = 12
+"""How many of a folded chain's segments its summary reads at most."""
 
 
 def author(origin: str) -> str:
@@ -49,7 +56,7 @@ def first_words(segment: str, limit: int = LABEL_CHARACTERS) -> str:
     """The words ``segment`` starts with, at most ``limit`` characters ("…" when cut).
 
     >>> first_words("  Once upon\\na time, in a land far away"), first_words("   ")
-    ('Once upon a time, in a…', '(blank)')
+    ('Once upon a time, in a land…', '(blank)')
     """
     words = segment.split()
     if not words:
@@ -72,6 +79,7 @@ class Box:
     the box goes. ``parent``: the index of the parent box in ``Layout.boxes``.
     ``on_path``: on the path from the root to the current node; ``here``: it is the
     current node. ``authors``: who wrote its nodes, each name once, in order met.
+    ``summary``: the beginning of its text (all its nodes' segments), for a tooltip.
     """
 
     nodes: tuple[int, ...]
@@ -80,6 +88,7 @@ class Box:
     parent: int | None
     label: str
     authors: tuple[str, ...]
+    summary: str = ""
     bookmarks: tuple[str, ...] = ()
     on_path: bool = False
     here: bool = False
@@ -127,7 +136,6 @@ def lay_out(nodes: Tree, current: Story, bookmarks: Mapping[str, Story] | None =
         )
 
     boxes: list[Box] = []
-    row = 0
     # Each entry: the node a box starts at, the parent box's index, its column.
     pending: list[tuple[Story, int | None, int]] = [(node, None, 0) for node in reversed(nodes) if node.parent is None]
     while pending:
@@ -143,18 +151,17 @@ def lay_out(nodes: Tree, current: Story, bookmarks: Mapping[str, Story] | None =
             Box(
                 nodes=tuple(index[id(node)] for node in chain),
                 column=column,
-                row=row,
+                row=len(boxes),
                 parent=parent,
                 label=first_words(start.segment),
                 authors=authors,
+                summary=first_words("".join(node.segment for node in chain[:SUMMARY_NODES]), SUMMARY_CHARACTERS),
                 bookmarks=tuple(names.get(id(last), ())),
                 on_path=id(start) in on_path,
                 here=last is current,
             )
         )
-        if not children:
-            row += 1
         mine = len(boxes) - 1
         pending.extend((child, mine, column + 1) for child in reversed(children))
     columns = 1 + max((box.column for box in boxes), default=-1)
-    return Layout(boxes=tuple(boxes), columns=columns, rows=row)
+    return Layout(boxes=tuple(boxes), columns=columns, rows=len(boxes))

@@ -19,19 +19,19 @@ def places(boxes: tuple[Box, ...]) -> list[tuple[tuple[int, ...], int, int, int 
     return [(box.nodes, box.column, box.row, box.parent) for box in boxes]
 
 
-def test_an_unbranched_story_is_its_prompt_one_folded_box_and_its_end_on_one_row() -> None:
+def test_an_unbranched_story_is_its_prompt_one_folded_box_and_its_end() -> None:
     root = Story.from_prompt("Once upon a time")
     nodes = chain(root, " there", " was", " a", " fox.")
     layout = session_layout(Session(current=nodes[-1]))
-    assert places(layout.boxes) == [((0,), 0, 0, None), ((1, 2, 3), 1, 0, 0), ((4,), 2, 0, 1)]
-    assert (layout.columns, layout.rows) == (3, 1)
+    assert places(layout.boxes) == [((0,), 0, 0, None), ((1, 2, 3), 1, 1, 0), ((4,), 2, 2, 1)]
+    assert (layout.columns, layout.rows) == (3, 3)
     assert [box.folded for box in layout.boxes] == [False, True, False]
     assert [box.node for box in layout.boxes] == [0, 3, 4]
     assert [(box.on_path, box.here) for box in layout.boxes] == [(True, False), (True, False), (True, True)]
     assert [box.label for box in layout.boxes] == ["Once upon a time", "there", "fox."]
 
 
-def test_branches_start_on_rows_below_the_branches_before_them() -> None:
+def test_boxes_are_in_preorder_a_row_each_indented_by_depth() -> None:
     root = Story.from_prompt("Once upon a time")
     fox = root.extend(" there was a fox.", origin="model")
     ran, hid = fox.extend(" It ran.", origin="model"), fox.extend(" It hid.", origin="model")
@@ -40,14 +40,14 @@ def test_branches_start_on_rows_below_the_branches_before_them() -> None:
     layout = session_layout(Session(current=hid, nodes=Tree([ran, hid, *later])))
     assert places(layout.boxes) == [
         ((0,), 0, 0, None),
-        ((1,), 1, 0, 0),
-        ((2,), 2, 0, 1),
-        ((3,), 2, 1, 1),
-        ((4,), 1, 2, 0),
-        ((5, 6), 2, 2, 4),
-        ((7,), 3, 2, 5),
+        ((1,), 1, 1, 0),
+        ((2,), 2, 2, 1),
+        ((3,), 2, 3, 1),
+        ((4,), 1, 4, 0),
+        ((5, 6), 2, 5, 4),
+        ((7,), 3, 6, 5),
     ]
-    assert (layout.columns, layout.rows) == (4, 3)
+    assert (layout.columns, layout.rows) == (4, 7)
     assert [box.label for box in layout.boxes] == [
         "Once upon a time",
         "there was a fox.",
@@ -68,14 +68,14 @@ def test_the_current_node_splits_a_chain_and_one_node_alone_is_not_folded() -> N
     layout = lay_out(Tree(nodes), nodes[2])
     assert places(layout.boxes) == [
         ((0,), 0, 0, None),
-        ((1, 2), 1, 0, 0),
-        ((3,), 2, 0, 1),
-        ((4, 5), 3, 0, 2),
-        ((6,), 4, 0, 3),
+        ((1, 2), 1, 1, 0),
+        ((3,), 2, 2, 1),
+        ((4, 5), 3, 3, 2),
+        ((6,), 4, 4, 3),
     ]
     assert [box.on_path for box in layout.boxes] == [True, True, True, False, False]
     short = chain(root, " b", " c")
-    assert places(lay_out(Tree(short), root).boxes) == [((0,), 0, 0, None), ((1,), 1, 0, 0), ((2,), 2, 0, 1)]
+    assert places(lay_out(Tree(short), root).boxes) == [((0,), 0, 0, None), ((1,), 1, 1, 0), ((2,), 2, 2, 1)]
 
 
 def test_a_fold_names_each_author_once_in_order() -> None:
@@ -83,7 +83,7 @@ def test_a_fold_names_each_author_once_in_order() -> None:
     mixed = chain(chain(root, " b", " c")[-1], " d", origin="user")
     tip = chain(mixed[-1], " e", " f")
     layout = lay_out(Tree(tip), tip[-1])
-    assert places(layout.boxes) == [((0,), 0, 0, None), ((1, 2, 3, 4), 1, 0, 0), ((5,), 2, 0, 1)]
+    assert places(layout.boxes) == [((0,), 0, 0, None), ((1, 2, 3, 4), 1, 1, 0), ((5,), 2, 2, 1)]
     assert layout.boxes[1].authors == ("model", "writer")
 
 
@@ -91,7 +91,7 @@ def test_separate_roots_are_laid_out_one_under_the_other() -> None:
     first, second = Story.from_prompt("One"), Story.from_prompt("Two")
     a, b = first.extend(" a", origin="user"), second.extend(" b", origin="user")
     layout = lay_out(Tree([a, b]), b)
-    assert places(layout.boxes) == [((0,), 0, 0, None), ((1,), 1, 0, 0), ((2,), 0, 1, None), ((3,), 1, 1, 2)]
+    assert places(layout.boxes) == [((0,), 0, 0, None), ((1,), 1, 1, 0), ((2,), 0, 2, None), ((3,), 1, 3, 2)]
     assert [box.on_path for box in layout.boxes] == [False, False, True, True]
 
 
@@ -103,8 +103,8 @@ def test_a_story_thousands_of_nodes_deep_is_three_boxes_without_recursion() -> N
 
 
 def test_labels_are_the_first_words_that_fit_and_authors_have_readers_names() -> None:
-    assert first_words("  Once upon\na time, in a land far away") == "Once upon a time, in a…"
-    assert first_words("Supercalifragilisticexpialidocious!") == "Supercalifragilisticexp…"
+    assert first_words("  Once upon\na time, in a land far away") == "Once upon a time, in a land…"
+    assert first_words("Supercalifragilisticexpialidocious!") == "Supercalifragilisticexpiali…"
     assert first_words(" \n ") == "(blank)"
     assert first_words("short one") == "short one"
     assert [author(origin) for origin in ("prompt", "model", "user", "edit", "translated")] == [
