@@ -112,8 +112,8 @@ class Layout:
 
 
 def session_layout(session: Session) -> Layout:
-    """The layout of a ``Session``'s tree, its current node marked."""
-    return lay_out(session.nodes, session.current)
+    """The layout of a ``Session``'s tree, its current node and bookmarks marked."""
+    return lay_out(session.nodes, session.current, session.bookmarks)
 
 
 def lay_out(nodes: Tree, current: Story, bookmarks: Mapping[str, Story] | None = None) -> Layout:

@@ -5,7 +5,7 @@ and versioned on its own::
 
     {
       "format": "complete.session",
-      "version": 2,
+      "version": 3,
       "nodes": [                      # every node, parents before children
         {"id": 0, "parent": null, "segment": "...", "origin": "prompt"},
         {"id": 1, "parent": 0, "segment": "...", "origin": "model",
@@ -15,15 +15,16 @@ and versioned on its own::
       "current": 1,                   # the node the story is at
       "redo": [],                     # ids undone, most recent last
       "offered": [],                  # ids of the alternatives on offer
+      "bookmarks": {"ending": 1},     # each bookmark's name and node id
       "params": {...},                # the session's parameters
       "window": {"memory": "", "note": "", "note_depth": 3, "size": null},
       "backend": {"backend": "local", ...}   # describe() output: never a token
     }
 
 A node's own fields are those of the shared node codec
-(``complete.interchange.nodes``). Version 1 files (written before the session had
-its own version number) read as well: their window names its size
-``max_tokens``, and they have no ``offered``. A file that is not valid JSON, is of
+(``complete.interchange.nodes``). Older files read as well: version 2 files have no
+``bookmarks``; version 1 files (written before the session had its own version
+number) also name the window's size ``max_tokens`` and have no ``offered``. A file that is not valid JSON, is of
 another format, of a newer version, or has a bad field raises ``StoryFormatError``
 naming the file and the field. Writes go through ``write_atomic``.
 
@@ -39,6 +40,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from complete.bookmarks import check_name
 from complete.errors import ParamsError, StoryFormatError
 from complete.interchange.files import write_atomic
 from complete.interchange.nodes import (
@@ -59,9 +61,10 @@ from complete.window import Window
 __all__ = ["SESSION_FORMAT", "SESSION_VERSION", "read_session", "session_dict", "session_from_dict", "write_session"]
 
 SESSION_FORMAT = "complete.session"
-SESSION_VERSION = 2
+SESSION_VERSION = 3
 
-_WINDOW_FIELDS = {1: ("memory", "note", "note_depth", "max_tokens"), 2: ("memory", "note", "note_depth", "size")}
+_WINDOW_FIELDS = {1: ("memory", "note", "note_depth", "max_tokens")}
+_WINDOW = ("memory", "note", "note_depth", "size")
 
 
 def session_dict(session: Session) -> dict[str, Any]:
@@ -79,6 +82,7 @@ def session_dict(session: Session) -> dict[str, Any]:
         "current": ids[id(session.current)],
         "redo": [ids[id(node)] for node in session.undone],
         "offered": [ids[id(node)] for node in session.offered],
+        "bookmarks": {name: ids[id(node)] for name, node in session.bookmarks.items()},
         "params": session.params.to_dict(),
         "window": {"memory": window.memory, "note": window.note, "note_depth": window.note_depth, "size": window.size},
         "backend": dict(session.backend),
@@ -111,6 +115,7 @@ def session_from_dict(data: object) -> Session:
         params=params,
         window=_window(mapping(data.get("window", {}), "window"), version),
         backend=mapping(data.get("backend", {}), "backend"),
+        bookmarks=_bookmarks(tree, mapping(data.get("bookmarks", {}), "bookmarks")),
     )
 
 
@@ -120,8 +125,18 @@ def _ids(tree: TreeReader, value: object, where: str) -> tuple[Story, ...]:
     return tuple(tree.find(item, f"{where}[{index}]") for index, item in enumerate(value))
 
 
+def _bookmarks(tree: TreeReader, data: Mapping[str, Any]) -> dict[str, Story]:
+    named = {}
+    for name, value in data.items():
+        try:
+            named[check_name(name)] = tree.find(value, f"bookmarks[{name!r}]")
+        except ParamsError as exc:
+            raise StoryFormatError(f"bookmarks: {exc}") from exc
+    return named
+
+
 def _window(data: Mapping[str, Any], version: int) -> Window:
-    names = _WINDOW_FIELDS[version]
+    names = _WINDOW_FIELDS.get(version, _WINDOW)
     check_fields(data, names, "window", "the window")
     settings = dict(data)
     if "max_tokens" in settings:
