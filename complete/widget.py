@@ -1,8 +1,9 @@
 """Optional notebook controls for a ``Completer``: sliders and buttons (ipywidgets).
 
 ``bloom.widget()`` returns a small panel: sliders for temperature, top_p, top_k,
-min_p, dry_multiplier and max_new_tokens, buttons Continue, Retry, Undo, and the
-story underneath them.
+min_p, dry_multiplier and max_new_tokens, buttons Continue, Retry, Undo, the
+story underneath them, and under it the whole branch tree, where a click on a node
+goes there (``complete.tree_panel``).
 Moving a slider changes the Completer's parameters (exactly as ``bloom.set(...)``
 would); the buttons call the Completer.
 
@@ -48,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 from complete import cells, display, error_block
 from complete.errors import CompleteError
 from complete.params import Params
+from complete.tree_panel import TreePanel
 
 if TYPE_CHECKING:
     from complete.completer import Completer
@@ -88,6 +90,7 @@ class _Panel:
         self.story = widgets.HTML(value=completer._repr_html_())
         self.story.add_class("complete-widget-story")
         self.messages = widgets.Output()
+        self.tree = TreePanel(completer, widgets, self._run)
         self.sliders: dict[str, Any] = {}
         self.notes: dict[str, Any] = {}
         self._syncing = False
@@ -121,7 +124,7 @@ class _Panel:
             buttons.append(button)
         self._show_params()
         style = widgets.HTML(value=_STYLE, layout=widgets.Layout(display="none"))
-        self.box = widgets.VBox([*rows, widgets.HBox(buttons), self.story, self.messages, style])
+        self.box = widgets.VBox([*rows, widgets.HBox(buttons), self.story, self.messages, style, self.tree.box])
 
     def _clicked(self, action: Callable[[], None]) -> Callable[[Any], None]:
         def clicked(button: Any) -> None:
@@ -151,6 +154,7 @@ class _Panel:
             finally:
                 self.story.value = self.completer._repr_html_()
                 self._show_params()
+                self.tree.refresh()
 
     def _show_story(self, rendering: display.Rendering) -> None:
         self.story.value = rendering.html
