@@ -1,18 +1,20 @@
 """Where each node of a session's tree goes in a drawing: a pure function of the tree.
 
 ``lay_out(nodes, current, bookmarks)`` (or ``session_layout(session)``) returns a
-``Layout``: one ``Box`` per node to draw, on a grid of columns (depth in the tree)
-and rows (one box a row, in preorder: a box, then its branches, oldest first, as
-``Tree`` keeps them), the shape of an outline or of loom's tree list:
+``Layout``: one ``Box`` per node to draw, one a row, on a grid of columns and rows:
 
 - a long unbranched chain is folded into one box holding all its nodes. A node keeps
   a box of its own when it is a root, a leaf, a branch point (two children or
   more), the first node of a branch, the current node or bookmarked: so folding
   never hides where the story forks, where it ends, or where the writer is;
-- one box a row rather than loom's canvas (a box on its first child's row, depth
-  across) because a notebook cell is narrow and scrolls down: a story retried ten
-  times is thirty boxes deep, which is five thousand pixels across on a canvas but
-  an indent of thirty steps here. The text tree has the same rows.
+- at a branch point the story goes on, in the same column, with the child that holds
+  the most nodes (the newest among equals): the main line of the story reads down
+  one column. Its other children, oldest first, are side branches one column to the
+  right, in the rows between the branch point and that main child. So the rows are
+  the tree in preorder with the main child last, and a box is at most log2(N)
+  columns in (each step right at least halves the nodes below): a notebook cell is
+  narrow, and loom's canvas (depth across) would be thousands of pixels wide for a
+  story retried a few dozen times.
 
 This module knows nothing about pixels, SVG or HTML (``complete.tree_view`` draws a
 layout) and never recurses: a story may be thousands of nodes deep.
@@ -33,7 +35,7 @@ __all__ = ["AUTHORS", "Box", "Layout", "author", "first_words", "lay_out", "sess
 AUTHORS = {"prompt": "prompt", "model": "model", "user": "writer", "edit": "edit"}
 """How each origin is named on screen; an origin not listed is shown as it is."""
 
-LABEL_CHARACTERS = 28
+LABEL_CHARACTERS = 40
 """The longest label: the first words of a segment that fit, then "…"."""
 
 
@@ -55,8 +57,8 @@ def author(origin: str) -> str:
 def first_words(segment: str, limit: int = LABEL_CHARACTERS) -> str:
     """The words ``segment`` starts with, at most ``limit`` characters ("…" when cut).
 
-    >>> first_words("  Once upon\\na time, in a land far away"), first_words("   ")
-    ('Once upon a time, in a land…', '(blank)')
+    >>> first_words("  Once upon\\na time, in a land far away, there lived a fox"), first_words("  ")
+    ('Once upon a time, in a land far away,…', '(blank)')
     """
     words = segment.split()
     if not words:
@@ -76,7 +78,9 @@ class Box:
 
     ``nodes``: the indices in the session's ``nodes`` it stands for, parents first
     (more than one: a folded chain). ``node``, the last of them, is where a click on
-    the box goes. ``parent``: the index of the parent box in ``Layout.boxes``.
+    the box goes. ``parent``: the index of the parent box in ``Layout.boxes``; a
+    box in its parent's column is the main line going on, one column right a side
+    branch.
     ``on_path``: on the path from the root to the current node; ``here``: it is the
     current node. ``authors``: who wrote its nodes, each name once, in order met.
     ``summary``: the beginning of its text (all its nodes' segments), for a tooltip.
@@ -135,6 +139,10 @@ def lay_out(nodes: Tree, current: Story, bookmarks: Mapping[str, Story] | None =
             or id(node) in names
         )
 
+    size = dict.fromkeys(index, 1)  # nodes in each node's subtree; children come after parents
+    for node in reversed(nodes):
+        if node.parent is not None:
+            size[id(node.parent)] += size[id(node)]
     boxes: list[Box] = []
     # Each entry: the node a box starts at, the parent box's index, its column.
     pending: list[tuple[Story, int | None, int]] = [(node, None, 0) for node in reversed(nodes) if node.parent is None]
@@ -162,6 +170,9 @@ def lay_out(nodes: Tree, current: Story, bookmarks: Mapping[str, Story] | None =
             )
         )
         mine = len(boxes) - 1
-        pending.extend((child, mine, column + 1) for child in reversed(children))
+        if children:
+            main = max(reversed(children), key=lambda child: size[id(child)])  # ties: the newest
+            pending.append((main, mine, column))
+            pending.extend((child, mine, column + 1) for child in reversed(children) if child is not main)
     columns = 1 + max((box.column for box in boxes), default=-1)
     return Layout(boxes=tuple(boxes), columns=columns, rows=len(boxes))

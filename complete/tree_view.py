@@ -2,8 +2,9 @@
 
 ``bloom.tree()`` returns a ``TreeView`` of the session as it is at that moment. A
 notebook shows its ``_repr_html_``: an SVG of the ``complete.tree_layout`` boxes, one
-a row, each indented under its parent and joined to it by an elbow line, in a frame
-that scrolls when the tree is larger than the cell.
+a row: the story's main line down the left, each side branch a step right of where
+it branches, joined to it by an elbow line; in a frame that scrolls when the tree is
+larger than the cell.
 Each box is one ``<g>`` element with ``data-node`` (its node's index in
 ``bloom.nodes``: ``bloom.checkout(bloom.nodes[i])`` goes there); boxes on the
 current path carry ``data-current`` ("path", or "node" for the current node) and
@@ -31,7 +32,7 @@ from complete.tree_layout import Box, Layout, session_layout
 
 __all__ = ["BOX_HEIGHT", "BOX_WIDTH", "INDENT", "PADDING", "ROW_HEIGHT", "TreeView", "tree_svg", "tree_text"]
 
-BOX_WIDTH, BOX_HEIGHT = 340, 26
+BOX_WIDTH, BOX_HEIGHT = 400, 26
 INDENT, ROW_HEIGHT = 24, 32
 """A box, how far a child box is indented and how far apart rows are, in pixels."""
 PADDING = 8
@@ -93,14 +94,14 @@ def tree_svg(layout: Layout) -> str:
 
 
 def _line(parent: Box, child: Box) -> str:
-    """From under the parent's left end down to the child's row, then to the child."""
+    """From under the parent's left end: straight down to its main line's next box,
+    or down to a side branch's row and across to it."""
     px, py = box_origin(parent)
     cx, cy = box_origin(child)
     colour, width = (_PATH, 2.5) if child.on_path else (_LINE, 1.2)
-    return (
-        f'<path d="M{px + INDENT // 2} {py + BOX_HEIGHT}V{cy + BOX_HEIGHT // 2}H{cx}" fill="none" '
-        f'stroke="{colour}" stroke-width="{width}"/>'
-    )
+    stem = px + INDENT // 2
+    route = f"V{cy}" if child.column == parent.column else f"V{cy + BOX_HEIGHT // 2}H{cx}"
+    return f'<path d="M{stem} {py + BOX_HEIGHT}{route}" fill="none" stroke="{colour}" stroke-width="{width}"/>'
 
 
 def _box(box: Box) -> str:
@@ -148,31 +149,27 @@ def _box(box: Box) -> str:
 
 
 def tree_text(layout: Layout) -> str:
-    """``layout`` as an indented text tree: ``*`` marks the current path, and the
-    current node ends with "← here"."""
-    children: dict[int | None, list[int]] = {}
-    for position, box in enumerate(layout.boxes):
-        children.setdefault(box.parent, []).append(position)
+    """``layout`` as text, one line a box: a side branch starts with "↳" one step
+    right of the box it branches from, the main line goes on straight down; ``*``
+    in the margin marks the current path, and the current node ends with "← here".
+
+    A line in the same column as the line above continues it; "↳" branches from
+    the nearest line above that is one column to the left.
+    """
     lines = []
-    indent: dict[int, str] = {}
-    for position, box in enumerate(layout.boxes):
-        if box.parent is None:
-            prefix, indent[position] = "", ""
-        else:
-            last = children[box.parent][-1] == position
-            above = indent[box.parent]
-            prefix = above + ("└── " if last else "├── ")
-            indent[position] = above + ("    " if last else "│   ")
-        lines.append(prefix + _text_line(box))
+    for box in layout.boxes:
+        side = box.parent is not None and layout.boxes[box.parent].column != box.column
+        indent = "    " * box.column
+        prefix = indent[:-2] + "↳ " if side else indent
+        lines.append(("* " if box.on_path else "  ") + prefix + _text_line(box))
     return "\n".join(lines)
 
 
 def _text_line(box: Box) -> str:
-    mark = "* " if box.on_path else ""
     if box.folded:
-        line = f"{mark}#{box.nodes[0]}…#{box.node} ({len(box.nodes)} nodes) {box.label} · {', '.join(box.authors)}"
+        line = f"#{box.nodes[0]}…#{box.node} ({len(box.nodes)} nodes) {box.label} · {', '.join(box.authors)}"
     else:
-        line = f"{mark}#{box.node} {box.label} · {', '.join(box.authors)}"
+        line = f"#{box.node} {box.label} · {', '.join(box.authors)}"
     if box.bookmarks:
         line += " ★ " + ", ".join(box.bookmarks)
     return line + ("  ← here" if box.here else "")

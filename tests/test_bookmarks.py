@@ -93,9 +93,9 @@ def test_the_tree_shows_bookmarks_in_text_and_in_the_drawing() -> None:
     assert str(TreeView.of(session)) == "\n".join(
         [
             "* #0 Once upon a time · prompt",
-            "└── * #1 a fox ran. · writer ★ fox, start  ← here",
-            "    └── #2 It hid. · writer",
-            "        └── #3 It slept. · writer",
+            "* #1 a fox ran. · writer ★ fox, start  ← here",
+            "  #2 It hid. · writer",
+            "  #3 It slept. · writer",
         ]
     )
     assert "★ fox, start</text></g>" in TreeView.of(session)._repr_html_()

@@ -56,9 +56,11 @@ def test_a_click_on_a_box_goes_to_its_node_and_the_story_and_tree_follow() -> No
 
 
 def test_each_button_is_placed_over_its_box_in_rules_scoped_to_its_panel() -> None:
-    bloom = Completer("Once", transport=ScriptedTransport([" upon", " a time"]))
+    bloom = Completer("Once", transport=ScriptedTransport([" upon", " a time", " there"]))
     bloom.stream = False
     bloom()
+    bloom()
+    bloom.retry()  # " a time" becomes a side branch, one column right
     _, first = panel_of(bloom)
     _, second = panel_of(bloom)
     scopes = [
@@ -68,7 +70,9 @@ def test_each_button_is_placed_over_its_box_in_rules_scoped_to_its_panel() -> No
     style = first.children[0].value
     scope = scopes[0][0]
     assert f".{scope} .complete-tree-slot-0 {{ left: 8px; top: 8px; }}" in style
-    assert f".{scope} .complete-tree-slot-1 {{ left: 32px; top: 40px; }}" in style
+    assert f".{scope} .complete-tree-slot-1 {{ left: 8px; top: 40px; }}" in style
+    assert f".{scope} .complete-tree-slot-2 {{ left: 32px; top: 72px; }}" in style
+    assert f".{scope} .complete-tree-slot-3 {{ left: 8px; top: 104px; }}" in style
 
 
 def test_the_tree_grows_with_continue_and_reuses_its_buttons() -> None:

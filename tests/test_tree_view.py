@@ -51,7 +51,7 @@ def test_each_box_is_one_element_with_its_node_index_and_the_current_path_marked
     labels = [[text.text for text in g.findall(f"{SVG}text")] for g in drawn]
     assert labels == [
         ["Once upon a time", "prompt"],
-        ["there was a <fox> & a…", "model"],
+        ["there was a <fox> & a 'hen'.", "model"],
         ["It ran.", "model"],
         ["It hid.", "model"],
         ["a dragon slept.", "writer"],
@@ -63,7 +63,7 @@ def test_each_box_is_one_element_with_its_node_index_and_the_current_path_marked
 
 def test_story_text_is_escaped_in_the_html() -> None:
     html = TreeView.of(branching_session())._repr_html_()
-    assert "there was a &lt;fox&gt; &amp; a…" in html
+    assert "there was a &lt;fox&gt; &amp; a 'hen'." in html
     assert "<fox>" not in html
     assert html.startswith('<div class="complete-tree" style="overflow: auto;')
 
@@ -74,21 +74,21 @@ def test_an_edit_and_an_origin_not_known_here_are_named_as_they_are() -> None:
     object.__setattr__(edited, "origin", "edit")  # what helper "edit" adds; not yet a Story origin here
     object.__setattr__(other, "origin", "translation")
     view = TreeView.of(Session(current=edited, nodes=Tree([edited, other])))
-    assert str(view) == "\n".join(["* #0 Once · prompt", "├── * #1 fixed · edit  ← here", "└── #2 moved · translation"])
+    assert str(view) == "\n".join(["* #0 Once · prompt", "*   ↳ #1 fixed · edit  ← here", "  #2 moved · translation"])
     edges = [g.findall(f"{SVG}rect")[1].get("fill") for g in groups(tree_svg(view.layout))]
     assert edges == ["#555b66", "#d9822b", "#9aa0a6"]
 
 
-def test_the_text_tree_draws_branches_folds_and_the_current_node() -> None:
+def test_the_text_tree_draws_side_branches_right_of_the_main_line_folds_and_the_current_node() -> None:
     view = TreeView.of(branching_session())
     expected = [
         "* #0 Once upon a time · prompt",
-        "├── * #1 there was a <fox> & a… · model",
-        "│   ├── #2 It ran. · model",
-        "│   └── * #3 It hid. · model  ← here",
-        "└── #4 a dragon slept. · writer",
-        "    └── #5…#6 (2 nodes) It woke. · model",
-        "        └── #7 It flew. · model",
+        "*   ↳ #1 there was a <fox> & a 'hen'. · model",
+        "        ↳ #2 It ran. · model",
+        "*     #3 It hid. · model  ← here",
+        "  #4 a dragon slept. · writer",
+        "  #5…#6 (2 nodes) It woke. · model",
+        "  #7 It flew. · model",
     ]
     assert str(view) == repr(view) == "\n".join(expected)
 
@@ -117,9 +117,9 @@ def test_a_completer_draws_its_tree_after_continuing_and_retrying() -> None:
     assert str(bloom.tree()) == "\n".join(
         [
             "* #0 Once upon a time · prompt",
-            "└── * #1 a fox. · model",
-            "    ├── #2 It ran. · model",
-            "    └── * #3 It hid. · model",
-            "        └── * #4 It slept. · model  ← here",
+            "* #1 a fox. · model",
+            "    ↳ #2 It ran. · model",
+            "* #3 It hid. · model",
+            "* #4 It slept. · model  ← here",
         ]
     )
