@@ -36,9 +36,13 @@ while len(nodes) < 30:
         story = story.extend(f' Then the {things[n % 10]} came, {n} times over.', origin='model')
     nodes.append(story)
     if n % 5 == 0:
-        nodes.append(story.parent.extend(f' Or the {things[(n + 3) % 10]} left, at try {n}.', origin='model'))
-    if n == 12:
-        marks['the storm'] = story
+        side = story.parent.extend(f' Or the {things[(n + 3) % 10]} left, at try {n}.', origin='model')
+        nodes.append(side)
+    if n == 10:
+        nodes.append(side.extend(' The keeper wrote it <b>down</b> & slept.', origin='user'))
+        nodes.append(side.extend(' The keeper forgot.', origin='model'))
+    if n == 14:
+        marks['the ship'] = story
 session = Session(current=nodes[17], nodes=Tree(nodes[:30]), bookmarks=marks)"""
 
 
@@ -63,6 +67,18 @@ def page(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Noteboo
     lab.shut_down_kernels()
 
 
+_OFFSETS = """
+const area = arguments[0];
+const hits = area.querySelectorAll('.complete-tree-hit');
+return Array.from(area.querySelectorAll('svg g[data-node]'), (g, i) => {
+  const box = g.querySelector('rect[stroke-width]').getBoundingClientRect();
+  const hit = hits[i].getBoundingClientRect();
+  return [box.left - hit.left, box.top - hit.top, box.width - hit.width, box.height - hit.height];
+});
+"""
+"""For each box, how far its button is from it (left, top, width, height), in pixels."""
+
+
 def built() -> Session:
     scope: dict[str, Any] = {}
     exec(TREE, scope)  # the very code the notebook runs
@@ -78,7 +94,7 @@ def _words(text: str) -> str:
 def test_a_click_on_a_node_of_the_tree_shows_the_story_there(page: NotebookPage) -> None:
     session = built()
     layout = session_layout(session)
-    assert (len(session.nodes), len(layout.boxes), layout.columns) == (30, 25, 2)
+    assert (len(session.nodes), len(layout.boxes), layout.columns) == (30, 25, 3)
     page.open("tree.ipynb", [TREE, "b = Completer(session, transport=ScriptedTransport([]))\nb.widget()"])
     page.run(0)
     page.run(1)
@@ -94,20 +110,29 @@ def test_a_click_on_a_node_of_the_tree_shows_the_story_there(page: NotebookPage)
 
     assert story() == _words(session.current.text)
     assert current() == ["17"]
-    shown = {box.node: box for box in layout.boxes}
     tree = page._cells()[1].find_element("css selector", ".complete-tree-area")
+    offsets = page.driver.execute_script(_OFFSETS, tree)
+    assert len(offsets) == len(layout.boxes)
+    assert max(abs(value) for offset in offsets for value in offset) <= 1, offsets  # each button over its box
+    shown = {box.node: box for box in layout.boxes}
     tree.screenshot(str(page.screenshots / "tree-1-opened.png"))
 
-    for node, why in ((6, "a side branch's node"), (12, "the bookmarked node"), (29, "the last node")):
+    for node, why in (
+        (12, "a writer's node on a branch of a branch"),
+        (14, "the bookmarked node"),
+        (29, "the last node"),
+    ):
         assert node in shown, why
         click_node(page, node)
         expected = _words(session.nodes[node].text)
         page.wait_for(lambda: story() == expected, f"the story at node {node}, {why}, after a click")  # noqa: B023
         page.wait_for(lambda: current() == [str(node)], f"node {node} drawn as the current one")  # noqa: B023
         assert page.outputs(1) == 1
-    tree = page._cells()[1].find_element("css selector", ".complete-tree-area")
-    tree.screenshot(str(page.screenshots / "tree-2-after-clicks.png"))
-    assert "★ the storm" in page.texts(1, f"{drawn}[data-node='12']")[0]
+        here = page._cells()[1].find_element("css selector", f"{drawn}[data-current='node']")
+        page.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", here)
+        page.screenshot(f"tree-2-at-node-{node}")
+    assert page.texts(1, f"{drawn}[data-node='14']")[0].endswith("★ the ship")
+    assert page.texts(1, f"{drawn}[data-node='12']")[0].startswith("The keeper wrote it <b>down</b> &…")
 
 
 def click_node(page: NotebookPage, node: int) -> None:
