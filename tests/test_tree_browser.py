@@ -69,7 +69,7 @@ def page(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Noteboo
 
 _OFFSETS = """
 const area = arguments[0];
-const hits = area.querySelectorAll('.complete-tree-hit');
+const hits = area.querySelectorAll('.complete-tree-hit .widget-toggle-button');
 return Array.from(area.querySelectorAll('svg g[data-node]'), (g, i) => {
   const box = g.querySelector('rect[stroke-width]').getBoundingClientRect();
   const hit = hits[i].getBoundingClientRect();
