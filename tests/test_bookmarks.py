@@ -99,6 +99,8 @@ def test_the_tree_shows_bookmarks_in_text_and_in_the_drawing() -> None:
         ]
     )
     assert "★ fox, start</text></g>" in TreeView.of(session)._repr_html_()
+    marked = session.checkout(0).bookmark("<i>me</i> & you")
+    assert "★ &lt;i&gt;me&lt;/i&gt; &amp; y…</text></g>" in TreeView.of(marked)._repr_html_()
 
 
 def test_bookmarks_are_saved_and_loaded_on_the_same_nodes(tmp_path: Path) -> None:

@@ -95,7 +95,7 @@ def test_a_click_on_a_node_of_the_tree_shows_the_story_there(page: NotebookPage)
     session = built()
     layout = session_layout(session)
     assert (len(session.nodes), len(layout.boxes), layout.columns) == (30, 25, 3)
-    page.open("tree.ipynb", [TREE, "b = Completer(session, transport=ScriptedTransport([]))\nb.widget()"])
+    page.open("tree.ipynb", [TREE, "b = Completer(session, transport=ScriptedTransport([]))\nb.widget()", "b.tree()"])
     page.run(0)
     page.run(1)
     drawn = ".complete-tree-area svg g[data-node]"
@@ -133,6 +133,17 @@ def test_a_click_on_a_node_of_the_tree_shows_the_story_there(page: NotebookPage)
         page.screenshot(f"tree-2-at-node-{node}")
     assert page.texts(1, f"{drawn}[data-node='14']")[0].endswith("★ the ship")
     assert page.texts(1, f"{drawn}[data-node='12']")[0].startswith("The keeper wrote it <b>down</b> &…")
+
+    page.run(2)  # the same tree as a cell's output, at the node the widget went to
+    output = [element.get_attribute("data-node") for element in _elements(page, 2, "svg g[data-current='node']")]
+    at_end = session_layout(session.checkout(29))  # #17 and #18 fold once #17 is not current
+    assert (len(page.texts(2, "svg g[data-node]")), output) == (len(at_end.boxes), ["29"])
+    page.driver.execute_script("arguments[0].scrollIntoView({block: 'start'});", page._cells()[2])
+    page.screenshot("tree-3-cell-output")
+
+
+def _elements(page: NotebookPage, index: int, selector: str) -> list[Any]:
+    return list(page._cells()[index].find_elements("css selector", f".jp-Cell-outputWrapper {selector}"))
 
 
 def click_node(page: NotebookPage, node: int) -> None:
