@@ -74,7 +74,7 @@ class TreePanel:
         try:
             self.buttons.options = [(f"#{box.node}", slot) for slot, box in enumerate(layout.boxes)]
             self.buttons.tooltips = [f"#{box.node} · {', '.join(box.authors)} · {box.summary}" for box in layout.boxes]
-            self.buttons.index = next(slot for slot, box in enumerate(layout.boxes) if box.here)
+            self.buttons.index = next((slot for slot, box in enumerate(layout.boxes) if box.here), None)
         finally:
             self._syncing = False
         self.drawing.value = self._style() + tree_svg(layout)

@@ -42,7 +42,7 @@ FLAG_ROOM = 140
 _EDGES = {"prompt": "#555b66", "model": "#8a63d2", "writer": "#2e9d5b", "edit": "#d9822b"}
 _OTHER_EDGE = "#9aa0a6"
 _LINE, _PATH = "#b4bac4", "#3b6fd8"
-_FRAME_STYLE = "overflow: auto; max-height: 36em; max-width: 100%; border: 1px solid #dde1e6; border-radius: 4px"
+_FRAME_STYLE = "overflow: auto; max-height: 60em; max-width: 100%; border: 1px solid #dde1e6; border-radius: 4px"
 _BOOKMARK_CHARACTERS = 14
 
 

@@ -152,3 +152,5 @@ def test_a_completer_bookmarks_checks_out_and_says_where(capsys: pytest.CaptureF
     assert capsys.readouterr().out.splitlines()[-1] == "Bookmark 'again': node #1."
     bloom.checkout(2)
     assert bloom.text == "Once upon a time a fox. It ran."
+    bloom.unbookmark("fox")
+    assert list(bloom.bookmarks) == ["again"]
