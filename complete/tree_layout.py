@@ -63,6 +63,8 @@ def first_words(segment: str, limit: int = LABEL_CHARACTERS) -> str:
     words = segment.split()
     if not words:
         return "(blank)"
+    if len(whole := " ".join(words)) <= limit:
+        return whole
     label = ""
     for word in words:
         longer = f"{label} {word}" if label else word

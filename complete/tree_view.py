@@ -4,16 +4,14 @@
 notebook shows its ``_repr_html_``: an SVG of the ``complete.tree_layout`` boxes, one
 a row: the story's main line down the left, each side branch a step right of where
 it branches, joined to it by an elbow line; in a frame that scrolls when the tree is
-larger than the cell.
-Each box is one ``<g>`` element with ``data-node`` (its node's index in
-``bloom.nodes``: ``bloom.checkout(bloom.nodes[i])`` goes there); boxes on the
-current path carry ``data-current`` ("path", or "node" for the current node) and
-are drawn in blue, the current one filled; a folded chain carries ``data-folded``
-(how many nodes it holds) and is drawn as a stack of cards. Each box shows the
-first words of its segment, its author (a coloured edge and the name: model,
-writer, edit, prompt; any other origin by its own name) and, right of it, its
-bookmarks; its
-tooltip holds the beginning of its text and its index.
+taller than 60em. Each box is one ``<g>`` element with ``data-node``, its node's
+index in ``bloom.nodes`` (``bloom.checkout(i)`` goes there); boxes on the current
+path carry ``data-current`` ("path", or "node" for the current node) and are drawn
+in blue, the current one filled; a folded chain carries ``data-folded`` (how many
+nodes it holds) and is drawn as a stack of cards. Each box shows the first words of
+its segment, its author (a coloured edge and the name: model, writer, edit, prompt;
+any other origin by its own name) and, right of it, its bookmarks; its tooltip holds
+the beginning of its text and its index.
 
 ``print(view)`` and ``repr(view)`` are the same tree as text, one line per box.
 
@@ -30,7 +28,18 @@ import attrs
 from complete.session import Session
 from complete.tree_layout import Box, Layout, session_layout
 
-__all__ = ["BOX_HEIGHT", "BOX_WIDTH", "INDENT", "PADDING", "ROW_HEIGHT", "TreeView", "tree_svg", "tree_text"]
+__all__ = [
+    "BOX_HEIGHT",
+    "BOX_WIDTH",
+    "INDENT",
+    "PADDING",
+    "ROW_HEIGHT",
+    "TreeView",
+    "box_origin",
+    "drawing_size",
+    "tree_svg",
+    "tree_text",
+]
 
 BOX_WIDTH, BOX_HEIGHT = 400, 26
 INDENT, ROW_HEIGHT = 24, 32

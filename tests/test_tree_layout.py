@@ -148,6 +148,7 @@ def test_labels_are_the_first_words_that_fit_and_authors_have_readers_names() ->
     assert first_words("x" * 50) == "x" * 39 + "…"
     assert first_words(" \n ") == "(blank)"
     assert first_words("short one") == "short one"
+    assert first_words("x" * 40) == "x" * 40  # exactly the limit: whole
     assert [author(origin) for origin in ("prompt", "model", "user", "edit", "translated")] == [
         "prompt",
         "model",
