@@ -132,7 +132,7 @@ def test_a_click_on_a_node_of_the_tree_shows_the_story_there(page: NotebookPage)
         page.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", here)
         page.screenshot(f"tree-2-at-node-{node}")
     assert page.texts(1, f"{drawn}[data-node='14']")[0].endswith("★ the ship")
-    assert page.texts(1, f"{drawn}[data-node='12']")[0].startswith("The keeper wrote it <b>down</b> &…")
+    assert page.texts(1, f"{drawn}[data-node='12']")[0].startswith("The keeper wrote it <b>down</b> & slept.")
 
     page.run(2)  # the same tree as a cell's output, at the node the widget went to
     output = [element.get_attribute("data-node") for element in _elements(page, 2, "svg g[data-current='node']")]
