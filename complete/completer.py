@@ -39,6 +39,7 @@ from complete.story import Story
 from complete.supplier import Supplier
 from complete.transports.base import Transport, describe
 from complete.transports.deadline import DEFAULT_DEADLINE, check_seconds, within
+from complete.tree_view import TreeView
 from complete.window import Prompt
 
 if TYPE_CHECKING:
@@ -141,6 +142,7 @@ class Completer:
     siblings = _SessionView(lambda session: session.siblings, "The other continuations of its parent (earlier tries).")
     history = _SessionView(lambda session: session.history, "The nodes from the prompt to the current story.")
     nodes = _SessionView(lambda session: tuple(session.nodes), "Every node met, in the order met.")
+    bookmarks = _SessionView(lambda session: dict(session.bookmarks), "The bookmarks: each name and its node.")
     memory = _SessionView(
         lambda session: session.window.memory,
         "Text always kept at the top of the prompt (characters, setting).",
@@ -342,9 +344,26 @@ class Completer:
         """Continue with alternative ``index`` (0-based, as numbered on screen)."""
         self._move(self.session.choose(index))
 
-    def checkout(self, story: Story) -> None:
-        """Make ``story`` (any node, for example from ``children`` or ``history``) current."""
+    def checkout(self, story: Story | str | int) -> None:
+        """Make ``story`` current: any node (for example from ``children`` or
+        ``history``), a bookmark's name, or a node's index in ``nodes`` (the number
+        ``tree()`` shows)."""
         self._move(self.session.checkout(story))
+
+    def bookmark(self, name: str) -> None:
+        """Name the current node, to come back with ``checkout(name)``; ``tree()`` shows it."""
+        self.session = self.session.bookmark(name)
+        index = next(index for index, node in enumerate(self.session.nodes) if node is self.story)
+        self.screen.note(f"Bookmark {name!r}: node #{index}.")
+
+    def unbookmark(self, name: str) -> None:
+        """Forget the bookmark ``name`` (its node stays in the tree)."""
+        self.session = self.session.unbookmark(name)
+
+    def tree(self) -> TreeView:
+        """The whole tree of versions as it is now: an SVG in a notebook, a text tree in
+        ``print``; each box is numbered as in ``nodes`` (see ``complete.tree_view``)."""
+        return TreeView.of(self.session)
 
     def providers(self, model: str | None = None) -> ModelProviders:
         """Which Inference Providers serve ``model`` (default: this story's hosted

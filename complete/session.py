@@ -48,6 +48,7 @@ from typing import Any
 import attrs
 
 from complete import arguments, editing
+from complete import bookmarks as bookmarking
 from complete.branching import branch_after_edits, branch_at
 from complete.errors import ParamsError
 from complete.generation import Generation
@@ -109,6 +110,8 @@ class Session:
     ``offered`` are added to it when missing.
     ``new_from`` is where the text added by the last operation starts in
     ``current.text`` (None after moving in the tree), for a display to mark it.
+    ``bookmarks`` maps names to nodes (``bookmark``, ``checkout(name)``); its nodes
+    are added to ``nodes`` too.
 
     >>> session = Session.start("It rained").append("all day.")
     >>> session.current.text, session.undo().current.text, session.current.text
@@ -124,9 +127,10 @@ class Session:
     offered: tuple[Story, ...] = attrs.field(default=(), converter=_story_list)
     last_request: Request | None = attrs.field(default=None, repr=False)  # its prompt holds the whole text
     new_from: int | None = None
+    bookmarks: Mapping[str, Story] = attrs.field(factory=dict, converter=bookmarking.bookmark_map)
 
     def __attrs_post_init__(self) -> None:
-        complete_tree = self.nodes.adding([self.current, *self.undone, *self.offered])
+        complete_tree = self.nodes.adding([self.current, *self.undone, *self.offered, *self.bookmarks.values()])
         if complete_tree is not self.nodes:
             object.__setattr__(self, "nodes", complete_tree)
 
@@ -211,10 +215,24 @@ class Session:
             return self
         return attrs.evolve(self, current=self.undone[-1], undone=self.undone[:-1], new_from=None)
 
-    def checkout(self, story: Story) -> Session:
-        """``story`` (any node, of this tree or not) made current; the redo list is cleared."""
-        arguments.typed("story", story, Story, "a Story")
-        return attrs.evolve(self, current=story, undone=(), new_from=None)
+    def checkout(self, story: Story | str | int) -> Session:
+        """``story`` (any node, of this tree or not; a bookmark's name; or a node's index
+        in ``nodes``, as the tree view numbers it) made current; the redo list is cleared."""
+        if isinstance(story, str):
+            story = bookmarking.found(self.bookmarks, story)
+        elif isinstance(story, int) and not isinstance(story, bool):
+            story = self.nodes[arguments.integer("story", story, low=0, high=len(self.nodes) - 1)]
+        node = arguments.typed("story", story, Story, "a Story, a bookmark's name or a node's index")
+        return attrs.evolve(self, current=node, undone=(), new_from=None)
+
+    def bookmark(self, name: str) -> Session:
+        """The current node named ``name``, for ``checkout(name)`` (see ``complete.bookmarks``)."""
+        named = bookmarking.added(self.bookmarks, name, self.current, self.nodes)
+        return self if named is self.bookmarks else attrs.evolve(self, bookmarks=named)
+
+    def unbookmark(self, name: str) -> Session:
+        """The bookmark ``name`` forgotten (its node stays in the tree)."""
+        return attrs.evolve(self, bookmarks=bookmarking.removed(self.bookmarks, name))
 
     def choose(self, index: int) -> Session:
         """Alternative ``index`` (0-based, as numbered on screen) made current."""

@@ -2,8 +2,9 @@
 
 ``bloom.widget()`` returns a small panel: sliders for temperature, top_p, top_k,
 min_p, dry_multiplier and max_new_tokens, buttons Continue, Retry, Undo, the
-story's text in a box the writer can edit in place, and the story as it reads
-(the new part marked) underneath them.
+story's text in a box the writer can edit in place, the story as it reads
+(the new part marked) underneath them, and under it the whole branch tree, where
+a click on a node goes there (``complete.tree_panel``).
 Moving a slider changes the Completer's parameters (exactly as ``bloom.set(...)``
 would); the buttons call the Completer.
 
@@ -58,6 +59,7 @@ from typing import TYPE_CHECKING, Any
 from complete import cells, display, error_block
 from complete.errors import CompleteError
 from complete.params import Params
+from complete.tree_panel import TreePanel
 
 if TYPE_CHECKING:
     from complete.completer import Completer
@@ -99,6 +101,7 @@ class _Panel:
         self.story.add_class("complete-widget-story")
         self.messages = widgets.Output()
         self.editor = _StoryEditor(self, widgets)
+        self.tree = TreePanel(completer, widgets, self._run)
         self.sliders: dict[str, Any] = {}
         self.notes: dict[str, Any] = {}
         self._syncing = False
@@ -141,7 +144,9 @@ class _Panel:
             buttons.append(button)
         self._show_params()
         style = widgets.HTML(value=_STYLE, layout=widgets.Layout(display="none"))
-        self.box = widgets.VBox([*rows, widgets.HBox(buttons), self.editor.area, self.story, self.messages, style])
+        self.box = widgets.VBox(
+            [*rows, widgets.HBox(buttons), self.editor.area, self.story, self.messages, style, self.tree.box]
+        )
 
     def _clicked(self, action: Callable[[], None]) -> Callable[[Any], None]:
         def clicked(button: Any) -> None:
@@ -177,6 +182,7 @@ class _Panel:
                 self.story.value = self.completer._repr_html_()
                 self.editor.show()
                 self._show_params()
+                self.tree.refresh()
 
     def _show_story(self, rendering: display.Rendering) -> None:
         self.story.value = rendering.html

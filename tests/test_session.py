@@ -77,8 +77,10 @@ def test_checkout_takes_any_story_and_adds_what_is_new() -> None:
     assert moved.undone == ()
     assert [node.segment for node in moved.nodes] == ["A", " b", "Z", " y"]
     assert moved.checkout(session.nodes[1]).nodes is moved.nodes  # a known node adds nothing
-    with pytest.raises(ParamsError, match="story='Z' is not allowed: expected a Story"):
-        session.checkout("Z")  # type: ignore[arg-type]
+    with pytest.raises(ParamsError, match=r"story=2\.5 is not allowed: expected a Story, a bookmark's name or"):
+        session.checkout(2.5)  # type: ignore[arg-type]
+    with pytest.raises(ParamsError, match="name='Z' is not allowed: expected a bookmark, and there is none yet"):
+        session.checkout("Z")  # a str is a bookmark's name
 
 
 def test_set_and_set_window_check_their_names() -> None:

@@ -21,7 +21,7 @@ class Panel:
     """The parts of a panel, found by their place in it."""
 
     def __init__(self, box: Any) -> None:
-        *rows, buttons, self.editor, self.story, self.messages, _style = box.children
+        *rows, buttons, self.editor, self.story, self.messages, _style, self.tree = box.children
         self.sliders = {row.children[0].description: row.children[0] for row in rows}
         self.notes = {row.children[0].description: row.children[1] for row in rows}
         self.buttons = {button.description: button for button in buttons.children}

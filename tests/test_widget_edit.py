@@ -12,7 +12,7 @@ from complete.testing import ScriptedTransport
 
 def _panel(bloom: Completer) -> dict[str, Any]:
     box = bloom.widget()
-    *_, buttons, editor, story, messages, _style = box.children
+    *_, buttons, editor, story, messages, _style, _tree = box.children
     parts = {button.description: button for button in buttons.children}
     return {**parts, "editor": editor, "story": story, "messages": messages}
 

@@ -5,7 +5,7 @@ and versioned on its own::
 
     {
       "format": "complete.session",
-      "version": 3,                   # 2 when no node is an edit
+      "version": 3,                   # 2 when no node is an edit and nothing is bookmarked
       "nodes": [                      # every node, parents before children
         {"id": 0, "parent": null, "segment": "...", "origin": "prompt"},
         {"id": 1, "parent": 0, "segment": "...", "origin": "model",
@@ -16,6 +16,7 @@ and versioned on its own::
       "current": 1,                   # the node the story is at
       "redo": [],                     # ids undone, most recent last
       "offered": [],                  # ids of the alternatives on offer
+      "bookmarks": {"ending": 1},     # each bookmark's name and node id
       "params": {...},                # the session's parameters
       "window": {"memory": "", "note": "", "note_depth": 3, "size": null},
       "backend": {"backend": "local", ...}   # describe() output: never a token
@@ -27,10 +28,11 @@ writes, each checked, so a shared file cannot bring credentials, request bodies 
 settings of its own. ``offered`` names continuations of ``current``.
 
 A node's own fields are those of the shared node codec
-(``complete.interchange.nodes``). Version 1 files (written before the session had
-its own version number) read as well: their window names its size
-``max_tokens``, and they have no ``offered``; version 3 is version 2 with edit
-nodes, and a session without one is still written as version 2. A file that is not valid JSON, is of
+(``complete.interchange.nodes``). Older files read as well: version 2 has no edit
+nodes and no ``bookmarks`` (a session with neither is still written as version 2,
+without the ``bookmarks`` field); version 1 files (written before the session had
+its own version number) also name the window's size ``max_tokens`` and have no
+``offered``. A file that is not valid JSON, is of
 another format, of a newer version, or has a bad field raises ``StoryFormatError``
 naming the file and the field. Writes go through ``write_atomic``.
 
@@ -45,6 +47,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from complete.bookmarks import check_name
 from complete.errors import ParamsError, StoryFormatError
 from complete.interchange.files import checked_path, write_atomic
 from complete.interchange.nodes import (
@@ -70,12 +73,9 @@ SESSION_FORMAT = "complete.session"
 SESSION_VERSION = 3
 _BEFORE_EDITS = 2
 
-_TOP_FIELDS = ("format", "version", "nodes", "current", "redo", "offered", "params", "window", "backend")
-_WINDOW_FIELDS = {
-    1: ("memory", "note", "note_depth", "max_tokens"),
-    2: ("memory", "note", "note_depth", "size"),
-    3: ("memory", "note", "note_depth", "size"),
-}
+_TOP_FIELDS = ("format", "version", "nodes", "current", "redo", "offered", "bookmarks", "params", "window", "backend")
+_WINDOW_FIELDS = {1: ("memory", "note", "note_depth", "max_tokens")}
+_WINDOW = ("memory", "note", "note_depth", "size")
 
 
 def session_dict(session: Session) -> dict[str, Any]:
@@ -86,13 +86,16 @@ def session_dict(session: Session) -> dict[str, Any]:
         parent = None if node.parent is None else ids[id(node.parent)]
         nodes.append({"id": ids[id(node)], "parent": parent, **encode_node(node)})
     window = session.window
+    version = version_for(ordered, edits=SESSION_VERSION, before=_BEFORE_EDITS)
+    bookmarks = {name: ids[id(node)] for name, node in session.bookmarks.items()}
     return {
         "format": SESSION_FORMAT,
-        "version": version_for(ordered, edits=SESSION_VERSION, before=_BEFORE_EDITS),
+        "version": SESSION_VERSION if bookmarks else version,
         "nodes": nodes,
         "current": ids[id(session.current)],
         "redo": [ids[id(node)] for node in session.undone],
         "offered": [ids[id(node)] for node in session.offered],
+        **({"bookmarks": bookmarks} if bookmarks else {}),
         "params": session.params.to_dict(),
         "window": {"memory": window.memory, "note": window.note, "note_depth": window.note_depth, "size": window.size},
         "backend": dict(session.backend),
@@ -131,6 +134,7 @@ def session_from_dict(data: object) -> Session:
         params=params,
         window=_window(mapping(data.get("window", {}), "window"), version),
         backend=check_backend(data.get("backend", {})),
+        bookmarks=_bookmarks(tree, mapping(data.get("bookmarks", {}), "bookmarks")),
     )
 
 
@@ -140,8 +144,18 @@ def _ids(tree: TreeReader, value: object, where: str) -> tuple[Story, ...]:
     return tuple(tree.find(item, f"{where}[{index}]") for index, item in enumerate(value))
 
 
+def _bookmarks(tree: TreeReader, data: Mapping[str, Any]) -> dict[str, Story]:
+    named = {}
+    for name, value in data.items():
+        try:
+            named[check_name(name)] = tree.find(value, f"bookmarks[{name!r}]")
+        except ParamsError as exc:
+            raise StoryFormatError(f"bookmarks: {exc}") from exc
+    return named
+
+
 def _window(data: Mapping[str, Any], version: int) -> Window:
-    names = _WINDOW_FIELDS[version]
+    names = _WINDOW_FIELDS.get(version, _WINDOW)
     check_fields(data, names, "window", "the window")
     settings = dict(data)
     if "max_tokens" in settings:
