@@ -484,7 +484,7 @@ def test_the_key_is_never_shown(model: LocalModel) -> None:
 
 
 def test_import_complete_does_not_import_the_engine() -> None:
-    heavy = "('xllamacpp', 'llama_cpp', 'numpy', 'IPython')"
+    heavy = "('xllamacpp', 'llama_cpp', 'numpy', 'IPython', 'huggingface_hub', 'httpx2')"
     code = f"import sys, complete; print(sorted(m for m in {heavy} if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout == "[]\n"
