@@ -382,8 +382,8 @@ class Engine:
     """The embedded model as a writer gets it: ``LocalModel`` (llama.cpp's server in
     process, its defaults the story preset) through ``complete()``."""
 
-    def __init__(self, threads: int) -> None:
-        self.model = LocalModel(n_ctx=1024, n_threads=threads)
+    def __init__(self, threads: int, model: str | None = None) -> None:
+        self.model = LocalModel(model, n_ctx=1024, n_threads=threads)
 
     def continue_text(self, prompt: str, params: Params) -> Continuation:
         """One continuation of ``prompt`` (the end-of-text tokens are banned by default)."""
@@ -490,6 +490,7 @@ def main() -> None:
     parser.add_argument("--only", action="append", default=[], help="measure only these configurations (and defaults)")
     parser.add_argument("--rescore", type=Path, help="measure a --dump file again instead of generating")
     parser.add_argument("--held-out", action="store_true", help="the eight held-out openings instead")
+    parser.add_argument("--model", help="a GGUF file or Hub name (default: the embedded SmolLM2)")
     options = parser.parse_args()
     if options.rescore:
         report(rescore(options.rescore.read_text(encoding="utf-8").splitlines()))
@@ -499,7 +500,7 @@ def main() -> None:
         chosen = {name: params for name, params in chosen.items() if name in options.only or "defaults" in name}
     openings = HELD_OUT if options.held_out else OPENINGS
     openings, seeds = (openings[::4], options.seeds[:1]) if options.quick else (openings, options.seeds)
-    engine = Engine(options.threads)
+    engine = Engine(options.threads, options.model)
     print(
         f"{len(openings)} openings x {len(seeds)} seeds x {TURNS} continuations of {NEW_TOKENS} tokens, "
         f"{options.threads} thread(s), end-of-text banned",
