@@ -126,6 +126,15 @@ def test_the_same_name_writes_again_from_the_cache_with_the_hub_gone(
     assert again.generate("Once upon a time", GREEDY).text == fetched.generate("Once upon a time", GREEDY).text
 
 
+def test_a_named_revision_is_found_in_the_cache_offline(
+    serve: Callable[..., LoopbackHub], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serve()
+    assert LocalModel(f"{REPO}@main:Q4_1", n_ctx=256).path == NAME
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert LocalModel(f"{REPO}@main:Q4_1", n_ctx=256).path == NAME
+
+
 def test_a_pinned_name_in_the_cache_asks_the_hub_nothing(serve: Callable[..., LoopbackHub]) -> None:
     server = serve()
     LocalModel(REPO, n_ctx=256)

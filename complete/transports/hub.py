@@ -232,12 +232,13 @@ def fetch(name: HubName, *, argument: str) -> Located:
             memory.check_fits(weights=int(size), per_token=0, n_ctx=0, name=_display(name), argument=argument)
         paths = [
             Path(
-                huggingface_hub.hf_hub_download(
-                    name.repo, file, revision=commit, cache_dir=cache, endpoint=endpoint, token=token
+                huggingface_hub.hf_hub_download(  # a revision named is kept in the cache's refs, for offline use
+                    name.repo, file, revision=name.revision or commit, cache_dir=cache, endpoint=endpoint, token=token
                 )
             )
             for file in files
         ]
+        commit = origin[1] if (origin := _cached_origin(paths[0])) else commit
     except CompleteError:
         raise
     except Exception as error:  # every huggingface_hub failure is mapped, once, here
