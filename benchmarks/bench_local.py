@@ -2,7 +2,8 @@
 
 Run it with ``python benchmarks/bench_local.py`` (add ``--quick`` for a smaller run).
 It prints ratios against references measured in the same run, on the embedded
-SmolLM2-135M-Instruct; it is not a test and fails on nothing.
+SmolLM2-135M-Instruct (or the GGUF file or Hub name given with ``--model``); it is
+not a test and fails on nothing.
 
 (a) tokens/s of a ``Completer`` continuing a story (streaming, as a writer sees it,
     its terminal output captured) vs ``Server.handle_completions`` called raw on the
@@ -115,7 +116,7 @@ INTERRUPTED = """
 import sys, time
 from complete import Completer
 from complete.transports.local import LocalModel
-model = LocalModel()
+model = LocalModel(sys.argv[1] or None)
 bloom = Completer("Once upon a time", transport=model, max_new_tokens=2000, seed=1)
 engine = model._engine()
 before = engine.metrics()["tokens_predicted_total"]
@@ -129,11 +130,15 @@ sys.stderr.write(f"{returned} {after - before - kept} {bloom.story.interrupted} 
 """
 
 
-def bench_interrupt(repeats: int) -> None:
+def bench_interrupt(repeats: int, model: str | None) -> None:
     delays, extra, kept = [], [], []
     for _ in range(repeats):
         child = subprocess.Popen(
-            [sys.executable, "-c", INTERRUPTED], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            [sys.executable, "-c", INTERRUPTED, model or ""],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         assert child.stderr is not None
         assert child.stdout is not None
@@ -165,12 +170,14 @@ def bench_import() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer trials")
-    quick = parser.parse_args().quick
-    model = LocalModel()
+    parser.add_argument("--model", help="a GGUF file or Hub name (default: the embedded SmolLM2)")
+    options = parser.parse_args()
+    quick = options.quick
+    model = LocalModel(options.model)
     print(f"engine: {model.file.name}, n_ctx {model.n_ctx}, {model.n_threads} thread(s)")
     bench_throughput(model, trials=5 if quick else 15, new_tokens=64)
     bench_interleaved(model, calls=3 if quick else 6, new_tokens=32)
-    bench_interrupt(repeats=2 if quick else 5)
+    bench_interrupt(repeats=2 if quick else 5, model=options.model)
     bench_import()
 
 

@@ -405,8 +405,8 @@ class Engine:
     """The embedded model as a writer gets it: ``LocalModel`` (llama.cpp's server in
     process, its defaults the story preset) through ``complete()``."""
 
-    def __init__(self, threads: int) -> None:
-        self.model = LocalModel(n_ctx=1024, n_threads=threads)
+    def __init__(self, threads: int, model: str | None = None) -> None:
+        self.model = LocalModel(model, n_ctx=1024, n_threads=threads)
 
     def continue_text(self, prompt: str, params: Params) -> Continuation:
         """One continuation of ``prompt`` (the end-of-text tokens are banned by default)."""
@@ -534,6 +534,7 @@ def main() -> None:
     parser.add_argument("--held-out", action="store_true", help="the eight held-out openings instead")
     parser.add_argument("--first", action="store_true", help="the first 24 openings instead of the 60 wider ones")
     parser.add_argument("--turns", type=int, default=TURNS, help=f"continuations per story (default {TURNS})")
+    parser.add_argument("--model", help="a GGUF file or Hub name (default: the embedded SmolLM2)")
     options = parser.parse_args()
     if options.rescore:
         report(rescore(options.rescore.read_text(encoding="utf-8").splitlines()))
@@ -544,7 +545,7 @@ def main() -> None:
         chosen = {name: params for name, params in chosen.items() if name in kept}
     openings = HELD_OUT if options.held_out else OPENINGS if options.first else WIDER
     openings, seeds = (openings[::4], options.seeds[:1]) if options.quick else (openings, options.seeds)
-    engine = Engine(options.threads)
+    engine = Engine(options.threads, options.model)
     print(
         f"{len(openings)} openings x {len(seeds)} seeds x {options.turns} continuations of {NEW_TOKENS} tokens, "
         f"{options.threads} thread(s), end-of-text banned",

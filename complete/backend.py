@@ -11,8 +11,9 @@ the command line to show. The token found is passed on as found (a
 Names: ``"hf"`` (a hosted model through Hugging Face Inference Providers, or an
 Inference Endpoint / TGI server with ``url=``), ``"tgi"`` (a TGI server at ``url``,
 same wire), ``"openai"`` (any OpenAI-compatible ``/v1/completions`` server at
-``url``) and ``"local"`` (a GGUF in process; ``model=`` is a path, default the
-embedded SmolLM2; a wrong path's advice names the argument as the writer typed it).
+``url``) and ``"local"`` (a GGUF in process; ``model=`` is a path or a Hugging Face
+Hub name such as ``"user/repo:Q4_K_M"``, default the embedded SmolLM2; a wrong
+path's advice names the argument as the writer typed it).
 ``server=`` names an OpenAI-compatible server's dialect, so that the samplers it
 takes are sent (left out, the server is asked); ``token=`` is its API key, when it
 wants one (never read from the environment: an OpenAI key is not sent to whatever
@@ -43,6 +44,7 @@ from complete.transports.base import Transport
 
 if TYPE_CHECKING:
     from complete.credentials import FoundToken
+    from complete.transports.local import LocalModel
 
 __all__ = ["BACKENDS", "Choice", "choose", "from_description", "saved_transport"]
 
@@ -187,16 +189,13 @@ def _target(model: str | None, url: str | None, provider: str | None) -> str:
     return f"Hugging Face Inference Providers, model {model or DEFAULT_MODEL}, provider {provider or 'auto'}"
 
 
-def _local(model: str | None, argument: str) -> Transport:
+def _local(model: str | None, argument: str) -> LocalModel:
     from complete.transports.local import LocalModel
 
     return LocalModel(path=model, argument=argument)
 
 
-def _model_name(transport: Transport) -> str:
-    from pathlib import Path
+def _model_name(local: LocalModel) -> str:
+    from complete.transports.hub import label
 
-    from complete.transports.base import describe
-
-    path = describe(transport).get("path")
-    return Path(path).name if path else "SmolLM2-135M-Instruct (Q4_1)"
+    return label(local.path, local.file)

