@@ -28,6 +28,7 @@ from complete.errors import (
     TransportError,
 )
 from complete.generation import Generation, TokenLogprob
+from complete.lorebook import Lorebook, LoreEntry
 from complete.params import Params
 from complete.reformat import reformat
 from complete.session import Session
@@ -52,6 +53,8 @@ __all__ = [
     "HFInference",
     "LocalModel",
     "LocalModelError",
+    "LoreEntry",
+    "Lorebook",
     "ModelLoadingError",
     "ModelNotFoundError",
     "OpenAICompletions",
