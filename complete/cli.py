@@ -16,12 +16,13 @@ bad options or parameters, 130 when interrupted.
 
 Sessions are the session files of ``Completer.save``, continued with the same
 ``Session`` functions as the Completer uses: ``--resume FILE`` continues the story
-saved in FILE with its memory, author's note, window settings and parameters
-(options given change them), and writes the session back to FILE atomically, or to
-``--save``'s file instead. Words given with ``--resume`` are added as the writer's
-own, spaced as ``bloom.append`` spaces them. The prompt is fitted to the model's
-window as the Completer fits it. Ctrl-C while ``--stream`` prints keeps what
-arrived, as the Completer does, and exits with 130; when the backend fails, no file
+saved in FILE with its memory, author's note, window settings, lorebook and
+parameters (options given change them; ``--lorebook FILE`` sets the lorebook), and
+writes the session back to FILE atomically, or to ``--save``'s file instead.
+Words given with ``--resume`` are added as the writer's own, spaced as
+``bloom.append`` spaces them. The prompt is fitted to the model's window as the
+Completer fits it. Ctrl-C while ``--stream`` prints keeps what arrived, as the
+Completer does, and exits with 130; when the backend fails, no file
 is written. This module shares no state with the Completer.
 """
 
@@ -39,6 +40,7 @@ from complete.backend import BACKENDS, choose, saved_transport
 from complete.continuing import Continuation, send, stream
 from complete.errors import CompleteError, ParamsError
 from complete.interchange.session_json import read_session, write_session
+from complete.lorebook import Lorebook
 from complete.params import Params
 from complete.session import Session
 from complete.transports.base import Transport
@@ -107,6 +109,9 @@ def _parser() -> argparse.ArgumentParser:
     output.add_argument("--no-reformat", action="store_true", help="send the prompt exactly as typed")
     output.add_argument("--save", metavar="FILE", help="save the session to FILE")
     output.add_argument("--resume", metavar="FILE", help="continue the session saved in FILE and save it there")
+    output.add_argument(
+        "--lorebook", metavar="FILE", help="world info from FILE (SillyTavern, NovelAI or ours); kept in the session"
+    )
     return parser
 
 
@@ -149,6 +154,11 @@ def _run(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
         raise ParamsError(field="prompt", value=None, allowed="a prompt argument, '-' for standard input, or --resume")
     else:
         session = Session.start(text, reformat=not args.no_reformat, params=Params(**_parameters(args)))
+    if args.lorebook:
+        loaded = Lorebook.read(args.lorebook)
+        for item in loaded.ignored:
+            print(f"complete: {args.lorebook}: not taken: {item}", file=sys.stderr)
+        session = session.set_lorebook(loaded.lorebook)
     transport = _transport(args, session if args.resume else None)
     result = _continue(session, transport, args, out)
     target = args.save or args.resume

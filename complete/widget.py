@@ -1,8 +1,9 @@
 """Optional notebook controls for a ``Completer``: sliders and buttons (ipywidgets).
 
 ``bloom.widget()`` returns a small panel: sliders for temperature, top_p, top_k,
-min_p, dry_multiplier and max_new_tokens, buttons Continue, Retry, Undo, and the
-story underneath them.
+min_p, dry_multiplier and max_new_tokens, buttons Continue, Retry, Undo with, beside
+them, the lorebook entries the next call will use (when there is a lorebook), and
+the story underneath them.
 Moving a slider changes the Completer's parameters (exactly as ``bloom.set(...)``
 would); the buttons call the Completer.
 
@@ -52,7 +53,7 @@ from complete.params import Params
 if TYPE_CHECKING:
     from complete.completer import Completer
 
-__all__ = ["UNSET_CLASS", "UNSET_NOTE", "build_widget"]
+__all__ = ["UNSET_CLASS", "UNSET_NOTE", "build_widget", "lore_line"]
 
 UNSET_NOTE = "backend default"
 """Shown next to a slider whose parameter is not set."""
@@ -119,9 +120,11 @@ class _Panel:
             button = widgets.Button(description=label)
             button.on_click(self._clicked(action))
             buttons.append(button)
+        self.lore = widgets.Label(value="")
+        self.lore.add_class("complete-lore")
         self._show_params()
         style = widgets.HTML(value=_STYLE, layout=widgets.Layout(display="none"))
-        self.box = widgets.VBox([*rows, widgets.HBox(buttons), self.story, self.messages, style])
+        self.box = widgets.VBox([*rows, widgets.HBox([*buttons, self.lore]), self.story, self.messages, style])
 
     def _clicked(self, action: Callable[[], None]) -> Callable[[Any], None]:
         def clicked(button: Any) -> None:
@@ -156,7 +159,8 @@ class _Panel:
         self.story.value = rendering.html
 
     def _show_params(self) -> None:
-        """Set each slider from the parameter in effect, or mark it unset."""
+        """Set each slider from the parameter in effect, or mark it unset; name the lore."""
+        self.lore.value = lore_line(self.completer)
         self._syncing = True
         defaults = getattr(self.completer.transport, "defaults", None)
         try:
@@ -173,6 +177,19 @@ class _Panel:
                     self.notes[name].value = ""
         finally:
             self._syncing = False
+
+
+def lore_line(completer: Completer) -> str:
+    """The lorebook entries the next call will use ("" without a lorebook): the
+    prompt's own choice, so that it is exactly what will be sent."""
+    if not completer.lorebook.entries:
+        return ""
+    try:
+        lore = completer.prompt().lore
+    except CompleteError as error:  # a prompt that cannot be built shows its error on Continue
+        return f"Lore: unknown ({type(error).__name__})"
+    names = [item.entry.label for item in lore.fired]
+    return "Lore for the next call: " + (", ".join(names) if names else "none")
 
 
 def _unset_note(defaults: object, name: str) -> str:

@@ -34,7 +34,8 @@ def test_an_entry_takes_one_key_or_several_and_adding_is_one_line() -> None:
     )
     assert repr(book) == "<Lorebook: 2 entries (Mira, Skellig Varr); scan_depth=512, budget=512, recursion=0>"
     assert book.evolve(budget=10).budget == 10
-    assert len(book) == 2 and [entry.label for entry in book] == ["Mira", "Skellig Varr"]
+    assert len(book) == 2
+    assert [entry.label for entry in book] == ["Mira", "Skellig Varr"]
 
 
 @pytest.mark.parametrize(

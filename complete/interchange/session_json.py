@@ -5,7 +5,7 @@ and versioned on its own::
 
     {
       "format": "complete.session",
-      "version": 2,
+      "version": 3,
       "nodes": [                      # every node, parents before children
         {"id": 0, "parent": null, "segment": "...", "origin": "prompt"},
         {"id": 1, "parent": 0, "segment": "...", "origin": "model",
@@ -17,13 +17,15 @@ and versioned on its own::
       "offered": [],                  # ids of the alternatives on offer
       "params": {...},                # the session's parameters
       "window": {"memory": "", "note": "", "note_depth": 3, "size": null},
+      "lorebook": {"format": "complete.lorebook", ...},   # see complete.interchange.lorebooks
       "backend": {"backend": "local", ...}   # describe() output: never a token
     }
 
 A node's own fields are those of the shared node codec
 (``complete.interchange.nodes``). Version 1 files (written before the session had
 its own version number) read as well: their window names its size
-``max_tokens``, and they have no ``offered``. A file that is not valid JSON, is of
+``max_tokens``, and they have no ``offered``; version 1 and 2 files have no
+``lorebook`` (an empty one is used). A file that is not valid JSON, is of
 another format, of a newer version, or has a bad field raises ``StoryFormatError``
 naming the file and the field. Writes go through ``write_atomic``.
 
@@ -41,6 +43,7 @@ from typing import Any
 
 from complete.errors import ParamsError, StoryFormatError
 from complete.interchange.files import write_atomic
+from complete.interchange.lorebooks import lorebook_dict, lorebook_from_dict
 from complete.interchange.nodes import (
     NODE_FIELDS,
     TreeReader,
@@ -51,6 +54,7 @@ from complete.interchange.nodes import (
     mapping,
     numbered,
 )
+from complete.lorebook import Lorebook
 from complete.params import Params
 from complete.session import Session
 from complete.story import Story
@@ -59,9 +63,13 @@ from complete.window import Window
 __all__ = ["SESSION_FORMAT", "SESSION_VERSION", "read_session", "session_dict", "session_from_dict", "write_session"]
 
 SESSION_FORMAT = "complete.session"
-SESSION_VERSION = 2
+SESSION_VERSION = 3
 
-_WINDOW_FIELDS = {1: ("memory", "note", "note_depth", "max_tokens"), 2: ("memory", "note", "note_depth", "size")}
+_WINDOW_FIELDS = {
+    1: ("memory", "note", "note_depth", "max_tokens"),
+    2: ("memory", "note", "note_depth", "size"),
+    3: ("memory", "note", "note_depth", "size"),
+}
 
 
 def session_dict(session: Session) -> dict[str, Any]:
@@ -81,6 +89,7 @@ def session_dict(session: Session) -> dict[str, Any]:
         "offered": [ids[id(node)] for node in session.offered],
         "params": session.params.to_dict(),
         "window": {"memory": window.memory, "note": window.note, "note_depth": window.note_depth, "size": window.size},
+        "lorebook": lorebook_dict(session.lorebook),
         "backend": dict(session.backend),
     }
 
@@ -110,6 +119,7 @@ def session_from_dict(data: object) -> Session:
         offered=_ids(tree, data.get("offered", []), "offered"),
         params=params,
         window=_window(mapping(data.get("window", {}), "window"), version),
+        lorebook=_lorebook(data.get("lorebook"), version),
         backend=mapping(data.get("backend", {}), "backend"),
     )
 
@@ -130,6 +140,15 @@ def _window(data: Mapping[str, Any], version: int) -> Window:
         return Window(**settings)
     except ParamsError as exc:
         raise StoryFormatError(f"window: {exc}") from exc
+
+
+def _lorebook(data: object, version: int) -> Lorebook:
+    if version < 3 or data is None:
+        return Lorebook()
+    try:
+        return lorebook_from_dict(data)
+    except StoryFormatError as exc:
+        raise StoryFormatError(f"lorebook: {exc.message}") from exc
 
 
 def write_session(path: str | os.PathLike[str], session: Session) -> None:
