@@ -123,6 +123,7 @@ class _Index:
     primary: tuple[tuple[int, ...], ...]  # entry -> its primary key ids
     secondary: tuple[tuple[int, ...], ...]
     owner: dict[int, int]  # primary key id -> entry
+    constants: tuple[int, ...]  # the entries always in
 
     def matched(self, text: str) -> set[int]:
         """The ids of every key found in ``text``."""
@@ -134,6 +135,11 @@ class _Index:
                     found.update(key for key, whole in table[word] if whole is None or whole.search(haystack))
         found.update(key for key, test in self.others if test(text, lowered))
         return found
+
+
+def _whole(needle: str) -> re.Pattern[str]:
+    """``needle`` as a whole word: no word character just before or after it."""
+    return re.compile(r"(?<!\w)" + re.escape(needle) + r"(?!\w)")
 
 
 def _index(book: Lorebook) -> _Index:
@@ -157,17 +163,15 @@ def _index(book: Lorebook) -> _Index:
                 others.append((number, lambda text, lowered: needle in text))
             else:
                 others.append((number, lambda text, lowered: needle in lowered))
+        elif _WHOLE.fullmatch(needle) is None:  # "C++", "#tag": no first word to look up
+            whole = _whole(needle)
+            cased = entry.case_sensitive
+            others.append((number, lambda text, lowered: whole.search(text if cased else lowered) is not None))
         else:
-            whole = re.compile(r"(?<!\w)" + re.escape(needle) + r"(?!\w)")
-            if _WHOLE.fullmatch(needle) is None:  # "C++", "#tag": no first word to look up
-                cased = entry.case_sensitive
-                others.append((number, lambda text, lowered: whole.search(text if cased else lowered) is not None))
-            else:
-                first = _WORD.match(needle)
-                assert first is not None
-                single = first.group() == needle
-                table = words_cased if entry.case_sensitive else words
-                table.setdefault(first.group(), []).append((number, None if single else whole))
+            first = _WORD.match(needle)
+            assert first is not None
+            table = words_cased if entry.case_sensitive else words
+            table.setdefault(first.group(), []).append((number, None if first.group() == needle else _whole(needle)))
         return number
 
     primary = []
@@ -178,7 +182,8 @@ def _index(book: Lorebook) -> _Index:
         owner.update((key, place) for key in ids)
         primary.append(ids)
         secondary.append(tuple(add(key, entry) for key in entry.secondary))
-    built = _Index(tuple(keys), words, words_cased, others, tuple(primary), tuple(secondary), owner)
+    constants = tuple(place for place, entry in enumerate(book.entries) if entry.constant)
+    built = _Index(tuple(keys), words, words_cased, others, tuple(primary), tuple(secondary), owner, constants)
     object.__setattr__(book, "_index", built)
     return built
 
@@ -214,8 +219,9 @@ def choose(book: Lorebook, text: str, seed: int | None, count: Count) -> LoreCho
     scanned = text if book.scan_depth is None else text[-book.scan_depth * CHARS_PER_SCAN_TOKEN :]
     matched = index.matched(scanned)
     entries = book.entries
-    candidates: Iterable[int] = [place for place, entry in enumerate(entries) if entry.constant] + [
-        index.owner[number] for number in matched if number in index.owner
+    candidates: Iterable[int] = [
+        *index.constants,
+        *(index.owner[number] for number in matched if number in index.owner),
     ]
     decided: set[int] = set()
     fired: list[Fired] = []
