@@ -30,6 +30,7 @@ from complete.errors import (
     UnexpectedResponseError,
 )
 from complete.generation import Generation, TokenLogprob
+from complete.lorebook import Lorebook, LoreEntry
 from complete.params import Params
 from complete.reformat import reformat
 from complete.session import Session
@@ -56,6 +57,8 @@ __all__ = [
     "HFInference",
     "LocalModel",
     "LocalModelError",
+    "LoreEntry",
+    "Lorebook",
     "ModelLoadingError",
     "ModelNotFoundError",
     "OpenAICompletions",

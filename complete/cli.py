@@ -19,10 +19,11 @@ obeyed; a pipe or file gets the text exactly.
 
 Sessions are the session files of ``Completer.save``, continued with the same
 ``Session`` functions as the Completer uses: ``--resume FILE`` continues the story
-saved in FILE with its memory, author's note, window settings and parameters
-(options given change them), and writes the session back to FILE atomically, or to
-``--save``'s file instead. Words given with ``--resume`` are added as the writer's
-own, spaced as ``bloom.append`` spaces them. ``--edit`` (with ``--resume``) first opens
+saved in FILE with its memory, author's note, window settings, lorebook and
+parameters (options given change them; ``--lorebook FILE`` sets the lorebook), and
+writes the session back to FILE atomically, or to ``--save``'s file instead.
+Words given with ``--resume`` are added as the writer's own, spaced as
+``bloom.append`` spaces them. ``--edit`` (with ``--resume``) first opens
 ``$VISUAL`` or ``$EDITOR`` on the story's text (``complete.editor``) and keeps what
 changed as an edit node, which ``undo`` takes back; as with ``git commit``, an
 unchanged buffer changes nothing, and an emptied one aborts: the story is left as
@@ -48,6 +49,7 @@ from complete.continuing import Continuation, stream
 from complete.display import is_terminal
 from complete.errors import CompleteError, ParamsError
 from complete.interchange.session_json import read_session, write_session
+from complete.lorebook import Lorebook
 from complete.params import Params
 from complete.session import Session
 from complete.terminal_text import visible
@@ -145,6 +147,9 @@ def _parser() -> argparse.ArgumentParser:
     output.add_argument("--save", metavar="FILE", help="save the session to FILE")
     output.add_argument("--resume", metavar="FILE", help="continue the session saved in FILE and save it there")
     output.add_argument("--edit", action="store_true", help="with --resume: edit the story in $VISUAL/$EDITOR first")
+    output.add_argument(
+        "--lorebook", metavar="FILE", help="world info from FILE (SillyTavern, NovelAI or ours); kept in the session"
+    )
     return parser
 
 
@@ -196,6 +201,11 @@ def _run(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     else:
         session = Session.start(text, reformat=not args.no_reformat, params=Params(**_parameters(args)))
     limit = check_seconds(DEFAULT_DEADLINE if args.deadline is None else args.deadline)
+    if args.lorebook:
+        loaded = Lorebook.read(args.lorebook)
+        for item in loaded.ignored:
+            print(f"complete: {args.lorebook}: not taken: {item}", file=sys.stderr)
+        session = session.set_lorebook(loaded.lorebook)
     transport = _transport(args, session if args.resume else None)
     with within(limit):
         result = _continue(session, transport, args, out)

@@ -21,6 +21,7 @@ reported once.
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
@@ -32,6 +33,7 @@ from complete.backend import choose, saved_transport
 from complete.errors import ParamsError, StoryFormatError
 from complete.interchange.files import checked_path
 from complete.interchange.session_json import read_session, write_session
+from complete.lorebook import Lorebook
 from complete.params import PARAM_NAMES, check_names
 from complete.screen import Screen
 from complete.session import Request, Session
@@ -86,6 +88,15 @@ class _SessionView(Generic[T]):
         completer.session = self._write(completer.session, value)
 
 
+def _lorebook(value: object) -> Lorebook:
+    """A ``Lorebook``, or one read from a path (what it does not take is warned about)."""
+    if isinstance(value, Lorebook):
+        return value
+    if isinstance(value, str | os.PathLike):
+        return Lorebook.load(value)
+    raise ParamsError(field="lorebook", value=value, allowed="a Lorebook or the path of a lorebook file")
+
+
 def _check_settings(*, transport: object, stream: object, reformat: object) -> None:
     """Settings of the wrong type fail here, not at the first call (nor are they taken as true)."""
     if transport is not None and not isinstance(transport, Transport):
@@ -119,6 +130,8 @@ class Completer:
     - ``stream=`` show text as it arrives (default: yes);
     - ``memory=``, ``note=``, ``note_depth=``, ``window_size=`` (the model's window
       in tokens) shape the prompt of long stories (see ``complete.window``);
+    - ``lorebook=`` a ``Lorebook``, or the path of a lorebook file (SillyTavern,
+      NovelAI or ours), whose entries enter the prompt when the story mentions them;
     - ``reformat=False`` keeps the prompt exactly as typed;
     - ``deadline=`` the seconds one call may take in all, retries and waits
       included (default ten minutes; see ``complete.transports.deadline``).
@@ -153,6 +166,12 @@ class Completer:
         "An author's note inserted ``note_depth`` paragraphs before the end.",
         lambda session, text: session.set_window(note=text),
     )
+    lorebook = _SessionView[Lorebook](
+        lambda session: session.lorebook,
+        "World info entering the prompt when the story mentions it: a ``Lorebook`` "
+        "(set a Lorebook or a file's path; ``bloom.lorebook = bloom.lorebook.add(keys, text)``).",
+        lambda session, value: session.set_lorebook(_lorebook(value)),
+    )
 
     def __init__(
         self,
@@ -170,6 +189,7 @@ class Completer:
         note: str | None = None,
         note_depth: int | None = None,
         window_size: int | None = None,
+        lorebook: Lorebook | str | os.PathLike[str] | None = None,
         reformat: bool = True,
         deadline: float = DEFAULT_DEADLINE,
         **params: Any,
@@ -181,6 +201,8 @@ class Completer:
         session = session.set(**literal).set_window(
             **{key: value for key, value in window.items() if value is not None}
         )
+        if lorebook is not None:
+            session = session.set_lorebook(_lorebook(lorebook))
         if transport is None:
             choice = choose(backend, model=model, url=url, token=token, provider=provider, server=server)
             transport = choice.transport
@@ -435,7 +457,12 @@ class Completer:
         """A Completer on a KoboldAI (Lite) save: its story, memory, author's note and
         sampler settings (your keyword arguments win); what cannot be imported is listed."""
         saved = interchange.read_kobold(path)
-        values = {"memory": saved.memory, "note": saved.note, **(saved.params.to_dict() if saved.params else {})}
+        values = {
+            "memory": saved.memory,
+            "note": saved.note,
+            "lorebook": saved.lorebook,
+            **(saved.params.to_dict() if saved.params else {}),
+        }
         completer = cls(saved.story, transport=transport, **{**values, **settings})
         for item in saved.ignored:
             completer.screen.note(f"Not imported: {item}")

@@ -2,7 +2,7 @@
 
 A ``Session`` is all that one writer has done in one place: the tree of story nodes
 (``nodes``), where the writer is (``current``), what they undid (``undone``), the
-sampling parameters, the prompt window settings, the backend's description, the
+sampling parameters, the prompt window settings, the lorebook, the backend's description, the
 alternatives on offer, the last request sent and where the newest text starts.
 Every operation is a method that returns a new ``Session`` and leaves the old one
 exactly as it was::
@@ -53,6 +53,7 @@ from complete.branching import branch_after_edits, branch_at
 from complete.errors import ParamsError
 from complete.generation import Generation
 from complete.joining import joined_segment
+from complete.lorebook import Lorebook
 from complete.params import Params
 from complete.probabilities import latest_model_node
 from complete.story import Story
@@ -123,6 +124,9 @@ class Session:
     undone: tuple[Story, ...] = attrs.field(default=(), converter=_story_list)
     params: Params = attrs.field(factory=Params, validator=arguments.validator(arguments.typed, Params, "a Params"))
     window: Window = attrs.field(factory=Window, validator=arguments.validator(arguments.typed, Window, "a Window"))
+    lorebook: Lorebook = attrs.field(
+        factory=Lorebook, validator=arguments.validator(arguments.typed, Lorebook, "a Lorebook")
+    )
     backend: Mapping[str, Any] = attrs.field(factory=dict, converter=dict)
     offered: tuple[Story, ...] = attrs.field(default=(), converter=_story_list)
     last_request: Request | None = attrs.field(default=None, repr=False)  # its prompt holds the whole text
@@ -143,10 +147,17 @@ class Session:
         params: Params | None = None,
         window: Window | None = None,
         backend: Mapping[str, Any] | None = None,
+        lorebook: Lorebook | None = None,
     ) -> Session:
         """A session at ``prompt`` (reformatted like any prompt unless ``reformat=False``)."""
         story = prompt if isinstance(prompt, Story) else Story.from_prompt(prompt, reformat=reformat)
-        return cls(current=story, params=params or Params(), window=window or Window(), backend=backend or {})
+        return cls(
+            current=story,
+            params=params or Params(),
+            window=window or Window(),
+            backend=backend or {},
+            lorebook=lorebook or Lorebook(),
+        )
 
     # --- reading the tree ------------------------------------------------------------
 
@@ -254,10 +265,14 @@ class Session:
                 raise ParamsError(field=name, value=value, allowed="a window setting: " + ", ".join(names))
         return attrs.evolve(self, window=attrs.evolve(self.window, **changes))
 
+    def set_lorebook(self, lorebook: Lorebook) -> Session:
+        """The lorebook every later prompt takes its lore from."""
+        return attrs.evolve(self, lorebook=lorebook)
+
     # --- continuing: what to send ----------------------------------------------------
 
     def _request(self, story: Story, params: Params, transport: Transport, new_from: int) -> Request:
-        prompt = build_prompt(story, params, transport, self.window)
+        prompt = build_prompt(story, params, transport, self.window, self.lorebook)
         return Request(prompt=prompt, params=params, backend=describe(transport), story=story, new_from=new_from)
 
     def request(self, transport: Transport, **overrides: Any) -> Request:

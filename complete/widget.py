@@ -1,7 +1,8 @@
 """Optional notebook controls for a ``Completer``: sliders and buttons (ipywidgets).
 
 ``bloom.widget()`` returns a small panel: sliders for temperature, top_p, top_k,
-min_p, dry_multiplier and max_new_tokens, buttons Continue, Retry, Undo, the
+min_p, dry_multiplier and max_new_tokens, buttons Continue, Retry, Undo with, beside
+them, the lorebook entries the next call will use (when there is a lorebook), the
 story's text in a box the writer can edit in place, the story as it reads
 (the new part marked) underneath them, and under it the whole branch tree, where
 a click on a node goes there (``complete.tree_panel``).
@@ -64,7 +65,7 @@ from complete.tree_panel import TreePanel
 if TYPE_CHECKING:
     from complete.completer import Completer
 
-__all__ = ["UNSET_CLASS", "UNSET_NOTE", "build_widget"]
+__all__ = ["UNSET_CLASS", "UNSET_NOTE", "build_widget", "lore_line"]
 
 UNSET_NOTE = "backend default"
 """Shown next to a slider whose parameter is not set."""
@@ -142,10 +143,20 @@ class _Panel:
             button = widgets.Button(description=label)
             button.on_click(self._clicked(action))
             buttons.append(button)
+        self.lore = widgets.Label(value="")
+        self.lore.add_class("complete-lore")
         self._show_params()
         style = widgets.HTML(value=_STYLE, layout=widgets.Layout(display="none"))
         self.box = widgets.VBox(
-            [*rows, widgets.HBox(buttons), self.editor.area, self.story, self.messages, style, self.tree.box]
+            [
+                *rows,
+                widgets.HBox([*buttons, self.lore]),
+                self.editor.area,
+                self.story,
+                self.messages,
+                style,
+                self.tree.box,
+            ]
         )
 
     def _clicked(self, action: Callable[[], None]) -> Callable[[Any], None]:
@@ -188,7 +199,8 @@ class _Panel:
         self.story.value = rendering.html
 
     def _show_params(self) -> None:
-        """Set each slider from the parameter in effect, or mark it unset."""
+        """Set each slider from the parameter in effect, or mark it unset; name the lore."""
+        self.lore.value = lore_line(self.completer)
         self._syncing = True
         defaults = getattr(self.completer.transport, "defaults", None)
         try:
@@ -206,6 +218,19 @@ class _Panel:
                     self.notes[name].value = ""
         finally:
             self._syncing = False
+
+
+def lore_line(completer: Completer) -> str:
+    """The lorebook entries the next call will use ("" without a lorebook): the
+    prompt's own choice, so that it is exactly what will be sent."""
+    if not completer.lorebook.entries:
+        return ""
+    try:
+        lore = completer.prompt().lore
+    except CompleteError as error:  # a prompt that cannot be built shows its error on Continue
+        return f"Lore: unknown ({type(error).__name__})"
+    names = [item.entry.label for item in lore.fired]
+    return "Lore for the next call: " + (", ".join(names) if names else "none")
 
 
 # --- the story's text, editable in place --------------------------------------------------

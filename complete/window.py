@@ -22,6 +22,12 @@ trimmed (no extra requests are made), and the server has the last word.
 With no memory, no note and a story that fits, the prompt is exactly
 ``story.text``, so a backend's prefix cache keeps working call after call.
 
+A ``Lorebook`` adds lore: the entries ``complete.lore_selection`` chooses, as parts of
+kind "lore" at each entry's position (the top, after the memory, or some
+paragraphs before the end as the note is), counted like the rest. Trimming leaves
+out story text first; only when memory, note and lore alone do not fit is lore
+left out, lowest order first, and reported on the ``Prompt``.
+
 Names: a ``Window`` is these settings; its ``size`` (and a ``Prompt``'s
 ``window_size``) is the model's window in tokens, prompt and new tokens together.
 """
@@ -34,6 +40,8 @@ import attrs
 
 from complete import arguments
 from complete.errors import ContextLimitError, ResponseError
+from complete.lore_selection import NO_LORE, LoreChoice, choose, remembered
+from complete.lorebook import Lorebook
 from complete.params import Params
 from complete.story import Story
 from complete.transports.base import Tokenizes
@@ -61,7 +69,7 @@ class Window:
 
 @attrs.frozen
 class PromptPart:
-    """One piece of the prompt: ``kind`` is "memory", "story" or "note"."""
+    """One piece of the prompt: ``kind`` is "memory", "lore", "story" or "note"."""
 
     kind: str
     text: str
@@ -74,7 +82,8 @@ class Prompt:
 
     ``trimmed`` is the story text left out (oldest first); ``window_size`` the
     window size used, in tokens (None when unknown); ``exact`` whether counts come
-    from the backend's tokenizer.
+    from the backend's tokenizer; ``lore`` the lorebook entries that entered, with
+    the key that fired each, and those left out.
     """
 
     text: str
@@ -84,6 +93,7 @@ class Prompt:
     window_size: int | None
     max_new_tokens: int
     exact: bool
+    lore: LoreChoice = NO_LORE
 
     def describe(self) -> str:
         """A short report for ``Completer.preview()``."""
@@ -97,11 +107,15 @@ class Prompt:
         lines.append(f"  prompt  {total:>6} {unit} + max_new_tokens {self.max_new_tokens}; window {window}")
         if self.trimmed:
             lines.append(f"  left out: the oldest {len(self.trimmed)} characters of the story")
+        lines.extend(self.lore.describe())
         return "\n".join(lines)
 
 
-def build_prompt(story: Story, params: Params, transport: object, window: Window) -> Prompt:
-    """The prompt for the next request on ``story``, fitted to the window.
+def build_prompt(
+    story: Story, params: Params, transport: object, window: Window, lorebook: Lorebook | None = None
+) -> Prompt:
+    """The prompt for the next request on ``story``, fitted to the window, with the
+    lore of ``lorebook`` (see ``complete.lore_selection``).
 
     Raises ``ContextLimitError`` when memory, note and ``max_new_tokens`` alone do
     not fit, before anything is sent.
@@ -128,21 +142,26 @@ def build_prompt(story: Story, params: Params, transport: object, window: Window
 
             count = exact_count
 
+    lore = NO_LORE
+    if lorebook is not None and lorebook.entries:
+        lore = choose(lorebook, story.text, params.seed, remembered(transport, count) if exact else count)
     paragraphs = story.text.split("\n")
 
-    def assemble(kept: list[str]) -> tuple[str, tuple[PromptPart, ...]]:
-        parts: list[tuple[str, str]] = []
-        if window.memory:
-            parts.append(("memory", window.memory))
+    def assemble(kept: list[str], lore: LoreChoice = lore) -> tuple[str, tuple[PromptPart, ...]]:
+        parts = [("lore", lore.text("before_memory")), ("memory", window.memory), ("lore", lore.text("after_memory"))]
+        inserts = [(max(0, len(kept) - depth), "lore", lore.text("depth", depth)) for depth in lore.depths]
         if window.note:
-            at = max(0, len(kept) - window.note_depth)
-            if kept[:at]:
-                parts.append(("story", "\n".join(kept[:at])))
-            parts.append(("note", window.note))
-            if kept[at:]:
-                parts.append(("story", "\n".join(kept[at:])))
-        else:
+            inserts.append((max(0, len(kept) - window.note_depth), "note", window.note))
+        if not inserts:
             parts.append(("story", "\n".join(kept)))
+        else:
+            done = 0
+            for at, kind, piece in sorted(inserts, key=lambda insert: insert[0]):  # stable: lore before the note
+                parts.extend([("story", "\n".join(kept[done:at])), (kind, piece)] if kept[done:at] else [(kind, piece)])
+                done = max(done, at)
+            if kept[done:]:
+                parts.append(("story", "\n".join(kept[done:])))
+        parts = [(kind, piece) for kind, piece in parts if piece or kind == "story"]
         text = "\n".join(piece for _, piece in parts)
         return text, tuple(PromptPart(kind, piece, None) for kind, piece in parts)
 
@@ -152,10 +171,14 @@ def build_prompt(story: Story, params: Params, transport: object, window: Window
         room = limit - params.max_new_tokens
 
         def fits(kept: list[str]) -> bool:
-            return count(assemble(kept)[0]) <= room
+            return count(assemble(kept, lore)[0]) <= room
 
+        if not fits([]) and lore.fired:
+            fired = len(lore.fired)
+            dropped = _first_fitting(fired + 1, lambda i: count(assemble([], lore.keeping(fired - i))[0]) <= room)
+            lore = lore.keeping(fired - min(dropped, fired))
         if not fits([]):
-            fixed = count(assemble([])[0])
+            fixed = count(assemble([], NO_LORE)[0])
             raise ContextLimitError(
                 message=(
                     f"memory and author's note ({fixed} tokens) plus max_new_tokens "
@@ -186,7 +209,7 @@ def build_prompt(story: Story, params: Params, transport: object, window: Window
             trimmed = "\n".join([*paragraphs[:-1], " ".join(words[:cut])])
             if kept:
                 trimmed += " "
-        text, parts = assemble(kept)
+        text, parts = assemble(kept, lore)
     if limit is None:
         counted = parts
         total = None
@@ -203,6 +226,7 @@ def build_prompt(story: Story, params: Params, transport: object, window: Window
         window_size=limit,
         max_new_tokens=params.max_new_tokens,
         exact=exact,
+        lore=lore,
     )
 
 

@@ -166,7 +166,8 @@ def test_end_to_end_on_the_embedded_model(tmp_path: Path) -> None:
     assert session.backend == {"backend": "local", "path": None, "n_ctx": 8192, "allow_eos": False}
     resume = [*_command(), "--resume", "s.json", "--max-new-tokens", "6"]
     resumed = subprocess.run(resume, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
-    assert (resumed.returncode, resumed.stderr) == (0, "")  # the saved backend is reused, silently
+    reused = "complete: the saved session's backend is the embedded model.\n"
+    assert (resumed.returncode, resumed.stderr) == (0, reused)  # the saved backend is reused, and said
     assert resumed.stdout.strip()
 
 

@@ -42,7 +42,7 @@ def editor(tmp_path: Path) -> str:
 def saved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, ScriptedTransport]:
     """A session file holding "The fox saw the fox. It ran.", and the scripted backend."""
     transport = ScriptedTransport([" It hid."])
-    monkeypatch.setattr(cli, "saved_transport", lambda description: transport)
+    monkeypatch.setattr(cli, "saved_transport", lambda description: Choice(transport, "complete: scripted."))
     monkeypatch.setattr(cli, "choose", lambda *args, **kwargs: Choice(transport, "complete: scripted."))
     session = Session.start("The fox saw the fox.").append("It ran.")
     path = tmp_path / "story.json"
@@ -65,7 +65,9 @@ def test_edit_saves_the_change_as_an_edit_node_then_continues_from_it(
     monkeypatch.delenv("VISUAL", raising=False)
     monkeypatch.setenv("EDITOR", f"{editor} replace 'saw the fox' 'saw the owl'")
     assert run(["--resume", str(path), "--edit"]) == (0, " It hid.\n")
-    assert capfd.readouterr().err == "'The fox saw the fox. It ran.\\n'\n"  # the editor got the text, newline-ended
+    assert (
+        capfd.readouterr().err == "'The fox saw the fox. It ran.\\n'\ncomplete: scripted.\n"
+    )  # the editor got the text, newline-ended
     assert transport.calls[0][0] == "The fox saw the owl. It ran."
     session = read_session(path)
     assert [node.origin for node in session.history] == ["prompt", "user", "edit", "model"]

@@ -404,9 +404,9 @@ def test_import_kobold_brings_story_memory_note_and_settings(capsys: pytest.Capt
     assert bloom.memory == "Mara is the lighthouse keeper. The island is called Skellig Varr."
     assert bloom.note == "[Author's note: Style: quiet, melancholy]"
     assert bloom.params == Params(temperature=0.7, top_p=0.92, max_new_tokens=120, repetition_penalty=1.07)
+    assert [entry.keys for entry in bloom.lorebook] == [("Mara",), ("boat", "ship")]
     assert capsys.readouterr().out == (
-        "Not imported: 1 inline image (removed from the text)\n"
-        "Not imported: worldinfo: 1 entry (complete has no world info)\n"
+        "Not imported: 1 inline image (removed from the text)\nNot imported: worldinfo wigroup (1 entry)\n"
     )
 
 

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from complete import Generation, Params, Story, StoryFormatError, TokenLogprob, Window
+from complete import Generation, Lorebook, LoreEntry, Params, Story, StoryFormatError, TokenLogprob, Window
 from complete.interchange import (
     KoboldImport,
     from_jsonl,
@@ -417,9 +417,23 @@ def test_a_kobold_lite_save_becomes_a_story_with_memory_note_and_settings() -> N
         authors_note="Style: quiet, melancholy",
         note_template="[Author's note: <|>]",
         params=Params(temperature=0.7, top_p=0.92, repetition_penalty=1.07, max_new_tokens=120),
+        lorebook=Lorebook(
+            [
+                LoreEntry("Mara", "Mara is sixty and distrusts boats.", whole_words=False),
+                LoreEntry(
+                    ("boat", "ship"),
+                    "The boat belongs to the mainland post.",
+                    name="The boat",
+                    secondary=("Mara",),
+                    probability=0.5,
+                    whole_words=False,
+                ),
+            ],
+            scan_depth=None,
+        ),
         ignored=(
             "1 inline image (removed from the text)",
-            "worldinfo: 1 entry (complete has no world info)",
+            "worldinfo wigroup (1 entry)",
         ),
     )
     assert imported.window(note_depth=2) == Window(

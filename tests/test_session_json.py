@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from complete import Completer, Generation, Params, Story, StoryFormatError, TokenLogprob, Window
+from complete import Completer, Generation, Lorebook, Params, Story, StoryFormatError, TokenLogprob, Window
 from complete.interchange.files import write_atomic
 from complete.interchange.session_json import read_session, session_dict, session_from_dict, write_session
 from complete.session import Session
@@ -218,7 +218,7 @@ def test_a_new_file_gets_ordinary_permissions_and_an_old_file_keeps_its_own(tmp_
         os.umask(umask)
 
 
-def test_a_version_1_file_still_loads_and_is_written_back_as_version_2(tmp_path: Path) -> None:
+def test_a_version_1_file_still_loads_and_is_written_back_as_the_current_version(tmp_path: Path) -> None:
     session = read_session(DATA / "session_v1.json")
     assert session.window == Window(memory="Mara keeps the lighthouse.", note="[Tone: quiet]", note_depth=2, size=2048)
     assert session.params == Params(temperature=0.8, seed=7, logprobs=1)
@@ -243,6 +243,7 @@ def test_a_version_1_file_still_loads_and_is_written_back_as_version_2(tmp_path:
     write_session(tmp_path / "again.json", session)
     data = json.loads((tmp_path / "again.json").read_text())
     assert (data["version"], data["window"]["size"], "max_tokens" in data["window"]) == (2, 2048, False)
+    assert session.lorebook == Lorebook()
     again = read_session(tmp_path / "again.json")
     assert (again.nodes, again.current, again.undone, again.window) == (
         session.nodes,

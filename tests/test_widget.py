@@ -24,7 +24,8 @@ class Panel:
         *rows, buttons, self.editor, self.story, self.messages, _style, self.tree = box.children
         self.sliders = {row.children[0].description: row.children[0] for row in rows}
         self.notes = {row.children[0].description: row.children[1] for row in rows}
-        self.buttons = {button.description: button for button in buttons.children}
+        *buttons_only, self.lore = buttons.children
+        self.buttons = {button.description: button for button in buttons_only}
         self.story_values: list[str] = []
         self.story.observe(lambda change: self.story_values.append(change["new"]), names="value")
 

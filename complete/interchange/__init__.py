@@ -4,7 +4,8 @@
 - ``session_json``: a whole writing session (``Completer.save`` / ``load``).
 - ``jsonl``: a whole tree as JSON lines, for other tools.
 - ``text`` and ``markdown``: the current story, for reading and other editors.
-- ``kobold``: KoboldAI (Lite) save files in.
+- ``kobold``: KoboldAI (Lite) save files in, world info included.
+- ``lorebooks``: lorebook files (SillyTavern, NovelAI, ours) in, SillyTavern's out.
 - ``nodes``: the node codec the first three share; ``files``: ``write_atomic``.
 
 Every reader rejects a malformed file with a ``StoryFormatError`` that names the
@@ -16,12 +17,14 @@ atomically. This package holds no writing logic: what a session contains is
 from complete.interchange.files import write_atomic
 from complete.interchange.jsonl import StoryTree, from_jsonl, read_jsonl, to_jsonl, write_jsonl
 from complete.interchange.kobold import KoboldImport, from_kobold, read_kobold
+from complete.interchange.lorebooks import LorebookFile, read_lorebook, write_lorebook
 from complete.interchange.markdown import from_markdown, read_markdown, to_markdown, write_markdown
 from complete.interchange.session_json import read_session, write_session
 from complete.interchange.text import from_text, read_text, to_text, write_text
 
 __all__ = [
     "KoboldImport",
+    "LorebookFile",
     "StoryTree",
     "from_jsonl",
     "from_kobold",
@@ -29,6 +32,7 @@ __all__ = [
     "from_text",
     "read_jsonl",
     "read_kobold",
+    "read_lorebook",
     "read_markdown",
     "read_session",
     "read_text",
@@ -37,6 +41,7 @@ __all__ = [
     "to_text",
     "write_atomic",
     "write_jsonl",
+    "write_lorebook",
     "write_markdown",
     "write_session",
     "write_text",

@@ -18,8 +18,20 @@ Lite's source (``index.html`` of github.com/LostRuins/lite.koboldai.net, LITEVER
 - Files with ``file_version`` (KoboldAI United's newer saves, which Lite also
   loads) keep the actions as ``{"actions": {"0": {"Selected Text": ...}}}`` and
   name the note ``authornote`` / ``authornotetemplate``.
-- Not imported, and listed in ``KoboldImport.ignored`` when present: world info
-  (``worldinfo``, ``worldinfo_v2``; complete has none) and Lite's inline image
+- ``worldinfo`` (Lite's world info, read from ``add_wi`` and the matching in
+  ``index.html``) becomes the story's ``Lorebook``: each entry's ``key``,
+  ``keysecondary`` and ``keyanti`` are comma-separated strings; ``content`` is
+  the text, ``comment`` the name, ``constant``, ``widisabled`` and ``probability``
+  (0..100) as ours. Lite matches keys as substrings, case-insensitively, so the
+  entries keep ``whole_words=False``; with ``selective``, the secondary keys are
+  all "and_any", or the anti-keys "not_any" when there are no secondary keys (both
+  at once cannot be said in one logic: the anti-keys are then listed). Lite skips
+  entries without text or keys, and so do we. ``wisearchdepth`` (characters; 0 is
+  everything) becomes the scan depth. Lite has no budget or order: the book keeps
+  our default budget, and every entry the same order, in the file's order.
+- Not imported, and listed in ``KoboldImport.ignored`` when present: KoboldAI
+  United's ``worldinfo_v2``, world info groups (``wigroup``), an insert location
+  other than after the memory, and Lite's inline image
   markers (``[<|p|...|p|>]``, ``[<|d|...|d|>]``), which are removed from the text.
   ``actions_metadata``, ``wifolders_*``, stop sequences, ``anotestr`` and the
   other UI settings are ignored, as Lite's own loader ignores most of them.
@@ -30,7 +42,7 @@ generate. Empty chunks are dropped (they add no text). Memory and the note come
 back beside the story (``KoboldImport.memory``, ``.note``, ``.window()``) for the
 ``Completer``'s prompt window.
 
-What this module deliberately does not do: write KoboldAI files or import world info.
+What this module deliberately does not do: write KoboldAI files.
 """
 
 from __future__ import annotations
@@ -44,6 +56,9 @@ import attrs
 
 from complete.errors import ParamsError, StoryFormatError
 from complete.interchange.files import Source, read_file
+from complete.interchange.lorebooks import entry_from, tally
+from complete.lore_selection import CHARS_PER_SCAN_TOKEN
+from complete.lorebook import Lorebook, LoreEntry
 from complete.params import Params
 from complete.story import Story
 from complete.window import Window
@@ -80,6 +95,7 @@ class KoboldImport:
     authors_note: str = ""
     note_template: str = DEFAULT_NOTE_TEMPLATE
     params: Params | None = None
+    lorebook: Lorebook = attrs.field(factory=Lorebook)
     ignored: tuple[str, ...] = ()
 
     def window(self, **settings: Any) -> Window:
@@ -144,6 +160,57 @@ def _kobold_params(settings: object, source: str) -> Params | None:
     return Params(**values)
 
 
+def _kobold_keys(value: object, where: str) -> tuple[str, ...]:
+    return tuple(key.strip() for key in _kobold_text({"k": value}, "k", where).split(",") if key.strip())
+
+
+def _kobold_lorebook(data: Mapping[str, Any], source: str) -> tuple[Lorebook, list[str]]:
+    """The save's ``worldinfo`` as a ``Lorebook``, and what of it was not taken."""
+    raw = data.get("worldinfo")
+    if raw is None:
+        raw = []
+    if not isinstance(raw, list):
+        raise StoryFormatError(f"{source}: worldinfo: expected a list of entries, found {type(raw).__name__}")
+    entries: list[LoreEntry] = []
+    ignored: list[str] = []
+    for index, item in enumerate(raw):
+        place = f"{source}: worldinfo[{index}]"
+        if not isinstance(item, dict):
+            raise StoryFormatError(f"{place}: expected an object, found {type(item).__name__}")
+        keys = _kobold_keys(item.get("key"), f"{place}.key")
+        secondary = _kobold_keys(item.get("keysecondary"), f"{place}.keysecondary")
+        anti = _kobold_keys(item.get("keyanti"), f"{place}.keyanti")
+        text = _kobold_text(item, "content", place)
+        if not text or not (keys or item.get("constant") is True):
+            continue  # Lite skips these too
+        selective = item.get("selective") is True
+        if selective and secondary and anti:
+            ignored.append("keyanti beside keysecondary")
+        if item.get("wigroup"):
+            ignored.append("wigroup")
+        probability = item.get("probability", 100)
+        values = {
+            "keys": keys,
+            "text": text,
+            "secondary": (secondary or anti) if selective else (),
+            "logic": "not_any" if selective and anti and not secondary else "and_any",
+            "name": _kobold_text(item, "comment", place),
+            "constant": item.get("constant") is True,
+            "enabled": item.get("widisabled") is not True,
+            "probability": probability / 100 if isinstance(probability, int | float) else probability,
+            "whole_words": False,
+        }
+        entries.append(entry_from(values, place, {"text": "content", "name": "comment"}))
+    depth = data.get("wisearchdepth", 0)
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
+        raise StoryFormatError(f"{source}: wisearchdepth: expected a number of characters >= 0, found {depth!r}")
+    listed = [f"worldinfo {what}" for what in tally(ignored)]
+    if entries and data.get("wiinsertlocation", 0) not in (0, None):
+        listed.append(f"wiinsertlocation {data['wiinsertlocation']!r} (world info is placed after the memory)")
+    scan = -(-depth // CHARS_PER_SCAN_TOKEN) if depth else None
+    return Lorebook(entries, scan_depth=scan), listed
+
+
 def from_kobold(data: object, *, source: str = "KoboldAI save") -> KoboldImport:
     """Read a parsed KoboldAI save (see the module docstring); ``source`` names it in errors."""
     if not isinstance(data, dict):
@@ -175,13 +242,13 @@ def from_kobold(data: object, *, source: str = "KoboldAI save") -> KoboldImport:
     if authors_note.strip():
         note = template.replace("<|>", authors_note) if "<|>" in template else authors_note
 
-    for key in ("worldinfo", "worldinfo_v2"):
-        info = data.get(key)
-        if isinstance(info, dict):  # worldinfo_v2 keeps its entries under "entries"
-            info = info.get("entries")
-        count = len(info) if isinstance(info, list | dict) else 0
-        if count:
-            ignored.append(f"{key}: {count} entr{'ies' if count != 1 else 'y'} (complete has no world info)")
+    lorebook, lore_ignored = _kobold_lorebook(data, source)
+    ignored.extend(lore_ignored)
+    info = data.get("worldinfo_v2")
+    info = info.get("entries") if isinstance(info, dict) else info  # its entries sit under "entries"
+    count = len(info) if isinstance(info, list | dict) else 0
+    if count:
+        ignored.append(f"worldinfo_v2: {count} entr{'ies' if count != 1 else 'y'} (KoboldAI United's world info)")
     return KoboldImport(
         story=story,
         memory=memory,
@@ -189,6 +256,7 @@ def from_kobold(data: object, *, source: str = "KoboldAI save") -> KoboldImport:
         authors_note=authors_note,
         note_template=template,
         params=_kobold_params(data.get("savedsettings"), source),
+        lorebook=lorebook,
         ignored=tuple(ignored),
     )
 

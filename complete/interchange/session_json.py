@@ -5,7 +5,7 @@ and versioned on its own::
 
     {
       "format": "complete.session",
-      "version": 3,                   # 2 when no node is an edit and nothing is bookmarked
+      "version": 3,                   # 2 when no node is an edit and nothing is bookmarked or in the lorebook
       "nodes": [                      # every node, parents before children
         {"id": 0, "parent": null, "segment": "...", "origin": "prompt"},
         {"id": 1, "parent": 0, "segment": "...", "origin": "model",
@@ -19,6 +19,7 @@ and versioned on its own::
       "bookmarks": {"ending": 1},     # each bookmark's name and node id
       "params": {...},                # the session's parameters
       "window": {"memory": "", "note": "", "note_depth": 3, "size": null},
+      "lorebook": {"format": "complete.lorebook", ...},   # see complete.interchange.lorebooks
       "backend": {"backend": "local", ...}   # describe() output: never a token
     }
 
@@ -29,10 +30,10 @@ settings of its own. ``offered`` names continuations of ``current``.
 
 A node's own fields are those of the shared node codec
 (``complete.interchange.nodes``). Older files read as well: version 2 has no edit
-nodes and no ``bookmarks`` (a session with neither is still written as version 2,
-without the ``bookmarks`` field); version 1 files (written before the session had
-its own version number) also name the window's size ``max_tokens`` and have no
-``offered``. A file that is not valid JSON, is of
+nodes, no ``bookmarks`` and no ``lorebook`` (a session with none of them is still
+written as version 2, without those fields; an empty lorebook is used); version 1
+files (written before the session had its own version number) also name the
+window's size ``max_tokens`` and have no ``offered``. A file that is not valid JSON, is of
 another format, of a newer version, or has a bad field raises ``StoryFormatError``
 naming the file and the field. Writes go through ``write_atomic``.
 
@@ -50,6 +51,7 @@ from typing import Any
 from complete.bookmarks import check_name
 from complete.errors import ParamsError, StoryFormatError
 from complete.interchange.files import checked_path, write_atomic
+from complete.interchange.lorebooks import lorebook_dict, lorebook_from_dict
 from complete.interchange.nodes import (
     NODE_FIELDS,
     TreeReader,
@@ -61,6 +63,7 @@ from complete.interchange.nodes import (
     numbered,
     version_for,
 )
+from complete.lorebook import Lorebook
 from complete.params import Params
 from complete.session import Session
 from complete.story import Story
@@ -73,7 +76,19 @@ SESSION_FORMAT = "complete.session"
 SESSION_VERSION = 3
 _BEFORE_EDITS = 2
 
-_TOP_FIELDS = ("format", "version", "nodes", "current", "redo", "offered", "bookmarks", "params", "window", "backend")
+_TOP_FIELDS = (
+    "format",
+    "version",
+    "nodes",
+    "current",
+    "redo",
+    "offered",
+    "bookmarks",
+    "lorebook",
+    "params",
+    "window",
+    "backend",
+)
 _WINDOW_FIELDS = {1: ("memory", "note", "note_depth", "max_tokens")}
 _WINDOW = ("memory", "note", "note_depth", "size")
 
@@ -88,14 +103,17 @@ def session_dict(session: Session) -> dict[str, Any]:
     window = session.window
     version = version_for(ordered, edits=SESSION_VERSION, before=_BEFORE_EDITS)
     bookmarks = {name: ids[id(node)] for name, node in session.bookmarks.items()}
+    newer = {"bookmarks": bookmarks} if bookmarks else {}
+    if session.lorebook != Lorebook():
+        newer["lorebook"] = lorebook_dict(session.lorebook)
     return {
         "format": SESSION_FORMAT,
-        "version": SESSION_VERSION if bookmarks else version,
+        "version": SESSION_VERSION if newer else version,
         "nodes": nodes,
         "current": ids[id(session.current)],
         "redo": [ids[id(node)] for node in session.undone],
         "offered": [ids[id(node)] for node in session.offered],
-        **({"bookmarks": bookmarks} if bookmarks else {}),
+        **newer,
         "params": session.params.to_dict(),
         "window": {"memory": window.memory, "note": window.note, "note_depth": window.note_depth, "size": window.size},
         "backend": dict(session.backend),
@@ -133,6 +151,7 @@ def session_from_dict(data: object) -> Session:
         offered=offered,
         params=params,
         window=_window(mapping(data.get("window", {}), "window"), version),
+        lorebook=_lorebook(data.get("lorebook"), version),
         backend=check_backend(data.get("backend", {})),
         bookmarks=_bookmarks(tree, mapping(data.get("bookmarks", {}), "bookmarks")),
     )
@@ -164,6 +183,15 @@ def _window(data: Mapping[str, Any], version: int) -> Window:
         return Window(**settings)
     except ParamsError as exc:
         raise StoryFormatError(f"window: {exc}") from exc
+
+
+def _lorebook(data: object, version: int) -> Lorebook:
+    if version < 3 or data is None:
+        return Lorebook()
+    try:
+        return lorebook_from_dict(data)
+    except StoryFormatError as exc:
+        raise StoryFormatError(f"lorebook: {exc.message}") from exc
 
 
 def write_session(path: str | os.PathLike[str], session: Session) -> None:

@@ -147,8 +147,8 @@ def rebuild(block: Mapping[str, Any], *, token: str | None = None) -> tuple[Tran
             from complete.transports.local import LocalModel
 
             local = LocalModel(**settings)
-            model = Path(local.path).name if local.path else "the embedded model"
-            return local, f"complete: the saved session's backend is the local model {model}."
+            model = f"the local model {Path(local.path).name}" if local.path else "the embedded model"
+            return local, f"complete: the saved session's backend is {model}."
     except ParamsError as exc:
         raise StoryFormatError(f"backend.{exc.field}: {exc}") from exc
     return None
