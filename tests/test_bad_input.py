@@ -44,7 +44,7 @@ NAMES = (
     "temperature, top_k, top_p, max_new_tokens, repetition_penalty, seed, stop, do_sample, logprobs, min_p, "
     "typical_p, presence_penalty, frequency_penalty, repetition_window, dry_multiplier, dry_base, "
     "dry_allowed_length, dry_window, dry_breakers, xtc_probability, xtc_threshold, mirostat, mirostat_tau, "
-    "mirostat_eta"
+    "mirostat_eta, banned, logit_bias"
 )
 LOCAL_HINT = (
     "Give {argument} the path of a GGUF model file, or leave it out to write with the embedded SmolLM2 "
@@ -106,6 +106,8 @@ ALLOWED = {
     "mirostat": "0 (off), 1 (Mirostat) or 2 (Mirostat 2.0)",
     "mirostat_tau": "a number >= 0 (the target surprise)",
     "mirostat_eta": "a number > 0 (the learning rate)",
+    "banned": "a string or a list of non-empty strings",
+    "logit_bias": "{token: bias} or (token, bias) pairs: a token id >= 0 or a non-empty string, a bias in -100 .. 100",
 }
 BAD_VALUES: list[tuple[str, Any]] = [
     ("temperature", -0.1),
@@ -188,6 +190,8 @@ BAD_VALUES: list[tuple[str, Any]] = [
     ("mirostat", "2"),
     ("mirostat_tau", -1),
     ("mirostat_eta", 0),
+    ("banned", [""]),
+    ("logit_bias", {-1: 1.0}),
 ]
 BAD = [pytest.param(field, value, id=f"{field}={value!r}"[:40]) for field, value in BAD_VALUES]
 
