@@ -603,7 +603,7 @@ def test_a_model_file_with_the_magic_but_garbage_after_fails_when_loaded(tmp_pat
 @pytest.mark.parametrize(
     ("settings", "expected"),
     [
-        ({"path": 42}, message("path", 42, "the path of a GGUF file, or None")),
+        ({"path": 42}, message("path", 42, "the path of a GGUF file, a Hub name, or None")),
         ({"n_ctx": 8}, message("n_ctx", 8, "an integer >= 16, or None for the model's window")),
         ({"n_ctx": "2048"}, message("n_ctx", "2048", "an integer >= 16, or None for the model's window")),
         ({"n_threads": 0}, message("n_threads", 0, "an integer >= 1, or None")),

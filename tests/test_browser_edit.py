@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.lab import NotebookPage
+from tests.conftest import needs_programs
+from tests.lab import BROWSER_PROGRAMS, INSTALL_BROWSER, NotebookPage
 from tests.test_browser import browser, lab, page, screenshots
+
+pytestmark = needs_programs(BROWSER_PROGRAMS, INSTALL_BROWSER)
 
 __all__ = ["browser", "lab", "page", "screenshots"]  # the fixtures this module uses
 

@@ -18,8 +18,19 @@ import pytest
 
 from complete import Session
 from complete.tree_layout import session_layout
-from tests.conftest import ROOT
-from tests.lab import Lab, NotebookPage, kernel_environment, missing, start_browser, start_lab
+from tests.conftest import needs_programs
+from tests.lab import (
+    BROWSER_PROGRAMS,
+    INSTALL_BROWSER,
+    Lab,
+    NotebookPage,
+    kernel_environment,
+    missing,
+    start_browser,
+    start_lab,
+)
+
+pytestmark = needs_programs(BROWSER_PROGRAMS, INSTALL_BROWSER)
 
 TREE = """\
 from complete import Completer, Session, Story
@@ -51,7 +62,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     why = missing()
     if why:  # the notebook extra and CI install all of it: a gap is a broken set-up
         pytest.fail(why)
-    environment = kernel_environment(ROOT, tmp_path_factory.mktemp("hf_home"))
+    environment = kernel_environment(tmp_path_factory.mktemp("hf_home"))
     with start_lab(tmp_path_factory.mktemp("lab"), environment) as running:
         yield running
 
