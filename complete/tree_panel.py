@@ -28,13 +28,23 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from complete.session import Session
+from complete.story import Story
 from complete.tree_layout import Box, session_layout
 from complete.tree_view import BOX_HEIGHT, BOX_WIDTH, box_origin, tree_svg
 
-if TYPE_CHECKING:
-    from complete.completer import Completer
+
+class Steered(Protocol):
+    """What the tree panel asks of the ``Completer``: its session, and to go to a node
+    (this module does not import ``complete.completer``, which imports the widget)."""
+
+    @property
+    def session(self) -> Session: ...
+
+    def checkout(self, node: Story | str | int) -> None: ...
+
 
 __all__ = ["HIT_CLASS", "TreePanel"]
 
@@ -52,7 +62,7 @@ class TreePanel:
     """The tree area of one widget panel; ``box`` is the widget to show, ``refresh()``
     redraws it from the Completer's session."""
 
-    def __init__(self, completer: Completer, widgets: Any, run: Callable[[Callable[[], None]], None]) -> None:
+    def __init__(self, completer: Steered, widgets: Any, run: Callable[[Callable[[], None]], None]) -> None:
         self.completer = completer
         self._run = run
         self._scope = f"complete-tree-area-{next(_PANELS)}"

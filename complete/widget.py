@@ -55,17 +55,56 @@ only its widgets.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from complete import cells, display, error_block
 from complete.errors import CompleteError
+from complete.lorebook import Lorebook
 from complete.params import Params
+from complete.session import Session
+from complete.story import Story
 from complete.tree_panel import TreePanel
-
-if TYPE_CHECKING:
-    from complete.completer import Completer
+from complete.window import Prompt
 
 __all__ = ["UNSET_CLASS", "UNSET_NOTE", "build_widget", "lore_line"]
+
+
+class Controlled(Protocol):
+    """What the panel asks of the ``Completer`` it drives: this module does not import
+    ``complete.completer``, which imports it (``bloom.widget()``)."""
+
+    @property
+    def params(self) -> Params: ...
+
+    @property
+    def transport(self) -> object: ...
+
+    def __call__(self) -> None: ...
+
+    def retry(self) -> None: ...
+
+    def undo(self) -> None: ...
+
+    def set(self, **changes: Any) -> None: ...
+
+    def _repr_html_(self) -> str: ...
+
+    @property
+    def session(self) -> Session: ...
+
+    @property
+    def lorebook(self) -> Lorebook: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @text.setter
+    def text(self, value: str) -> None: ...
+
+    def prompt(self) -> Prompt: ...
+
+    def checkout(self, node: Story | str | int) -> None: ...
+
 
 UNSET_NOTE = "backend default"
 """Shown next to a slider whose parameter is not set."""
@@ -84,7 +123,7 @@ _SLIDERS: tuple[tuple[str, str, float, float, float, float], ...] = (
 )
 
 
-def build_widget(completer: Completer) -> Any:
+def build_widget(completer: Controlled) -> Any:
     """The control panel for ``completer`` (an ``ipywidgets.VBox``)."""
     try:
         import ipywidgets as widgets
@@ -96,7 +135,7 @@ def build_widget(completer: Completer) -> Any:
 class _Panel:
     """The widgets of one panel and the callbacks that tie them to the Completer."""
 
-    def __init__(self, completer: Completer, widgets: Any) -> None:
+    def __init__(self, completer: Controlled, widgets: Any) -> None:
         self.completer = completer
         self.story = widgets.HTML(value=completer._repr_html_())
         self.story.add_class("complete-widget-story")
@@ -220,7 +259,7 @@ class _Panel:
             self._syncing = False
 
 
-def lore_line(completer: Completer) -> str:
+def lore_line(completer: Controlled) -> str:
     """The lorebook entries the next call will use ("" without a lorebook): the
     prompt's own choice, so that it is exactly what will be sent."""
     if not completer.lorebook.entries:
