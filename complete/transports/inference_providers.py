@@ -41,7 +41,7 @@ import hashlib
 import os
 import re
 import threading
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urljoin, urlsplit
 
 import attrs
@@ -283,6 +283,14 @@ def _fingerprint(found: FoundToken | None) -> str:
     return hashlib.sha256(found.token.encode("utf-8")).hexdigest() if found is not None else ""
 
 
+@runtime_checkable
+class _AsksItsHub(Protocol):
+    """A hosted model's transport (``HFInference``), which asks with its own token and
+    Hub; typed here by what it does, as ``complete.transports.hf`` imports this module."""
+
+    def providers(self, model: str | None = None) -> ModelProviders: ...
+
+
 def providers_of(transport: object, model: str | None = None) -> ModelProviders:
     """The Inference Providers of ``model``, or of the hosted model ``transport``
     writes with (through a ``RetryingTransport`` too), asked with its token and Hub.
@@ -290,10 +298,8 @@ def providers_of(transport: object, model: str | None = None) -> ModelProviders:
     Behind ``Completer.providers()``. A transport that is not a hosted model's needs
     ``model``; the token is then looked for as everywhere in ``complete``.
     """
-    from complete.transports.hf import HFInference
-
     inner = getattr(transport, "inner", transport)
-    if isinstance(inner, HFInference):
+    if isinstance(inner, _AsksItsHub):
         return inner.providers(model)
     if model is None:
         raise ParamsError(
