@@ -20,17 +20,15 @@ traceback is shown instead.
 
 Outside IPython nothing here runs: the plain Python REPL prints its usual
 traceback, whose last lines are ``str(error)``: the same words and advice.
+The block reads only what every exception has (its class name, ``str``, its
+traceback), so this module does not import ``complete.errors``, which imports it.
 """
 
 from __future__ import annotations
 
 import textwrap
-from typing import TYPE_CHECKING
 
 from complete import display
-
-if TYPE_CHECKING:
-    from complete.errors import CompleteError
 
 __all__ = ["HOW_TO_SEE_MORE", "lines", "rendered"]
 
@@ -47,7 +45,7 @@ _SHORT_MODES = ("Context", "Minimal")
 _RED, _DIM, _RESET = "\x1b[1;31m", "\x1b[2m", "\x1b[0m"
 
 
-def lines(error: CompleteError, *, color: bool = False) -> list[str]:
+def lines(error: BaseException, *, color: bool = False) -> list[str]:
     """The short block: ``Class: message`` (with the advice that follows it in
     ``str(error)``), then how to see more, wrapped to ``WIDTH`` columns.
 
@@ -67,7 +65,7 @@ def lines(error: CompleteError, *, color: bool = False) -> list[str]:
     return [*wrapped, f"{_DIM}{HOW_TO_SEE_MORE}{_RESET}" if color else HOW_TO_SEE_MORE]
 
 
-def rendered(error: CompleteError) -> list[str]:
+def rendered(error: BaseException) -> list[str]:
     """What IPython shows for ``error``: the short block, or the full traceback when
     the current exception mode asks for detail."""
     shell = display.running_shell()
