@@ -78,6 +78,29 @@ def test_alternatives_and_the_prompt_are_shown_once_each(executed: nbformat.Note
     assert preview.outputs[0]["data"]["text/plain"].startswith("  memory ")
 
 
+def test_the_lorebook_preview_lists_what_fired_and_the_continuation_sent_it(executed: nbformat.NotebookNode) -> None:
+    preview = next(cell for cell in executed.cells if cell.source.endswith("tale.preview()"))
+    assert _kinds(preview) == ["prompt"]
+    lines = preview.outputs[0]["data"]["text/plain"].splitlines()
+    assert [line for line in lines if "lore  " in line or "left out" in line] == [
+        "  lore        30 tokens      101 chars",
+        "  lore    'Mira' (key 'Mira', 11 tokens, order 100)",
+        "  lore    'Skellig Varr' (key 'the island', 18 tokens, order 100)",
+    ]
+    continued = _cell(executed, "tale()")
+    assert _kinds(continued) == ["story"]
+    assert continued.outputs[0]["data"]["text/plain"].startswith(
+        "Mira watched the ferry leave for the island without her."
+    )
+    sent = _cell(
+        executed, 'for part in tale.last_request.prompt.parts:\n    if part.kind == "lore":\n        print(part.text)'
+    )
+    assert _kinds(sent) == ["stdout"]
+    assert sent.outputs[0]["text"] == (
+        "Skellig Varr is a bare rock in the north sea, home to puffins.\nMira is a red fox who distrusts boats.\n"
+    )
+
+
 def test_a_refused_connection_shows_the_story_then_what_to_do(executed: nbformat.NotebookNode) -> None:
     cell = next(c for c in executed.cells if "offline = Completer(" in c.source)
     assert _kinds(cell) == ["story", "stdout"]
