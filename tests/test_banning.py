@@ -344,6 +344,17 @@ def test_a_transports_default_bans_are_kept_out_of_every_call_of_a_completer() -
     assert story.generation.rewinds == 1
 
 
+def test_the_widget_names_the_transports_default_bans_while_its_field_is_empty() -> None:
+    bloom = Completer("Once", transport=PresetTransport([" fine"]), max_new_tokens=1)
+    box = bloom.widget()
+    field, note = box.children[6].children
+    assert (field.value, note.value) == ("", "default: 1 phrase")
+    field.value = "other"
+    bloom.set(banned=["other"])
+    box.children[7].children[0].click()  # Continue: the panel shows the Completer's params again
+    assert (field.value, note.value) == ("other", "")
+
+
 def test_a_calls_own_bans_replace_the_transports_and_greedy_decoding_takes_none() -> None:
     transport = PresetTransport([" a testament", " a testament to"])
     own = Params(banned=["to"], max_new_tokens=2)
