@@ -17,7 +17,8 @@ Run it with ``python benchmarks/bench_banned.py`` (``--openings N``, ``--seeds``
    share that ended at the rewind limit (finish reason "banned"), and tokens/s.
 
 The engine is ``LocalModel`` as a writer gets it (its unset samplers the story preset),
-a 1024-token window and one thread.
+but without the preset's banned phrases, so that "none" is none
+(``benchmarks/unbanned.py``), a 1024-token window and one thread.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from complete.transports.local import LocalModel
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from prose_openings import WIDER
+from unbanned import UnbannedModel
 
 NEVER = (
     "zebra quartet",
@@ -61,7 +63,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--threads", type=int, default=1)
     options = parser.parse_args()
-    model = LocalModel(n_ctx=1024, n_threads=options.threads)
+    model = UnbannedModel(n_ctx=1024, n_threads=options.threads)
     openings = [text for _, text in WIDER[:: max(1, len(WIDER) // options.openings)]][: options.openings]
     one(model, openings[0], Params(max_new_tokens=4))  # start the engine before anything is timed
     totals = {"none": [0, 0.0], "10 bans": [0, 0.0], "phrase": [0, 0.0]}

@@ -40,11 +40,30 @@ from complete.phrases import Phrases, rewind_point
 from complete.transports.base import BansTokens, Transport
 from complete.transports.logit_bias import BAN
 
-__all__ = ["MAX_REWINDS", "stream"]
+__all__ = ["MAX_REWINDS", "stream", "with_default_bans"]
 
 MAX_REWINDS = 10
 """Rewinds allowed in one call; the next banned phrase ends the call before it."""
 _SEEDS = 2**32
+
+
+def with_default_bans(params: Params, transport: Transport) -> Params:
+    """``params`` with the ``banned`` of the transport's ``defaults`` (the embedded
+    model's story preset) when the call sets none. The transport fills in its other
+    defaults itself; bans are applied here, above it, so ``complete()`` asks for them.
+    As with the rest of a preset, greedy decoding takes none.
+
+    >>> class Preset:
+    ...     defaults = Params(banned=["as an ai"])
+    >>> with_default_bans(Params(), Preset()).banned, with_default_bans(Params(temperature=0), Preset()).banned
+    (('as an ai',), ())
+    """
+    defaults = getattr(transport, "defaults", None)
+    if params.banned or not isinstance(defaults, Params) or not defaults.banned:
+        return params
+    if params.do_sample is False or params.temperature == 0:
+        return params
+    return params.evolve(banned=defaults.banned)
 
 
 def _asked(params: Params, remaining: int, bans: list[int], shift: int) -> Params:

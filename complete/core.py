@@ -11,8 +11,10 @@ fake), it returns an equal story.
 and finally the new ``Story``. ``complete_many`` continues many stories at once
 for pipelines, with bounded concurrency and per-item errors returned, not raised.
 
-With ``params.banned`` set, every call goes through ``complete.banning``, which keeps
-those phrases out of the text (rewinding and sampling again) for all of these alike.
+With ``params.banned`` set, or else a ``banned`` in the transport's ``defaults``
+(the embedded model's story preset), every call goes through ``complete.banning``,
+which keeps those phrases out of the text (rewinding and sampling again) for all of
+these alike. The story records the call's own params.
 
 What this module deliberately does not do: display, retries (see
 ``complete.transports.retrying``), or choosing a backend (see ``complete.backend``).
@@ -74,7 +76,8 @@ def complete(
     """
     text = _prompt(story, params, transport, window, prompt)
     started = time.perf_counter()
-    generation = _drain(banning.stream(text, params, transport)) if params.banned else transport.generate(text, params)
+    asked = banning.with_default_bans(params, transport)
+    generation = _drain(banning.stream(text, asked, transport)) if asked.banned else transport.generate(text, params)
     generation = attrs.evolve(generation, elapsed=time.perf_counter() - started)
     return story.extend(generation.text, origin="model", params=params, generation=generation)
 
@@ -96,7 +99,8 @@ def complete_stream(
     started = time.perf_counter()
     pieces: list[str] = []
     final: object = None
-    stream = banning.stream(text, params, transport) if params.banned else transport.stream(text, params)
+    asked = banning.with_default_bans(params, transport)
+    stream = banning.stream(text, asked, transport) if asked.banned else transport.stream(text, params)
     try:
         while True:
             try:

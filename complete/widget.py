@@ -38,7 +38,8 @@ What the writer sees is the point, so:
   dry_allowed_length=...)`` reaches them, and every parameter that is set,
   slider or not, is in the footer under the story.
 - Banned phrases (``Params.banned``) are a text field under the sliders, one phrase
-  a line, set when the field loses focus.
+  a line, set when the field loses focus. While it is empty, a backend's own bans
+  (the story preset's, on the embedded model) are counted beside it.
 
 The text box (``_StoryEditor``) holds the current text; what the writer changes
 there becomes an edit of the story (``bloom.text = ...``, one edit node) when they
@@ -171,7 +172,8 @@ class _Panel:
             style={"description_width": "10em"},
         )
         self.banned.observe(self._banned, names="value")
-        rows.append(widgets.HBox([self.banned, widgets.Label(value="")]))
+        self.banned_note = widgets.Label(value="")
+        rows.append(widgets.HBox([self.banned, self.banned_note]))
         buttons = []
         actions: list[tuple[str, Callable[[], None]]] = [
             ("Continue", completer),
@@ -244,6 +246,7 @@ class _Panel:
         defaults = getattr(self.completer.transport, "defaults", None)
         try:
             self.banned.value = "\n".join(self.completer.params.banned)
+            self.banned_note.value = _banned_note(defaults, self.completer.params.banned)
             for name, slider in self.sliders.items():
                 value = getattr(self.completer.params, name)
                 if value is None:
@@ -318,6 +321,13 @@ def _unset_note(defaults: object, name: str) -> str:
     the backend says it (the embedded model's story preset: "default 0.8")."""
     value = getattr(defaults, name, None) if isinstance(defaults, Params) else None
     return f"default {value:g}" if isinstance(value, int | float) else UNSET_NOTE
+
+
+def _banned_note(defaults: object, banned: tuple[str, ...]) -> str:
+    """What the banned field says while it is empty and the backend bans phrases of
+    its own (the embedded model's story preset: "default: 19 phrases")."""
+    kept = defaults.banned if isinstance(defaults, Params) and not banned else ()
+    return f"default: {len(kept)} phrase{'s' * (len(kept) != 1)}" if kept else ""
 
 
 def _show_error(error: Exception) -> None:

@@ -322,6 +322,48 @@ def test_a_completers_calls_retry_and_alternatives_all_keep_the_bans() -> None:
     assert {story.params.banned for story in offered} == {("testament",)}  # type: ignore[union-attr]
 
 
+class PresetTransport(ScriptedTransport):
+    """A scripted transport whose ``defaults`` (as the embedded model's story preset)
+    include banned phrases."""
+
+    defaults = Params(temperature=0.8, banned=["testament"])
+
+
+def test_a_transports_default_bans_are_kept_out_of_every_call_of_a_completer() -> None:
+    replies = [" a testament", " fine", " A TESTAMENT", " good", " a testament", " grand"]
+    bloom = Completer("Once", transport=PresetTransport(replies), max_new_tokens=2)
+    bloom()
+    assert bloom.text == "Once a fine"
+    bloom.stream = True
+    bloom.retry()
+    assert bloom.text == "Once A good"
+    pieces, story = stream_all(complete_stream(Story.from_prompt("Once"), Params(max_new_tokens=2), bloom.transport))
+    assert "".join(pieces) == story.segment == " a grand"
+    assert story.params.banned == ()  # the story records the call's own settings, as with any default
+    assert story.generation is not None
+    assert story.generation.rewinds == 1
+
+
+def test_the_widget_names_the_transports_default_bans_while_its_field_is_empty() -> None:
+    bloom = Completer("Once", transport=PresetTransport([" fine"]), max_new_tokens=1)
+    box = bloom.widget()
+    field, note = box.children[6].children
+    assert (field.value, note.value) == ("", "default: 1 phrase")
+    field.value = "other"
+    bloom.set(banned=["other"])
+    box.children[7].children[0].click()  # Continue: the panel shows the Completer's params again
+    assert (field.value, note.value) == ("other", "")
+
+
+def test_a_calls_own_bans_replace_the_transports_and_greedy_decoding_takes_none() -> None:
+    transport = PresetTransport([" a testament", " a testament to"])
+    own = Params(banned=["to"], max_new_tokens=2)
+    assert complete(Story.from_prompt("Once"), own, transport).segment == " a testament"
+    greedy = complete(Story.from_prompt("Once"), Params(do_sample=False, max_new_tokens=3), transport)
+    assert greedy.segment == " a testament to"
+    assert len(transport.calls) == 2
+
+
 def test_tokens_banned_at_one_place_stay_banned_there_when_the_text_comes_back() -> None:
     transport = TokenBanningTransport([" It was a testament", " the", " testament", " her", " mark"])
     params = Params(banned=["/(a|the) testament/"], max_new_tokens=4)

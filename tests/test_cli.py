@@ -290,8 +290,9 @@ def test_a_failure_writes_no_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
 
 
 def test_a_preset_is_the_start_and_the_options_given_win(scripted: ScriptedTransport) -> None:
-    assert run(["--preset", "story", "--temperature", "1.1", "x"])[0] == 0
-    assert scripted.calls[0][1] == Params.preset("story").evolve(temperature=1.1)
+    assert run(["--preset", "story", "--temperature", "1.1", "--max-new-tokens", "4", "x"])[0] == 0
+    # the preset's bans are kept out above the transport (complete.banning)
+    assert scripted.calls == [("x", Params.preset("story").evolve(temperature=1.1, max_new_tokens=4, banned=()))]
 
 
 def test_an_unknown_preset_exits_2_with_a_hint(scripted: ScriptedTransport, capsys: pytest.CaptureFixture[str]) -> None:

@@ -531,9 +531,19 @@ def test_the_story_preset_fills_what_the_writer_leaves_unset(
     model.generate(PROMPT, Params(seed=1, max_new_tokens=2, temperature=0))
     model.generate(PROMPT, Params(seed=1, max_new_tokens=2, do_sample=False, top_k=5))
     assert model.defaults == Params.preset("story")
+    samplers = Params.preset("story").evolve(banned=())  # the bans are complete()'s (complete.banning)
     assert sent == [
-        Params.preset("story").evolve(seed=1, max_new_tokens=2),
-        Params.preset("story").evolve(seed=1, max_new_tokens=2, temperature=1.2, dry_multiplier=0),
+        samplers.evolve(seed=1, max_new_tokens=2),
+        samplers.evolve(seed=1, max_new_tokens=2, temperature=1.2, dry_multiplier=0),
         Params(seed=1, max_new_tokens=2, temperature=0),
         Params(seed=1, max_new_tokens=2, do_sample=False, top_k=5),
     ]
+
+
+def test_complete_keeps_the_story_presets_banned_phrases_out_on_the_embedded_model(model: LocalModel) -> None:
+    made = complete(Story.from_prompt(PROMPT), Params(seed=1, max_new_tokens=4), model).generation
+    greedy = complete(Story.from_prompt(PROMPT), Params(max_new_tokens=4, temperature=0), model).generation
+    assert made is not None
+    assert greedy is not None
+    assert isinstance(made.rewinds, int)  # counted: the call went through complete.banning
+    assert greedy.rewinds is None  # greedy decoding takes nothing from the preset

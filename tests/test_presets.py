@@ -7,7 +7,8 @@ import re
 import pytest
 
 from complete import Completer, Params, ParamsError
-from complete.presets import GREEDY, PRESETS, STORY
+from complete.generation import Generation
+from complete.presets import ASSISTANT_TALK, GREEDY, PRESETS, STORY
 from complete.testing import ScriptedTransport
 from tests.conftest import ROOT
 
@@ -54,6 +55,8 @@ def readme_column(heading: str) -> dict[str, str]:
 
 
 def cell_value(cell: str) -> object:
+    if cell == "`ASSISTANT_TALK`":
+        return list(ASSISTANT_TALK)
     if cell in ("True", "False"):
         return cell == "True"
     return float(cell) if re.fullmatch(r"[\d.]+", cell) else cell
@@ -70,10 +73,16 @@ def test_the_readme_table_shows_each_preset_as_it_is(name: str) -> None:
 
 
 def test_the_readme_way_of_writing_with_a_preset(capsys: pytest.CaptureFixture[str]) -> None:
-    transport = ScriptedTransport([" and then", " and more"])
+    replies = [Generation(text=text, finish_reason="stop") for text in (" and then", " and more")]
+    transport = ScriptedTransport(replies)
     bloom = Completer("Once upon a time", transport=transport, stream=False, **Params.preset("story").to_dict())
     bloom()
     bloom.set(**Params.preset("story").evolve(temperature=1.0).to_dict())
     bloom()
-    assert [params for _, params in transport.calls] == [STORY, STORY.evolve(temperature=1.0)]
+    # the bans are kept out above the transport (complete.banning), the rest is sent
+    assert [params for _, params in transport.calls] == [
+        STORY.evolve(banned=()),
+        STORY.evolve(temperature=1.0, banned=()),
+    ]
+    assert bloom.story.params == STORY.evolve(temperature=1.0)
     assert bloom.story.text == "Once upon a time and then and more"

@@ -55,13 +55,16 @@ What it does, and the decisions behind it:
   anything is evaluated (the prompt is counted with the engine's ``/tokenize``).
 - **Defaults: the story preset.** A sampler the writer leaves unset takes its value
   from ``Params.preset("story")`` (``complete.presets.STORY``: llama.cpp's own
-  temperature, top-k, top-p and min-p, and a strong DRY penalty over the last 1024
-  tokens), chosen by ``benchmarks/bench_prose.py``: with llama.cpp's bare defaults a
-  third of SmolLM2's continuations loop. A setting the writer gives wins, one by one
-  (``dry_multiplier=0`` turns DRY off). Greedy decoding (``temperature=0`` or
-  ``do_sample=False``) takes nothing from the preset: the likeliest token, as
-  asked. The story records the writer's own settings, as it does for any server's
-  defaults; ``defaults`` shows the preset.
+  temperature, top-k, top-p and min-p, a strong DRY penalty over the last 1024
+  tokens, and the ``ASSISTANT_TALK`` banned phrases), chosen by
+  ``benchmarks/bench_prose.py``: with llama.cpp's bare defaults a third of SmolLM2's
+  continuations loop. A setting the writer gives wins, one by one
+  (``dry_multiplier=0`` turns DRY off; a ``banned`` list replaces the preset's). The
+  samplers are filled in here; the bans are kept out by ``complete()``, which
+  reads them from ``defaults`` (``banning.with_default_bans``): a transport does
+  not ban. Greedy decoding (``temperature=0`` or ``do_sample=False``) takes nothing
+  from the preset: the likeliest token, as asked. The story records the writer's
+  own settings, as it does for any server's defaults; ``defaults`` shows the preset.
 - **Seeds.** ``seed=None`` draws a fresh random 32-bit seed for every call and the
   seed actually used is recorded in ``Generation.seed``; a seed reproduces a
   generation (same prompt, same model and settings) on the same engine. With a
@@ -304,7 +307,7 @@ def _default_n_ctx(file: Path) -> int:
 
 def _with_defaults(params: Params, defaults: Params) -> Params:
     """``params`` with every sampler it leaves unset taken from ``defaults``, unless
-    it asks for greedy decoding.
+    it asks for greedy decoding. Not the bans: ``complete()`` keeps those out.
 
     >>> _with_defaults(Params(temperature=1.1), Params(temperature=0.8, min_p=0.05))
     Params(temperature=1.1, max_new_tokens=64, min_p=0.05)
@@ -313,7 +316,11 @@ def _with_defaults(params: Params, defaults: Params) -> Params:
     """
     if params.do_sample is False or params.temperature == 0:
         return params
-    unset = {name: value for name, value in defaults.to_dict().items() if getattr(params, name) in (None, ())}
+    unset = {
+        name: value
+        for name, value in defaults.to_dict().items()
+        if name != "banned" and getattr(params, name) in (None, ())
+    }
     return params.evolve(**unset) if unset else params
 
 

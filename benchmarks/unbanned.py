@@ -1,0 +1,21 @@
+"""The embedded model with the story preset's samplers but not its banned phrases.
+
+For the benchmarks whose settings name the bans they measure: on a plain
+``LocalModel`` a call without ``banned`` gets the preset's (``ASSISTANT_TALK``), so
+a row meant without bans would not be. Everything else is ``LocalModel`` as a
+writer gets it (the same engine, shared by both).
+"""
+
+from __future__ import annotations
+
+from complete.params import Params
+from complete.presets import STORY
+from complete.transports.local import LocalModel
+
+
+class UnbannedModel(LocalModel):
+    """``LocalModel`` whose ``defaults`` are the story preset without its bans."""
+
+    @property
+    def defaults(self) -> Params:
+        return STORY.evolve(banned=())
