@@ -49,7 +49,7 @@ def typing(session: nox.Session) -> None:
 def notebooks(session: nox.Session) -> None:
     """Execute examples.ipynb top to bottom on a real kernel (also part of ``tests``)."""
     install(session)
-    session.run("pytest", "tests/test_notebook.py", env={"CI": "1"})
+    session.run("pytest", "tests/across/test_notebook.py", env={"CI": "1"})
 
 
 @nox.session(python="3.11")
@@ -61,7 +61,9 @@ def browser(session: nox.Session) -> None:
     screenshots go to ``$COMPLETE_SCREENSHOTS`` when set.
     """
     install(session)
-    session.run("pytest", "tests/test_browser.py", *session.posargs, env={"CI": "1", "COMPLETE_REQUIRE_SYSTEM": "1"})
+    session.run(
+        "pytest", "tests/across/test_browser.py", *session.posargs, env={"CI": "1", "COMPLETE_REQUIRE_SYSTEM": "1"}
+    )
 
 
 @nox.session(python="3.11")
@@ -78,4 +80,4 @@ def record(session: nox.Session) -> None:
     """
     groups = set(session.posargs) or {"hf", "openai"}
     install(session, *(["llama-cpp-python[server]==0.3.36"] if "openai" in groups else []))
-    session.run("python", "tests/record_cassettes.py", *session.posargs)
+    session.run("python", "tests/helpers/record_cassettes.py", *session.posargs)

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 from complete import Params, Story, complete
-from complete.transports.local import LocalModel
+from complete.transports.local.engine import LocalModel
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from prose_openings import WIDER

@@ -21,7 +21,7 @@ machine load changes. For scale, ``--whole`` times one continuation after an edi
 of the story's *first* sentence: the whole story re-read.
 
 Two engines: the embedded one (``LocalModel``, two slots, in process) and
-llama.cpp's own server in a child process on loopback (``tests/llama_server.py``:
+llama.cpp's own server in a child process on loopback (``tests/helpers/llama_server.py``:
 the same xllamacpp build, one slot, one thread), reached through
 ``OpenAICompletions(server="llama.cpp")``.
 
@@ -47,8 +47,8 @@ sys.path.insert(0, str(ROOT))
 
 from complete import Completer  # noqa: E402
 from complete.transports.base import Transport  # noqa: E402
-from complete.transports.local import LocalModel  # noqa: E402
-from complete.transports.openai import OpenAICompletions  # noqa: E402
+from complete.transports.local.engine import LocalModel  # noqa: E402
+from complete.transports.openai.completions import OpenAICompletions  # noqa: E402
 
 MAX_NEW = 64  # what bloom() asks for by default
 STORY_TOKENS = 2000
@@ -140,7 +140,7 @@ def main() -> None:
     bench("embedded engine (LocalModel)", LocalModel(n_ctx=4096), trials, whole=args.whole)
     if args.no_server:
         return
-    from tests.llama_server import API_KEY, MODEL_ALIAS, start_server
+    from tests.helpers.llama_server import API_KEY, MODEL_ALIAS, start_server
 
     with start_server(n_ctx=4096) as base_url:
         server = OpenAICompletions(base_url, model=MODEL_ALIAS, api_key=API_KEY, server="llama.cpp")

@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 from stub_server import StubServer
 
 from complete import Completer, Params, Story, complete_stream
-from complete.transports.hf import HFInference
+from complete.transports.hf.inference import HFInference
 
 TOKENS, DELAY = 50, 0.020
 PROMPT = "The ferry had not come for three days, and the village began to wonder"

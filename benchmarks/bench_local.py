@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 from complete import Completer, Params
-from complete.transports.local import LocalModel, _with_defaults
+from complete.transports.local.engine import LocalModel, _with_defaults
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -115,7 +115,7 @@ def bench_interleaved(model: LocalModel, calls: int, new_tokens: int) -> None:
 INTERRUPTED = """
 import sys, time
 from complete import Completer
-from complete.transports.local import LocalModel
+from complete.transports.local.engine import LocalModel
 model = LocalModel(sys.argv[1] or None)
 bloom = Completer("Once upon a time", transport=model, max_new_tokens=2000, seed=1)
 engine = model._engine()

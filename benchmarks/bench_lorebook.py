@@ -11,7 +11,7 @@ backend's (the real one costs more per text, which is what the cache saves).
 
 Measured, per call, the best of five rounds:
 
-- ``choose`` (complete.lore_selection) with the default scan depth (512 tokens),
+- ``choose`` (complete.writing.lore_selection) with the default scan depth (512 tokens),
   after a first call that compiles the book's keys and counts the entries' tokens
   once (with ``scan_depth=None``, the whole story searched, it is not yet fast:
   about 1.1 s a call, mostly the multi-word and regex keys searched one by one);
@@ -32,8 +32,8 @@ import timeit
 from collections.abc import Callable
 
 from complete import Lorebook, LoreEntry
-from complete.lore_selection import CHARS_PER_SCAN_TOKEN, choose, remembered
-from complete.lorebook import key_pattern
+from complete.values.lorebook import key_pattern
+from complete.writing.lore_selection import CHARS_PER_SCAN_TOKEN, choose, remembered
 
 
 def word_count(text: str) -> int:

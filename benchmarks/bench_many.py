@@ -25,7 +25,7 @@ import requests
 from stub_server import StubServer
 
 from complete import Params, Story, complete_many
-from complete.transports.hf import HFInference, request_body
+from complete.transports.hf.inference import HFInference, request_body
 
 STORIES, CONCURRENCY, LATENCY = 64, 8, 0.050
 TOKEN = "hf_stub_not_a_real_token"

@@ -37,7 +37,7 @@ from huggingface_hub import InferenceClient
 from stub_server import StubServer
 
 from complete import Params
-from complete.transports.hf import HFInference, request_body
+from complete.transports.hf.inference import HFInference, request_body
 
 PROMPT = "The ferry had not come for three days, and the village began to wonder"
 TOKEN = "hf_stub_not_a_real_token"

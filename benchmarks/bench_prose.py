@@ -99,7 +99,7 @@ from typing import Any
 import attrs
 
 from complete import Params, Story, complete
-from complete.presets import ASSISTANT_TALK
+from complete.values.presets import ASSISTANT_TALK
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from prose_openings import WIDER

@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 from complete import Session, Story
 from complete.testing import ScriptedTransport
-from complete.tree import Tree
+from complete.values.tree import Tree
 
 
 def grown(size: int) -> Session:

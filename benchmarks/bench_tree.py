@@ -8,7 +8,7 @@ segments and three alternatives every twenty) and a bushy one (each node continu
 one of the few nodes before it, so almost nothing folds: the worst case for
 drawing), measured:
 
-- the layout alone (``complete.tree_layout.session_layout``);
+- the layout alone (``complete.display.tree_layout.session_layout``);
 - the SVG (layout and drawing: what a notebook shows) and the text tree;
 - and, in the same run, a reference: a bare loop that writes one short line per
   node (index, first twenty characters), the least any drawing of N nodes costs.
@@ -25,9 +25,9 @@ import timeit
 from collections.abc import Callable
 
 from complete import Session, Story
-from complete.tree import Tree
-from complete.tree_layout import session_layout
-from complete.tree_view import TreeView
+from complete.display.tree_layout import session_layout
+from complete.display.tree_view import TreeView
+from complete.values.tree import Tree
 
 
 def writers_session(size: int) -> Session:

@@ -8,9 +8,9 @@ writer gets it (the same engine, shared by both).
 
 from __future__ import annotations
 
-from complete.params import Params
-from complete.presets import STORY
-from complete.transports.local import LocalModel
+from complete.transports.local.engine import LocalModel
+from complete.values.params import Params
+from complete.values.presets import STORY
 
 
 class UnbannedModel(LocalModel):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from complete.core import complete, complete_many, complete_stream
 from complete.errors import (
     APIError,
     AuthError,
@@ -29,21 +28,22 @@ from complete.errors import (
     TransportError,
     UnexpectedResponseError,
 )
-from complete.generation import Generation, TokenLogprob
-from complete.lorebook import Lorebook, LoreEntry
-from complete.params import Params
-from complete.reformat import reformat
-from complete.session import Session
-from complete.story import Story
-from complete.supplier import Supplier
 from complete.transports.base import Transport
-from complete.window import Prompt, Window
+from complete.values.generation import Generation, TokenLogprob
+from complete.values.lorebook import Lorebook, LoreEntry
+from complete.values.params import Params
+from complete.values.reformat import reformat
+from complete.values.story import Story
+from complete.values.supplier import Supplier
+from complete.writing.core import complete, complete_many, complete_stream
+from complete.writing.session import Session
+from complete.writing.window import Prompt, Window
 
 if TYPE_CHECKING:
     from complete.completer import Completer
-    from complete.transports.hf import HFInference
-    from complete.transports.local import LocalModel
-    from complete.transports.openai import OpenAICompletions
+    from complete.transports.hf.inference import HFInference
+    from complete.transports.local.engine import LocalModel
+    from complete.transports.openai.completions import OpenAICompletions
     from complete.transports.retrying import RetryingTransport
 
 __all__ = [
@@ -85,9 +85,9 @@ __all__ = [
 
 _LAZY = {
     "Completer": "complete.completer",
-    "HFInference": "complete.transports.hf",
-    "LocalModel": "complete.transports.local",
-    "OpenAICompletions": "complete.transports.openai",
+    "HFInference": "complete.transports.hf.inference",
+    "LocalModel": "complete.transports.local.engine",
+    "OpenAICompletions": "complete.transports.openai.completions",
     "RetryingTransport": "complete.transports.retrying",
 }
 

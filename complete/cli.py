@@ -43,19 +43,20 @@ from typing import Any, TextIO
 
 import attrs
 
-from complete import captions, editor
-from complete.backend import BACKENDS, choose, saved_transport
-from complete.continuing import Continuation, stream
-from complete.display import is_terminal
+from complete import editor
+from complete.display import captions
+from complete.display.render import is_terminal
+from complete.display.terminal_text import visible
 from complete.errors import CompleteError, ParamsError
 from complete.interchange.session_json import read_session, write_session
-from complete.lorebook import Lorebook
-from complete.params import Params
-from complete.session import Session
-from complete.terminal_text import visible
 from complete.transports.base import Transport
+from complete.transports.choice import BACKENDS, choose, saved_transport
 from complete.transports.deadline import DEFAULT_DEADLINE, check_seconds, within
-from complete.transports.openai_wire import DIALECTS
+from complete.transports.openai.wire import DIALECTS
+from complete.values.lorebook import Lorebook
+from complete.values.params import Params
+from complete.writing.continuing import Continuation, stream
+from complete.writing.session import Session
 
 __all__ = ["main"]
 

@@ -6,7 +6,7 @@ again (the whole story is shown, the new part marked) and ``print(bloom)``.
 It is the one mutable object in the library, and a thin one: it holds a
 ``Session`` (the whole writing state, an immutable value: ``bloom.session``), a
 ``Transport`` and a ``Screen``. Every operation computes a new session with the
-functions of ``complete.session`` and ``complete.continuing``, keeps it, and shows it.
+functions of ``complete.writing.session`` and ``complete.writing.continuing``, keeps it, and shows it.
 
 Decisions for interactive use: a call that cannot do anything (``undo()`` at the
 prompt, ``redo()`` with nothing undone, ``retry()`` after the writer's own words)
@@ -28,24 +28,28 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
 
 import attrs
 
-from complete import arguments, captions, continuing, interchange, probabilities
-from complete.backend import choose, saved_transport
+from complete import interchange
+from complete.display import captions
+from complete.display.screen import Screen
+from complete.display.tree_view import TreeView
 from complete.errors import ParamsError, StoryFormatError
 from complete.interchange.files import checked_path
 from complete.interchange.session_json import read_session, write_session
-from complete.lorebook import Lorebook
-from complete.params import PARAM_NAMES, check_names
-from complete.screen import Screen
-from complete.session import Request, Session
-from complete.story import Story
-from complete.supplier import Supplier
 from complete.transports.base import Transport, describe
+from complete.transports.choice import choose, saved_transport
 from complete.transports.deadline import DEFAULT_DEADLINE, check_seconds, within
-from complete.tree_view import TreeView
-from complete.window import Prompt
+from complete.values import checks as arguments
+from complete.values.lorebook import Lorebook
+from complete.values.params import PARAM_NAMES, check_names
+from complete.values.story import Story
+from complete.values.supplier import Supplier
+from complete.writing import continuing
+from complete.writing import token_data as probabilities
+from complete.writing.session import Request, Session
+from complete.writing.window import Prompt
 
 if TYPE_CHECKING:
-    from complete.transports.inference_providers import ModelProviders
+    from complete.transports.hf.providers import ModelProviders
 
 __all__ = ["Completer"]
 
@@ -129,7 +133,7 @@ class Completer:
       and ``token=`` is then its API key;
     - ``stream=`` show text as it arrives (default: yes);
     - ``memory=``, ``note=``, ``note_depth=``, ``window_size=`` (the model's window
-      in tokens) shape the prompt of long stories (see ``complete.window``);
+      in tokens) shape the prompt of long stories (see ``complete.writing.window``);
     - ``lorebook=`` a ``Lorebook``, or the path of a lorebook file (SillyTavern,
       NovelAI or ours), whose entries enter the prompt when the story mentions them;
     - ``reformat=False`` keeps the prompt exactly as typed;
@@ -303,7 +307,7 @@ class Completer:
         prompt = self.prompt(**overrides)
         self.screen.show_prompt(prompt.describe(), prompt.text)
 
-    # --- editing (see complete.editing) --------------------------------------------
+    # --- editing (see complete.writing.editing) --------------------------------------------
 
     @property
     def text(self) -> str:
@@ -384,13 +388,13 @@ class Completer:
 
     def tree(self) -> TreeView:
         """The whole tree of versions as it is now: an SVG in a notebook, a text tree in
-        ``print``; each box is numbered as in ``nodes`` (see ``complete.tree_view``)."""
+        ``print``; each box is numbered as in ``nodes`` (see ``complete.display.tree_view``)."""
         return TreeView.of(self.session)
 
     def providers(self, model: str | None = None) -> ModelProviders:
         """Which Inference Providers serve ``model`` (default: this story's hosted
         model), for which task and in what state; a notebook shows it as a table."""
-        from complete.transports.inference_providers import providers_of
+        from complete.transports.hf.providers import providers_of
 
         return providers_of(self.transport, model)
 

@@ -78,8 +78,8 @@ class CompleteError(Exception):
     def _render_traceback_(self) -> list[str]:
         """IPython's hook for custom traceback rendering: in a notebook an error is a
         short block (class, message, what to do, how to see more), not pages of
-        library frames; see ``complete.error_block``."""
-        from complete.error_block import rendered
+        library frames; see ``complete.display.tracebacks``."""
+        from complete.display.tracebacks import rendered
 
         return rendered(self)
 

@@ -34,11 +34,11 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from complete.generation import Generation
-from complete.params import Params
+from complete.values.generation import Generation
+from complete.values.params import Params
 
 if TYPE_CHECKING:
-    from complete.story import Story
+    from complete.values.story import Story
 
 __all__ = ["Cut", "ReplayTransport", "ScriptedTransport", "recording"]
 

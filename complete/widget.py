@@ -5,7 +5,7 @@ min_p, dry_multiplier and max_new_tokens, buttons Continue, Retry, Undo with, be
 them, the lorebook entries the next call will use (when there is a lorebook), the
 story's text in a box the writer can edit in place, the story as it reads
 (the new part marked) underneath them, and under it the whole branch tree, where
-a click on a node goes there (``complete.tree_panel``).
+a click on a node goes there (``complete.display.tree_panel``).
 Moving a slider changes the Completer's parameters (exactly as ``bloom.set(...)``
 would); the buttons call the Completer.
 
@@ -21,7 +21,7 @@ What the writer sees is the point, so:
   the Completer's parameters (a ``bloom.set`` in another cell shows up there).
 - Lines the Completer prints ("Nothing to undo", notes) and errors go to an
   ``Output`` area under the story, cleared at each action; an error is the short
-  block of ``complete.error_block``, not a traceback lost in the browser console.
+  block of ``complete.display.tracebacks``, not a traceback lost in the browser console.
 - A slider whose parameter is unset says so ("backend default") and shows no
   number, because no number on it is in effect: the backend's own default is,
   until the writer moves it. A backend that says its defaults (the embedded model's
@@ -58,14 +58,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from complete import cells, display, error_block
+from complete.display import cells
+from complete.display import render as display
+from complete.display import tracebacks as error_block
+from complete.display.tree_panel import TreePanel
 from complete.errors import CompleteError
-from complete.lorebook import Lorebook
-from complete.params import Params
-from complete.session import Session
-from complete.story import Story
-from complete.tree_panel import TreePanel
-from complete.window import Prompt
+from complete.values.lorebook import Lorebook
+from complete.values.params import Params
+from complete.values.story import Story
+from complete.writing.session import Session
+from complete.writing.window import Prompt
 
 __all__ = ["UNSET_CLASS", "UNSET_NOTE", "build_widget", "lore_line"]
 

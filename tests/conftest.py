@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 import complete
-from complete.transports import inference_providers
+from complete.transports.hf import providers as inference_providers
 
-pytest_plugins = ["tests.llama_server"]
+pytest_plugins = ["tests.helpers.llama_server"]
 
 ROOT = Path(__file__).resolve().parent.parent
 CASSETTES = ROOT / "cassettes"

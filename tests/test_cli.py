@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from complete import Params, Session, TransportError, Window, cli
-from complete.backend import Choice
 from complete.interchange.session_json import read_session, write_session
 from complete.testing import Cut, ScriptedTransport
+from complete.transports.choice import Choice
 from tests.conftest import child_environment
 
 
@@ -291,7 +291,7 @@ def test_a_failure_writes_no_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
 
 def test_a_preset_is_the_start_and_the_options_given_win(scripted: ScriptedTransport) -> None:
     assert run(["--preset", "story", "--temperature", "1.1", "--max-new-tokens", "4", "x"])[0] == 0
-    # the preset's bans are kept out above the transport (complete.banning)
+    # the preset's bans are kept out above the transport (complete.writing.banning)
     assert scripted.calls == [("x", Params.preset("story").evolve(temperature=1.1, max_new_tokens=4, banned=()))]
 
 

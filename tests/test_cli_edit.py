@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from complete import Session, cli
-from complete.backend import Choice
 from complete.editor import edit_text
 from complete.interchange.session_json import read_session, write_session
 from complete.testing import ScriptedTransport
+from complete.transports.choice import Choice
 
 EDITOR = """
 import pathlib, sys

@@ -1,6 +1,6 @@
 """The ipywidgets panel drives the Completer it was made for and shows what it did.
 
-The browser test (tests/test_browser.py) checks the same panel in a real
+The browser test (tests/across/test_browser.py) checks the same panel in a real
 JupyterLab; these tests check, without a front end, exactly what the panel's
 widgets hold after each action.
 """
@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from complete import Completer, Params, TransportError, display
-from complete.display import render_html
+from complete import Completer, Params, TransportError
+from complete.display import render as display
+from complete.display.render import render_html
 from complete.testing import ScriptedTransport
 from complete.widget import UNSET_CLASS, UNSET_NOTE
 

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from complete import Completer, display
+from complete import Completer
+from complete.display import render as display
 from complete.testing import ScriptedTransport
 
 

@@ -1,17 +1,16 @@
 """Stories in and out of files: one format per module, and the atomic write they share.
 
-- ``story_json``: a story's path as JSON (``Story.to_dict`` / ``Story.from_dict``).
 - ``session_json``: a whole writing session (``Completer.save`` / ``load``).
 - ``jsonl``: a whole tree as JSON lines, for other tools.
 - ``text`` and ``markdown``: the current story, for reading and other editors.
-- ``kobold``: KoboldAI (Lite) save files in, world info included.
-- ``lorebooks``: lorebook files (SillyTavern, NovelAI, ours) in, SillyTavern's out.
-- ``nodes``: the node codec the first three share; ``files``: ``write_atomic``.
+- ``kobold``: KoboldAI (Lite) save files in.
+- ``nodes``: trees rebuilt from entries naming their parent (sessions, JSON lines).
+- ``files``: ``write_atomic``, and the read every format shares.
 
-Every reader rejects a malformed file with a ``StoryFormatError`` that names the
-file and the field; a missing file is ``FileNotFoundError``. Writers replace files
-atomically. This package holds no writing logic: what a session contains is
-``complete.session``'s business.
+A story's own JSON form (``Story.to_dict``) and the node codec are values, in
+``complete.values``. Every reader rejects a malformed file with a ``StoryFormatError``
+that names the file and the field; a missing file is ``FileNotFoundError``. Writers
+replace files atomically. No writing logic here: that is ``complete.writing``'s.
 """
 
 from complete.interchange.files import write_atomic

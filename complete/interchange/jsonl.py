@@ -49,7 +49,7 @@ from complete.interchange.nodes import (
     numbered,
     version_for,
 )
-from complete.story import Story
+from complete.values.story import Story
 
 __all__ = ["JSONL_FORMAT", "JSONL_VERSION", "StoryTree", "from_jsonl", "read_jsonl", "to_jsonl", "write_jsonl"]
 

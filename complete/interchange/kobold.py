@@ -57,11 +57,11 @@ import attrs
 from complete.errors import ParamsError, StoryFormatError
 from complete.interchange.files import Source, read_file
 from complete.interchange.lorebooks import entry_from, tally
-from complete.lore_selection import CHARS_PER_SCAN_TOKEN
-from complete.lorebook import Lorebook, LoreEntry
-from complete.params import Params
-from complete.story import Story
-from complete.window import Window
+from complete.values.lorebook import Lorebook, LoreEntry
+from complete.values.params import Params
+from complete.values.story import Story
+from complete.writing.lore_selection import CHARS_PER_SCAN_TOKEN
+from complete.writing.window import Window
 
 __all__ = ["DEFAULT_NOTE_TEMPLATE", "KoboldImport", "from_kobold", "read_kobold"]
 

@@ -9,7 +9,7 @@ segments are not kept. It reads what ``to_markdown`` writes, not Markdown at lar
 
 ``to_markdown(story, mark_writer=True)`` says which parts the writer wrote: every
 part that is not the model's own unchanged text (the prompt, the writer's words,
-edits; ``complete.editing.authorship``) is wrapped in ``<ins>`` and ``</ins>``
+edits; ``complete.writing.editing.authorship``) is wrapped in ``<ins>`` and ``</ins>``
 within its paragraph, which Markdown renders as underlined inline HTML. Text never
 holds a raw ``<`` (it is escaped), so ``from_markdown`` drops those tags and reads
 the same text back.
@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import re
 
-from complete.editing import authorship
 from complete.errors import StoryFormatError
 from complete.interchange.files import Source, read_file, write_atomic
 from complete.interchange.text import one_node_story, without_final_newline
-from complete.story import Story
+from complete.values.story import Story
+from complete.writing.editing import authorship
 
 __all__ = ["from_markdown", "read_markdown", "to_markdown", "write_markdown"]
 

@@ -1,7 +1,7 @@
 """The node codec: one way to write a story node as JSON and to read it back.
 
-Three formats hold story nodes: a story's path (``complete.story``), a writing
-session (``complete.session``) and JSON lines (``complete.nodes``). Each lays its
+Three formats hold story nodes: a story's path (``complete.values.story``), a writing
+session (``complete.writing.session``) and JSON lines (``complete.nodes``). Each lays its
 file out in its own way (ids or none, what the parent link is called, whether the
 provenance sits in an object of its own) and has its own version number, but a
 node's fields are written by ``encode_node`` and read by ``decode_node`` in all
@@ -38,10 +38,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, cast
 
 from complete.errors import ParamsError, StoryFormatError, _shown
-from complete.generation import Generation
-from complete.params import Params
-from complete.story import Origin, Story, parents_first
-from complete.surrogates import first_lone_surrogate
+from complete.values.generation import Generation
+from complete.values.params import Params
+from complete.values.story import Origin, Story, parents_first
+from complete.values.surrogates import first_lone_surrogate
 
 __all__ = [
     "NODE_FIELDS",

@@ -48,7 +48,6 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from complete.bookmarks import check_name
 from complete.errors import ParamsError, StoryFormatError
 from complete.interchange.files import checked_path, write_atomic
 from complete.interchange.lorebooks import lorebook_dict, lorebook_from_dict
@@ -63,12 +62,13 @@ from complete.interchange.nodes import (
     numbered,
     version_for,
 )
-from complete.lorebook import Lorebook
-from complete.params import Params
-from complete.session import Session
-from complete.story import Story
 from complete.transports.saved import check_backend
-from complete.window import Window
+from complete.values.bookmarks import check_name
+from complete.values.lorebook import Lorebook
+from complete.values.params import Params
+from complete.values.story import Story
+from complete.writing.session import Session
+from complete.writing.window import Window
 
 __all__ = ["SESSION_FORMAT", "SESSION_VERSION", "read_session", "session_dict", "session_from_dict", "write_session"]
 
@@ -196,7 +196,7 @@ def _lorebook(data: object, version: int) -> Lorebook:
 
 def write_session(path: str | os.PathLike[str], session: Session) -> None:
     """Save ``session`` to ``path`` atomically, as UTF-8 (a story never holds a lone
-    surrogate, which UTF-8 cannot encode: see ``complete.surrogates``)."""
+    surrogate, which UTF-8 cannot encode: see ``complete.values.surrogates``)."""
     write_atomic(path, json.dumps(session_dict(session), ensure_ascii=False, indent=1) + "\n")
 
 

@@ -30,7 +30,7 @@ from complete.interchange.nodes import (
     mapping,
     version_for,
 )
-from complete.story import Story
+from complete.values.story import Story
 
 __all__ = ["STORY_FORMAT", "STORY_VERSION", "story_from_dict", "story_to_dict"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from complete.errors import ParamsError, StoryFormatError
 from complete.interchange.files import Source, read_file, write_atomic
-from complete.story import Story
+from complete.values.story import Story
 
 __all__ = ["from_text", "one_node_story", "read_text", "to_text", "without_final_newline", "write_text"]
 

@@ -1,7 +1,9 @@
 """Transports: the backends that turn a prompt into model text.
 
-Each module is imported only when its transport is used, so ``import complete``
-never loads ``requests`` adapters it does not need, ``xllamacpp`` or IPython.
+The protocol (``base``), retries, the one table of backends (``choice``), what a
+request waits for (``status``), token discovery; one folder per kind of server.
+Each transport is imported only when used, so ``import complete`` loads neither
+``requests`` adapters it does not need, nor ``xllamacpp``, nor IPython.
 """
 
 from complete.transports.base import Describes, Tokenizes, Transport, describe

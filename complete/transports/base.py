@@ -24,8 +24,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Protocol, runtime_checkable
 
-from complete.generation import Generation
-from complete.params import Params
+from complete.values.generation import Generation
+from complete.values.params import Params
 
 __all__ = ["BansTokens", "Describes", "Tokenizes", "Transport", "describe"]
 
@@ -60,7 +60,7 @@ class Tokenizes(Protocol):
 @runtime_checkable
 class BansTokens(Protocol):
     """A transport whose backend takes ``Params.logit_bias`` on token ids and can say
-    which ids a text is made of: ``complete.banning`` then bans a banned phrase's
+    which ids a text is made of: ``complete.writing.banning`` then bans a banned phrase's
     first token at one position (a one-token request with that token at -100)
     instead of sampling again with another seed."""
 

@@ -13,7 +13,7 @@ Which servers take what:
   every sampler a dialect lacks).
 
 ``token_ids`` is what makes ``OpenAICompletions`` a ``BansTokens`` transport
-(``complete.banning``): the llama.cpp and vLLM dialects answer, the others None.
+(``complete.writing.banning``): the llama.cpp and vLLM dialects answer, the others None.
 
 What this module does not do: send requests itself (the transport passes its own
 JSON call in), or bias anything for TGI's native API (``hf.py`` leaves it out).

@@ -49,13 +49,13 @@ from typing import Any, TypeVar
 
 import tenacity
 
-from complete import status
 from complete.errors import CompleteError, ModelLoadingError, ParamsError, RateLimitError, TransportError
-from complete.generation import Generation
-from complete.params import Params
-from complete.status import Status
+from complete.transports import status
 from complete.transports.base import BansTokens, Tokenizes, Transport, describe
 from complete.transports.deadline import DEFAULT_DEADLINE, Deadline, check_seconds, stream_within, within
+from complete.transports.status import Status
+from complete.values.generation import Generation
+from complete.values.params import Params
 
 __all__ = ["RETRIED", "RetryingTransport"]
 

@@ -54,7 +54,7 @@ def _address(place: str, value: object) -> object:
 
 
 def _server(place: str, value: object) -> object:
-    from complete.transports.openai_wire import DIALECTS
+    from complete.transports.openai.wire import DIALECTS
 
     if value is not None and value not in DIALECTS:
         raise StoryFormatError(
@@ -130,21 +130,21 @@ def rebuild(block: Mapping[str, Any], *, token: str | None = None) -> tuple[Tran
     name = settings.pop("backend", None)
     try:
         if name == "hf":
-            from complete.transports.hf import HFInference
+            from complete.transports.hf.inference import HFInference
 
             hf = HFInference(token=token, **settings)
             where = hf.endpoint or hf.base_url or f"Hugging Face Inference Providers ({hf.hub_url or 'the Hub'})"
             sent = f"token from {hf.token_source}" if hf.token_source else "no token is sent"
             return RetryingTransport(hf), f"complete: the saved session's backend is {where} ({sent})."
         if name == "openai":
-            from complete.transports.openai import OpenAICompletions
+            from complete.transports.openai.completions import OpenAICompletions
 
             openai = OpenAICompletions(api_key=token, **settings)
             sent = "with the API key given" if token else "no API key is sent"
             reason = f"complete: the saved session's backend is the server at {openai.base_url} ({sent})."
             return RetryingTransport(openai), reason
         if name == "local":
-            from complete.transports.local import LocalModel
+            from complete.transports.local.engine import LocalModel
 
             local = LocalModel(**settings)
             model = f"the local model {Path(local.path).name}" if local.path else "the embedded model"

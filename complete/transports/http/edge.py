@@ -1,0 +1,416 @@
+"""The HTTP edge shared by the server transports: requests in, bytes or typed errors out.
+
+Everything that touches ``requests``/``urllib3`` for the Hugging Face and
+OpenAI-compatible transports lives here, so that low-level exceptions are
+translated in exactly one place:
+
+- ``new_session`` makes the one ``requests.Session`` (one connection pool) a
+  transport reuses for every request, with a pool large enough for
+  ``complete_many``. It reads the proxy and TLS environment (``HTTPS_PROXY``,
+  ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``, ...) once per host it talks to, not once per
+  request as requests does (a scan of the whole environment, twice per request with
+  the keep-alive check below): a change to those variables reaches transports made
+  after it. A session passed in by the caller is used as it is.
+- ``post`` sends one JSON request with a timeout, never follows redirects (a
+  token is not sent on to another address; the error names the new location),
+  sends a request once more on a fresh connection when a kept-alive one was closed
+  under it, and maps connection failures and timeouts to ``TransportError``.
+- ``iter_body`` yields the body as it arrives (chunk by chunk for chunked
+  responses, as soon as bytes are readable otherwise), and ``read_body`` collects
+  it with a size cap, so a gigantic or endless body cannot exhaust memory.
+  ``read_error_body`` reads only the start of an error answer: the status and the
+  server's first words are what matter, even when the page behind them is huge.
+- ``parse_json`` and ``json_or_none`` decode bodies.
+- ``headers`` builds a request's ``Accept`` and ``Authorization: Bearer`` headers.
+
+What a server's refusal means is ``server_errors``' business; reading a completion
+answer, whole or streamed, is ``answers``'. This module knows nothing about any
+protocol's bodies.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import socket
+from collections.abc import Generator, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import requests
+import urllib3.exceptions
+from requests.adapters import HTTPAdapter
+
+from complete.errors import ResponseError, TransportError
+from complete.transports import deadline, status
+
+if TYPE_CHECKING:
+    from requests.sessions import _Settings  # the stubs' name for what merge_environment_settings returns
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "ERROR_BODY_BYTES",
+    "EXCERPT_CHARS",
+    "MAX_BODY_BYTES",
+    "connection_advice",
+    "headers",
+    "iter_body",
+    "json_or_none",
+    "new_session",
+    "parse_json",
+    "post",
+    "read_body",
+    "read_error_body",
+]
+
+DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 300.0)
+"""Seconds to connect, and to wait for each read: a large model can think for minutes."""
+
+MAX_BODY_BYTES = 16 * 1024 * 1024
+ERROR_BODY_BYTES = 256 * 1024
+"""How much of an error answer is read: far more than any server's message needs."""
+EXCERPT_CHARS = 2000
+"""How much of a body an error keeps, or quotes."""
+
+
+def headers(accept: str, token: str | None) -> dict[str, str]:
+    """Request headers: ``Accept``, and ``Authorization: Bearer`` when there is a token.
+
+    >>> headers("application/json", None)
+    {'Accept': 'application/json'}
+    """
+    out = {"Accept": accept}
+    if token is not None:
+        out["Authorization"] = f"Bearer {token}"
+    return out
+
+
+class _Session(requests.Session):
+    """A ``requests.Session`` that keeps, per host, the proxy and TLS settings it
+    found in the environment, and, per address, the urllib3 pool requests sends to."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._settings: dict[tuple[str, str], _Settings] = {}
+        self.pools: dict[tuple[str, Any], Any] = {}
+        """``_connection_pool``'s: (url, adapter) -> the pool found for them."""
+
+    def merge_environment_settings(
+        self, url: str | bytes | None, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> _Settings:
+        if proxies or verify is not None or cert is not None or not isinstance(url, str):
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        scheme, host = urlsplit(url)[:2]
+        if (scheme, host) not in self._settings:
+            self._settings[scheme, host] = super().merge_environment_settings(url, {}, None, None, None)
+        found = self._settings[scheme, host]
+        chosen = self.stream if stream is None else stream  # as requests merges it
+        return {**found, "stream": chosen, "proxies": dict(found["proxies"])}  # requests may change what it gets
+
+
+def new_session(pool_size: int = 32) -> requests.Session:
+    """A session whose pool holds ``pool_size`` connections per host."""
+    session = _Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def post(
+    session: requests.Session,
+    url: str,
+    body: Mapping[str, Any],
+    *,
+    headers: Mapping[str, str],
+    timeout: float | tuple[float, float],
+    method: str = "POST",
+    name: str | None = None,
+) -> requests.Response:
+    """Send ``body`` as JSON (``method`` GET sends none); the response is left unread
+    (``stream=True``). ``name`` says what answers at ``url``, for the waiting line.
+
+    A request that fails on a kept-alive connection from the pool before any byte of
+    an answer arrived is sent once more, on a fresh connection: servers close idle
+    connections when they like (llama.cpp's server closes one after every streamed
+    answer), and the client may reuse one in the instant before it notices. The
+    request never reached the server's handler then, so sending it again is safe. A
+    fresh connection that fails is reported, not retried.
+
+    Reports that it waits for the host (``complete.transports.status``) to whatever display is
+    listening, until the answer's first text reaches it.
+    """
+    status.report(status.Status.waiting_for(url, name))
+    timeout = deadline.capped(timeout, url)
+    pool = _connection_pool(session, url)
+    deadline.watch_pool(pool)
+    reused = _next_connection_is_pooled(pool)
+    try:
+        return _send(session, url, body, headers=headers, timeout=timeout, method=method)
+    except _ClosedBeforeAnswerError as closed:
+        if not reused:
+            raise closed.transport_error() from closed.cause
+    _close_idle_connections(pool)
+    timeout = deadline.capped(timeout, url)
+    try:
+        return _send(session, url, body, headers=headers, timeout=timeout, method=method)
+    except _ClosedBeforeAnswerError as closed:
+        raise closed.transport_error() from closed.cause
+
+
+class _ClosedBeforeAnswerError(Exception):
+    """Connected, but the server (or a proxy) hung up before its status line."""
+
+    def __init__(self, url: str, cause: requests.ConnectionError) -> None:
+        super().__init__(url)
+        self.url = url
+        self.cause = cause
+
+    def transport_error(self) -> TransportError:
+        return TransportError(f"the connection to {self.url} was closed before an answer: {_reason(self.cause)}")
+
+
+def _send(
+    session: requests.Session,
+    url: str,
+    body: Mapping[str, Any],
+    *,
+    headers: Mapping[str, str],
+    timeout: float | tuple[float, float],
+    method: str,
+) -> requests.Response:
+    try:
+        return session.request(
+            method,
+            url,
+            json=body if method == "POST" else None,
+            headers=dict(headers),
+            timeout=timeout,
+            stream=True,
+            allow_redirects=False,
+        )
+    except (requests.ConnectTimeout, requests.ReadTimeout) as exc:
+        limit = deadline.current()
+        if limit is not None and limit.left() <= 0.05:
+            raise limit.expired(url, 0) from exc
+        if isinstance(exc, requests.ReadTimeout):
+            raise TransportError(f"no answer from {url} within {_seconds(timeout, 1)}") from exc
+        raise TransportError(
+            f"timed out after {_seconds(timeout, 0)} connecting to {url}\n{connection_advice(exc, url)}"
+        ) from exc
+    except requests.ConnectionError as exc:
+        limit = deadline.current()
+        if limit is not None and limit.left() <= 0.05:
+            raise limit.expired(url, 0) from exc
+        if isinstance(exc.__context__, urllib3.exceptions.ProtocolError):
+            raise _ClosedBeforeAnswerError(url, exc) from exc
+        raise TransportError(f"could not connect to {url}: {_reason(exc)}\n{connection_advice(exc, url)}") from exc
+    except requests.RequestException as exc:
+        raise TransportError(f"request to {url} failed: {_reason(exc)}") from exc
+
+
+def _connection_pool(session: requests.Session, url: str) -> Any:
+    """The urllib3 pool ``session`` sends a request to ``url`` through (the same one
+    requests picks: proxies and TLS settings are part of its key), or None when it
+    cannot be told (a custom adapter).
+
+    A ``_Session`` keeps the pool found while it is open: urllib3 closes a pool (its
+    ``pool`` becomes None) when it drops it from its pool manager, so an open pool is
+    still the one requests picks for that address and adapter.
+    """
+    try:
+        adapter = session.get_adapter(url)
+        if isinstance(session, _Session):
+            kept = session.pools.get((url, adapter))
+            if kept is not None and kept.pool is not None:
+                return kept
+        settings = session.merge_environment_settings(url, {}, None, None, None)
+        pool = adapter.get_connection_with_tls_context(  # type: ignore[attr-defined]
+            requests.Request("GET", url).prepare(), settings["verify"], settings["proxies"], settings["cert"]
+        )
+    except (AttributeError, TypeError, requests.RequestException, urllib3.exceptions.HTTPError, ValueError):
+        return None
+    if not isinstance(getattr(pool, "pool", None), queue.LifoQueue):
+        return None
+    if isinstance(session, _Session):
+        session.pools[url, adapter] = pool
+    return pool
+
+
+def _next_connection_is_pooled(pool: Any) -> bool:
+    """Whether the next request through ``pool`` (from ``_connection_pool``) goes out on
+    a kept-alive connection.
+
+    urllib3 keeps idle connections in a LIFO queue, with None for room not yet used:
+    the next request takes the top one.
+    """
+    if pool is None:
+        return False
+    with pool.pool.mutex:
+        idle = pool.pool.queue
+        return bool(idle) and idle[-1] is not None
+
+
+def _close_idle_connections(pool: Any) -> None:
+    """Close every idle connection in ``pool``; each reconnects when next used."""
+    if pool is None:
+        return
+    with pool.pool.mutex:
+        for connection in pool.pool.queue:
+            if connection is not None:
+                connection.close()
+
+
+def iter_body(response: requests.Response) -> Generator[bytes, None, None]:
+    """The body's bytes as they arrive, decoded (gzip, deflate); failures become
+    ``TransportError``, and a body that cannot be decoded a ``ResponseError``.
+
+    Under a deadline (``complete.transports.deadline``), a body still arriving when
+    it passes is cut: a watchdog hangs up the connection, and the error says how
+    long the call waited and how many bytes had come."""
+    yield from deadline.watched(response, _read_chunks(response))
+
+
+def _read_chunks(response: requests.Response) -> Generator[bytes, None, None]:
+    """``iter_body`` without a deadline."""
+    if getattr(response, "_content_consumed", False):
+        # requests has read the body already: it does for every redirect, followed or not.
+        try:
+            if response.content:
+                yield response.content
+        finally:
+            response.close()
+        return
+    raw = response.raw
+    try:
+        # vcrpy's replayed (and just-recorded) responses have no ``chunked``: read them plainly.
+        if getattr(raw, "chunked", False) and raw.supports_chunked_reads():
+            for chunk in raw.read_chunked(decode_content=True):
+                if chunk:
+                    yield chunk
+        else:
+            # requests asks servers for gzip and leaves decoding to the reader; vcrpy's
+            # replayed responses are not urllib3's and were decoded when recorded.
+            decoding = {"decode_content": True} if isinstance(raw, urllib3.HTTPResponse) else {}
+            while True:
+                chunk = raw.read1(65536, **decoding)
+                if not chunk:
+                    break
+                yield chunk
+    except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as exc:
+        raise TransportError(f"timed out waiting for more of the response from {response.url}") from exc
+    except urllib3.exceptions.DecodeError as exc:
+        encoding = response.headers.get("Content-Encoding", "")
+        raise ResponseError(f"the response from {response.url} is not valid {encoding or 'encoded'} data") from exc
+    except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+        raise TransportError(f"the connection to {response.url} was cut while reading the response") from exc
+    finally:
+        response.close()
+
+
+def read_body(response: requests.Response, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The whole body, at most ``limit`` bytes (a larger one is a ``ResponseError``)."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in iter_body(response):
+        size += len(chunk)
+        if size > limit:
+            response.close()
+            raise ResponseError(
+                f"the response from {response.url} is larger than {limit} bytes; refusing to read it all",
+                body=b"".join(chunks)[:EXCERPT_CHARS],
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def read_error_body(response: requests.Response, limit: int = ERROR_BODY_BYTES) -> bytes:
+    """At most the first ``limit`` bytes of an error answer; the rest is never read
+    (the connection is closed instead), so a huge error page keeps its status."""
+    chunks: list[bytes] = []
+    size = 0
+    body = iter_body(response)
+    try:
+        for chunk in body:
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= limit:
+                break
+    finally:
+        body.close()  # closes the response
+    return b"".join(chunks)[:limit]
+
+
+def parse_json(body: bytes, *, url: str) -> Any:
+    """Decode a UTF-8 JSON body; anything else is a ``ResponseError`` keeping the body."""
+    try:
+        return json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ResponseError(f"the response from {url} is not valid UTF-8", body=body[:EXCERPT_CHARS]) from exc
+    except ValueError as exc:
+        excerpt = body[:200].decode("utf-8", "replace")
+        raise ResponseError(
+            f"the response from {url} is not valid JSON ({exc.args[0]}): {excerpt!r}", body=body[:EXCERPT_CHARS]
+        ) from exc
+
+
+def json_or_none(body: bytes) -> Any:
+    """The decoded JSON of an error body, or None when it is not JSON (errors are
+    described from whatever the server sent; see ``server_message``)."""
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return None
+
+
+def connection_advice(exc: BaseException, url: str) -> str:
+    """What to do when no connection could be made, from its root cause.
+
+    >>> print(connection_advice(ConnectionRefusedError(111, "refused"), "http://127.0.0.1:8080/v1/completions"))
+    Nothing is listening at http://127.0.0.1:8080: start the server, check url=, or write offline with backend="local".
+    """
+    parts = urlsplit(url)
+    causes = _causes(exc)
+    if any(isinstance(cause, socket.gaierror) for cause in causes):
+        return f"The host name {parts.hostname} does not resolve: check the name in url= and the network connection."
+    if any(isinstance(cause, ConnectionRefusedError) for cause in causes):
+        return (
+            f"Nothing is listening at {parts.scheme}://{parts.netloc}: start the server, check url=, "
+            'or write offline with backend="local".'
+        )
+    return f"Check that {parts.scheme}://{parts.netloc} is reachable from here (the address in url=, the network)."
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and every exception behind it: chained, and urllib3's ``reason``."""
+    found: list[BaseException] = []
+    waiting: list[object] = [exc]
+    while waiting and len(found) < 32:
+        cause = waiting.pop()
+        if not isinstance(cause, BaseException) or any(cause is seen for seen in found):
+            continue
+        found.append(cause)
+        waiting.extend([cause.__cause__, cause.__context__, getattr(cause, "reason", None), *cause.args])
+    return found
+
+
+def _seconds(timeout: float | tuple[float, float], index: int) -> str:
+    return f"{timeout[index]:g}s" if isinstance(timeout, tuple) else f"{timeout:g}s"
+
+
+def _reason(exc: BaseException) -> str:
+    """The root cause in a few words: "[Errno 111] Connection refused", not
+    requests' and urllib3's wrappers around it."""
+    cause: BaseException = exc
+    for _ in range(8):
+        inner = getattr(cause, "reason", None)
+        if not isinstance(inner, BaseException) and cause.args and isinstance(cause.args[0], BaseException):
+            inner = cause.args[0]
+        if not isinstance(inner, BaseException) or inner is cause:
+            break
+        cause = inner
+    text = str(cause) or type(cause).__name__
+    text = text.split("Failed to establish a new connection: ", 1)[-1]
+    if text.startswith(("HTTPConnection(", "HTTPSConnection(")) and "): " in text:
+        text = text.split("): ", 1)[1]  # urllib3 names the connection object first
+    return text if len(text) < 300 else text[:300] + "…"

@@ -1,0 +1,8 @@
+"""Any OpenAI-compatible ``/v1/completions`` server (vLLM, llama.cpp, TGI, Ollama, OpenAI).
+
+``completions`` is the transport, ``wire`` each server's dialect of the format.
+"""
+
+from complete.transports.openai.completions import OpenAICompletions
+
+__all__ = ["OpenAICompletions"]

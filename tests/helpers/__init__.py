@@ -1,0 +1,1 @@
+"""Shared test helpers: fake servers, a fake kernel, JupyterLab, llama-server, recorders."""

@@ -1,0 +1,258 @@
+"""The shared HTTP edge: error bodies, status mapping, body limits, Retry-After."""
+
+from __future__ import annotations
+
+import io
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import requests
+import urllib3
+
+from complete.errors import (
+    ResponseError,
+    TransportError,
+)
+from complete.transports.http import edge as http
+
+URL = "http://127.0.0.1:9/generate"
+
+
+def response(body: bytes = b"", *, status: int = 200, headers: dict[str, str] | None = None, reason: str = "") -> Any:
+    """A ``requests.Response`` whose unread body is ``body``."""
+    made = requests.Response()
+    made.status_code = status
+    made.reason = reason
+    made.url = URL
+    made.headers = requests.structures.CaseInsensitiveDict(headers or {})
+    made.raw = urllib3.HTTPResponse(body=io.BytesIO(body), status=status, preload_content=False)
+    return made
+
+
+# -- bodies ----------------------------------------------------------------------------
+
+
+def test_parse_json_rejects_bytes_that_are_not_utf8() -> None:
+    with pytest.raises(ResponseError) as caught:
+        http.parse_json(b'{"a": "\xff"}', url=URL)
+    assert str(caught.value) == f"the response from {URL} is not valid UTF-8"
+    assert caught.value.body == b'{"a": "\xff"}'
+
+
+def test_parse_json_rejects_text_that_is_not_json() -> None:
+    with pytest.raises(ResponseError) as caught:
+        http.parse_json(b"Bad Gateway", url=URL)
+    assert str(caught.value) == (
+        f"the response from {URL} is not valid JSON (Expecting value: line 1 column 1 (char 0)): 'Bad Gateway'"
+    )
+
+
+def test_read_body_refuses_more_than_the_limit() -> None:
+    with pytest.raises(ResponseError) as caught:
+        http.read_body(response(b"x" * 100), limit=10)
+    assert str(caught.value) == f"the response from {URL} is larger than 10 bytes; refusing to read it all"
+
+
+def test_read_body_reads_everything_under_the_limit() -> None:
+    assert http.read_body(response(b"x" * 100), limit=100) == b"x" * 100
+
+
+# -- requests ----------------------------------------------------------------------------
+
+
+class Redirecting(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(307)
+        self.send_header("Location", "http://127.0.0.1:1/elsewhere")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+@pytest.fixture
+def redirecting() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_post_does_not_follow_redirects(redirecting: str) -> None:
+    answer = http.post(http.new_session(), redirecting, {"a": 1}, headers={}, timeout=5.0)
+    assert (answer.status_code, answer.headers["Location"]) == (307, "http://127.0.0.1:1/elsewhere")
+    answer.close()
+
+
+def test_post_maps_a_malformed_address_to_a_transport_error() -> None:
+    with pytest.raises(TransportError) as caught:
+        http.post(http.new_session(), "http://", {}, headers={}, timeout=1.0)
+    assert str(caught.value) == "request to http:// failed: Invalid URL 'http://': No host supplied"
+    assert isinstance(caught.value.__cause__, requests.RequestException)
+
+
+def test_new_session_pools_enough_connections_for_many_requests() -> None:
+    adapter = http.new_session(pool_size=8).get_adapter("https://router.huggingface.co")
+    assert adapter._pool_maxsize == 8  # type: ignore[attr-defined]
+
+
+def test_a_refused_connection_names_the_address_and_the_root_cause() -> None:
+    import socket
+
+    from complete.errors import TransportError
+    from complete.transports.http import edge
+
+    with socket.socket() as probe:  # a port that nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/generate"
+    with pytest.raises(TransportError) as caught:
+        edge.post(edge.new_session(), url, {}, headers={}, timeout=2)
+    assert str(caught.value) == (
+        f"could not connect to {url}: [Errno 111] Connection refused\n"
+        f"Nothing is listening at http://127.0.0.1:{port}: start the server, check url=, "
+        'or write offline with backend="local".'
+    )
+
+
+def test_a_host_name_that_does_not_resolve_says_to_check_the_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    from complete.errors import TransportError
+    from complete.transports.http import edge
+
+    def unknown(*args: object, **kwargs: object) -> None:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", unknown)
+    url = "http://story-server.example:8080/v1/completions"
+    with pytest.raises(TransportError) as caught:
+        edge.post(edge.new_session(), url, {}, headers={}, timeout=2)
+    assert str(caught.value).endswith(
+        "\nThe host name story-server.example does not resolve: check the name in url= and the network connection."
+    )
+    assert isinstance(caught.value.__cause__, requests.ConnectionError)
+
+
+def test_a_request_reports_that_it_waits_for_its_host() -> None:
+    from complete.transports import status
+    from complete.transports.http import edge
+    from tests.helpers.fault_server import respond, serve
+
+    reports: list[status.Status] = []
+    with serve() as server, status.reporting(reports.append):
+        server.script(respond(200, b"{}"))
+        edge.read_body(edge.post(edge.new_session(), server.url + "/generate", {}, headers={}, timeout=2))
+    assert reports == [status.Status(f"waiting for 127.0.0.1:{server.port}", ticking=True)]
+
+
+# -- a kept-alive connection the server closed --------------------------------------
+
+
+class ClosingAfterStreams:
+    """A loopback HTTP/1.1 server that streams its first answer on each connection and
+    hangs up, without a word, on the next request that comes on that connection, as
+    llama.cpp's server does with a connection it closes after a stream.
+
+    ``answer_fresh=False`` makes it hang up on every request, fresh connection or not.
+    """
+
+    def __init__(self, *, answer_fresh: bool = True) -> None:
+        self.answer_fresh = answer_fresh
+        self.connections = 0
+        self.requests: list[tuple[int, str]] = []  # (connection number, path)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._talk, args=(connection, self.connections), daemon=True).start()
+
+    def _talk(self, connection: socket.socket, number: int) -> None:
+        with connection, connection.makefile("rb") as reader:
+            answered = 0
+            while True:
+                line = reader.readline()
+                if not line:
+                    return
+                path = line.split()[1].decode()
+                length = 0
+                while (header := reader.readline()) not in (b"\r\n", b""):
+                    name, _, value = header.decode().partition(":")
+                    if name.lower() == "content-length":
+                        length = int(value)
+                reader.read(length)
+                self.requests.append((number, path))
+                if answered or not self.answer_fresh:
+                    return  # hang up before the status line
+                body = b"data: {}\n\n"
+                connection.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+                )
+                answered += 1
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+@pytest.fixture
+def closing() -> Iterator[ClosingAfterStreams]:
+    server = ClosingAfterStreams()
+    yield server
+    server.close()
+
+
+def read_all(response: requests.Response) -> bytes:
+    return b"".join(http.iter_body(response))
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+def test_a_request_on_a_connection_closed_under_it_is_sent_again_on_a_fresh_one(
+    closing: ClosingAfterStreams, method: str
+) -> None:
+    session = http.new_session()
+    first = http.post(session, f"{closing.url}/stream", {}, headers={}, timeout=5)
+    assert read_all(first) == b"data: {}\n\n"  # the connection goes back to the pool
+    second = http.post(session, f"{closing.url}/next", {"a": 1}, headers={}, timeout=5, method=method)
+    assert (second.status_code, read_all(second)) == (200, b"data: {}\n\n")
+    assert closing.requests == [(1, "/stream"), (1, "/next"), (2, "/next")]
+    assert closing.connections == 2
+
+
+def test_a_fresh_connection_closed_before_an_answer_is_reported_not_retried() -> None:
+    server = ClosingAfterStreams(answer_fresh=False)
+    try:
+        with pytest.raises(TransportError) as caught:
+            http.post(http.new_session(), f"{server.url}/generate", {}, headers={}, timeout=5)
+    finally:
+        server.close()
+    assert str(caught.value).startswith(f"the connection to {server.url}/generate was closed before an answer")
+    assert server.requests == [(1, "/generate")]
+
+
+def test_a_second_hang_up_on_the_fresh_connection_is_reported(closing: ClosingAfterStreams) -> None:
+    session = http.new_session()
+    read_all(http.post(session, f"{closing.url}/stream", {}, headers={}, timeout=5))
+    closing.answer_fresh = False
+    with pytest.raises(TransportError, match="was closed before an answer"):
+        http.post(session, f"{closing.url}/next", {}, headers={}, timeout=5)
+    assert closing.requests == [(1, "/stream"), (1, "/next"), (2, "/next")]
