@@ -40,7 +40,7 @@ def test_the_browser_tests_skip_on_a_machine_without_chromium(tmp_path: Path) ->
     env = child_environment(PATH=str(Path(sys.executable).parent))  # this Python, no chromium
     env.pop(REQUIRE_SYSTEM, None)
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-rs", str(ROOT / "tests" / "test_browser.py")],
+        [sys.executable, "-m", "pytest", "-q", "-rs", str(ROOT / "tests" / "across" / "test_browser.py")],
         capture_output=True,
         text=True,
         cwd=tmp_path,
