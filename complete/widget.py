@@ -1,56 +1,11 @@
 """Optional notebook controls for a ``Completer``: sliders and buttons (ipywidgets).
 
-``bloom.widget()`` returns a small panel: sliders for temperature, top_p, top_k,
-min_p, dry_multiplier and max_new_tokens, buttons Continue, Retry, Undo with, beside
-them, the lorebook entries the next call will use (when there is a lorebook), the
-story's text in a box the writer can edit in place, the story as it reads
-(the new part marked) underneath them, and under it the whole branch tree, where
-a click on a node goes there (``complete.display.tree_panel``).
-Moving a slider changes the Completer's parameters (exactly as ``bloom.set(...)``
-would); the buttons call the Completer.
-
-What the writer sees is the point, so:
-
-- The story is an ``ipywidgets.HTML`` pane whose value is set from the kernel,
-  and every rendering a button causes (streamed pieces included) is sent there
-  with ``cells.showing_in``, because ipywidgets' ``Output`` widget does not apply
-  ``update_display_data`` (ipywidgets#1844), which streaming uses to update its
-  display in place. Widget traits are synced in any front end.
-- After every action the pane shows the Completer's story and parameters as they
-  now are, whatever the action printed or raised, and the sliders are set from
-  the Completer's parameters (a ``bloom.set`` in another cell shows up there).
-- Lines the Completer prints ("Nothing to undo", notes) and errors go to an
-  ``Output`` area under the story, cleared at each action; an error is the short
-  block of ``complete.display.tracebacks``, not a traceback lost in the browser console.
-- A slider whose parameter is unset says so ("backend default") and shows no
-  number, because no number on it is in effect: the backend's own default is,
-  until the writer moves it. A backend that says its defaults (the embedded model's
-  ``defaults``, the story preset) has them named instead ("default 0.8"). The
-  number is hidden (the ``UNSET_CLASS`` class and a style rule in the panel), not
-  removed, so that every slider keeps the same length and a handle does not jump
-  when its first move shows the number. A value set beyond a slider's usual range
-  (``temperature=3``) widens the slider rather than being shown as its end.
-- Of llama.cpp's newer samplers the panel has min_p and DRY's multiplier: the
-  multiplier is the DRY setting that turns it on (0 is off; llama.cpp's
-  documentation calls 0.8 typical) and sets its strength, while its base and
-  allowed length have defaults (1.75 and 2) that are rarely changed; a slider
-  each would double the panel for little. ``bloom.set(dry_base=...,
-  dry_allowed_length=...)`` reaches them, and every parameter that is set,
-  slider or not, is in the footer under the story.
-- Banned phrases (``Params.banned``) are a text field under the sliders, one phrase
-  a line, set when the field loses focus. While it is empty, a backend's own bans
-  (the story preset's, on the embedded model) are counted beside it.
-
-The text box (``_StoryEditor``) holds the current text; what the writer changes
-there becomes an edit of the story (``bloom.text = ...``, one edit node) when they
-leave the box or press a button, before the button acts, so Continue continues
-the edited text and Undo takes the edit back, as in Python. After every action the
-box holds the story's text again. An emptied box is refused as ``bloom.text = ""``
-is, and shows the story again.
-
-ipywidgets comes with the ``notebook`` extra and is imported only when a panel is
-built. The Completer is the single source of the writing state; the panel keeps
-only its widgets.
+``bloom.widget()`` returns a panel: sliders for the main samplers, Continue, Retry
+and Undo, the lorebook entries the next call will use, the story's text editable in
+place, the story as it reads, and its branch tree (``complete.display.tree_panel``).
+Sliders change the Completer's parameters as ``bloom.set`` would; buttons call it.
+The Completer is the single source of the writing state; the panel keeps only its
+widgets. ipywidgets (the ``notebook`` extra) is imported only when a panel is built.
 """
 
 from __future__ import annotations
@@ -136,7 +91,40 @@ def build_widget(completer: Controlled) -> Any:
 
 
 class _Panel:
-    """The widgets of one panel and the callbacks that tie them to the Completer."""
+    """The widgets of one panel and the callbacks that tie them to the Completer.
+
+    What the writer sees is the point, so:
+
+    - The story is an ``ipywidgets.HTML`` pane whose value is set from the kernel,
+      and every rendering a button causes (streamed pieces included) is sent there
+      with ``cells.showing_in``, because ipywidgets' ``Output`` widget does not apply
+      ``update_display_data`` (ipywidgets#1844), which streaming uses to update its
+      display in place. Widget traits are synced in any front end.
+    - After every action the pane shows the Completer's story and parameters as they
+      now are, whatever the action printed or raised, and the sliders are set from
+      the Completer's parameters (a ``bloom.set`` in another cell shows up there).
+    - Lines the Completer prints ("Nothing to undo", notes) and errors go to an
+      ``Output`` area under the story, cleared at each action; an error is the short
+      block of ``complete.display.tracebacks``, not a traceback lost in the browser console.
+    - A slider whose parameter is unset says so ("backend default") and shows no
+      number, because no number on it is in effect: the backend's own default is,
+      until the writer moves it. A backend that says its defaults (the embedded model's
+      ``defaults``, the story preset) has them named instead ("default 0.8"). The
+      number is hidden (the ``UNSET_CLASS`` class and a style rule in the panel), not
+      removed, so that every slider keeps the same length and a handle does not jump
+      when its first move shows the number. A value set beyond a slider's usual range
+      (``temperature=3``) widens the slider rather than being shown as its end.
+    - Of llama.cpp's newer samplers the panel has min_p and DRY's multiplier: the
+      multiplier is the DRY setting that turns it on (0 is off; llama.cpp's
+      documentation calls 0.8 typical) and sets its strength, while its base and
+      allowed length have defaults (1.75 and 2) that are rarely changed; a slider
+      each would double the panel for little. ``bloom.set(dry_base=...,
+      dry_allowed_length=...)`` reaches them, and every parameter that is set,
+      slider or not, is in the footer under the story.
+    - Banned phrases (``Params.banned``) are a text field under the sliders, one phrase
+      a line, set when the field loses focus. While it is empty, a backend's own bans
+      (the story preset's, on the embedded model) are counted beside it.
+    """
 
     def __init__(self, completer: Controlled, widgets: Any) -> None:
         self.completer = completer
@@ -281,7 +269,15 @@ def lore_line(completer: Controlled) -> str:
 
 
 class _StoryEditor:
-    """The text box that holds the story's text; see the module docstring."""
+    """The text box that holds the story's text.
+
+    It holds the current text; what the writer changes
+    there becomes an edit of the story (``bloom.text = ...``, one edit node) when they
+    leave the box or press a button, before the button acts, so Continue continues
+    the edited text and Undo takes the edit back, as in Python. After every action the
+    box holds the story's text again. An emptied box is refused as ``bloom.text = ""``
+    is, and shows the story again.
+    """
 
     def __init__(self, panel: _Panel, widgets: Any) -> None:
         self.panel = panel

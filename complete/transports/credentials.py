@@ -1,34 +1,10 @@
 """Finding a Hugging Face access token, and saying where it came from.
 
-The order (the first one found wins):
-
-1. the ``token=`` argument;
-2. ``.hf_token`` in the current working directory (the original project's
-   convention), whitespace stripped;
-3. the ``HF_TOKEN`` environment variable;
-4. the file huggingface_hub writes on ``hf auth login``: ``$HF_TOKEN_PATH``, else
-   ``$HF_HOME/token``, else ``$XDG_CACHE_HOME/huggingface/token``, else
-   ``~/.cache/huggingface/token`` (huggingface_hub's own defaults, so a token saved
-   by its command line is found here too).
-
-An empty file or variable counts as absent and the search goes on. A token file
-that exists but cannot be read (permission denied, a directory, not UTF-8) is an
-``AuthError`` naming the file rather than a silent fall-through to an anonymous
-request, because the writer clearly meant to use it.
-
-Where a token goes is the transports' business, with one rule from here: a token
-found in the environment or a file goes only to ``hugging_face_host`` addresses.
-
-What this module deliberately does not do: read anything at import time, cache
-what it found (a token written mid-session is found on the next call), check a
-token with the server, or ever put a token in a repr, message or log line.
-``find_token`` returns the token with a description of its source (".hf_token in
-/home/me/novel"); callers show the source, never the token.
-
-A token found once is passed on as the ``FoundToken`` itself: ``find_token`` given a
-``FoundToken`` returns it unchanged, so a transport built from a choice made
-elsewhere (``complete.transports.choice``) names where the token really came from when the
-server refuses it, not "the token= argument".
+``find_token`` looks in the documented places, in order; ``token_for`` decides
+whether a token may go to the addresses a transport talks to. Deliberately not
+done: reading anything at import time, caching what was found (a token written
+mid-session is found on the next call), checking a token with the server, or ever
+putting a token in a repr, message or log line: callers show the source.
 """
 
 from __future__ import annotations
@@ -77,7 +53,12 @@ class FoundToken:
 
 
 def hub_token_path() -> Path:
-    """Where huggingface_hub keeps its token, from the environment as it is now."""
+    """Where huggingface_hub keeps its token, from the environment as it is now.
+
+    ``$HF_TOKEN_PATH``, else ``$HF_HOME/token``, else
+    ``$XDG_CACHE_HOME/huggingface/token``, else ``~/.cache/huggingface/token``:
+    huggingface_hub's own defaults, so a token its command line saved is found.
+    """
     explicit = os.environ.get("HF_TOKEN_PATH")
     if explicit:
         return Path(explicit).expanduser()
@@ -105,9 +86,19 @@ def token_places() -> str:
 
 
 def find_token(token: str | FoundToken | None = None) -> FoundToken | None:
-    """The first token found, in the documented order, or None (anonymous).
+    """The first token found, or None (anonymous). The order, first found wins:
 
-    A ``FoundToken`` is returned as it is: it was found already, and keeps its source.
+    1. the ``token=`` argument;
+    2. ``.hf_token`` in the current working directory (the original project's
+       convention), whitespace stripped;
+    3. the ``HF_TOKEN`` environment variable;
+    4. huggingface_hub's token file (``hub_token_path``: where ``hf auth login`` writes).
+
+    An empty file or variable counts as absent. A token file that exists but cannot
+    be read (permission denied, a directory, not UTF-8) is an ``AuthError`` naming the
+    file, not a silent anonymous request: the writer meant to use it. A ``FoundToken``
+    is returned as it is, so a transport built from a choice made elsewhere names
+    where the token really came from when the server refuses it.
 
     >>> find_token("  hf_example\\n")
     FoundToken(source='the token= argument')

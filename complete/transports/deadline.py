@@ -1,29 +1,10 @@
 """A total deadline on every call: retries, waits and a trickling answer included.
 
-A per-read timeout cannot end a call against a server that sends one byte every
-few seconds, or an endless stream; a retry budget bounds only the retries. So every
-call runs under a deadline, in seconds from its start: ``deadline=`` on the
-``Completer``, the command line (``--deadline``) and each transport, default
-``DEFAULT_DEADLINE`` (ten minutes: a long generation by the local model on a slow
-machine fits). Nested calls take the earliest: a ``RetryingTransport`` and the
-transport inside it, a ``Completer`` and its transport, share one end.
-
-How it is kept: ``within(seconds)`` (a call that returns) and ``stream_within``
-(a stream, made of many steps) put the end in a context variable, set only while
-the call's own code runs, never between the pieces it yields; ``complete_many``
-copies the context into its threads. The HTTP edge (``http.post``, ``iter_body``)
-reads it: no connect or read waits past it, and a watchdog hangs up a connection
-still open when it passes. The error is a ``TransportError`` that says how long
-it waited and how much had arrived; a stream's text so far stays on ``.partial``.
-
-A call can also be cancelled, which ends it as its deadline would, at once:
-``Deadline.cancel`` is one switch shared by a call and every call inside it
-(``complete_many`` flips it on Ctrl-C). The connections a call takes from the pool
-are held by it (``watch_pool``), so cancelling hangs them up even before the
-server has answered, and a local engine stops generating for a closed connection.
-
-What this module deliberately does not do: retry, or stop work that is not a
-request.
+A per-read timeout cannot end a call against a server that sends one byte every few
+seconds; so every call runs under a deadline (``deadline=`` on the ``Completer``,
+``--deadline``, each transport; ``DEFAULT_DEADLINE``), nested calls sharing the
+earliest end, and can be cancelled as one (``complete_many`` on Ctrl-C). The HTTP
+edge reads it. Deliberately not done: retrying, or stopping work that is not a request.
 """
 
 from __future__ import annotations
@@ -97,7 +78,15 @@ class Cancel:
 @attrs.frozen
 class Deadline:
     """When a call must end (``time.monotonic()`` seconds), how long it was given,
-    and the switch that ends it sooner."""
+    and the switch that ends it sooner.
+
+    The current one is kept in a context variable, set only while the call's own
+    code runs (``within``, ``stream_within``), never between the pieces it yields;
+    ``complete_many`` copies the context into its threads. ``cancel`` is one switch
+    shared by a call and every call inside it; connections the call took from the
+    pool (``watch_pool``) are hung up at once, before any answer too. The error is a
+    ``TransportError`` saying how long it waited and how much had arrived.
+    """
 
     at: float
     seconds: float

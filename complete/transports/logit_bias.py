@@ -1,22 +1,10 @@
 """``Params.logit_bias`` and token ids on the OpenAI-compatible wire.
 
-Which servers take what:
-
-- llama-server (``server="llama.cpp"``, the embedded engine too): ``logit_bias`` as
-  ``[[token, bias], ...]``, where a token is an id or a string that the server
-  tokenizes itself (each of its tokens biased), and ``false`` means "never"; -100
-  is sent as ``false``. Its ``/tokenize`` (``add_special: false``) gives token ids.
-- vLLM and OpenAI: ``{"<id>": bias}``, ids only, -100 .. 100. vLLM's ``/tokenize``
-  (``add_special_tokens: false``) turns a string into its ids here; OpenAI has no
-  tokenizer route, so strings are left out there with a one-time warning.
-- TGI, Ollama: no logit bias on ``/v1/completions`` (left out with a warning, as
-  every sampler a dialect lacks).
-
-``token_ids`` is what makes ``OpenAICompletions`` a ``BansTokens`` transport
-(``complete.writing.banning``): the llama.cpp and vLLM dialects answer, the others None.
-
-What this module does not do: send requests itself (the transport passes its own
-JSON call in), or bias anything for TGI's native API (``hf.py`` leaves it out).
+``wire_value`` writes the bias in each server's form; ``ask_ids`` asks a server that
+has a tokenizer route for a text's ids (what makes ``OpenAICompletions`` a
+``BansTokens`` transport for ``complete.writing.banning``). Deliberately not done:
+sending requests itself (the transport passes its own JSON call in), or biasing
+anything on TGI's native API.
 """
 
 from __future__ import annotations
@@ -71,6 +59,13 @@ def wire_value(
 ) -> Any:
     """``logit_bias`` as ``dialect`` takes it; ``left_out`` hears of strings that
     could not be turned into ids.
+
+    llama-server (the embedded engine too) takes ``[[token, bias], ...]``, a token
+    being an id or a string it tokenizes itself, and ``false`` for "never" (-100 is
+    sent so). vLLM and OpenAI take ``{"<id>": bias}``, ids only, -100 .. 100: strings
+    become ids through vLLM's ``/tokenize``; OpenAI has no tokenizer route, so they
+    are left out there with a one-time warning. TGI and Ollama take no logit bias on
+    ``/v1/completions`` (left out, as every sampler a dialect lacks).
 
     >>> wire_value(((15, -100.0), ("Hi", 2.0)), "llama.cpp", lambda text: None, print)
     [[15, False], ['Hi', 2.0]]

@@ -1,42 +1,9 @@
 """Retries as policy around any transport: bounded, patient with servers, honest.
 
-``RetryingTransport(inner)`` makes the same request again when the failure can pass
-on its own, and only then:
-
-- ``TransportError`` (refused, DNS, timeout, a stream cut before its first piece),
-- ``RateLimitError`` (429, or an overloaded TGI),
-- ``ModelLoadingError`` (503 while the model loads).
-
-Everything else (bad parameters, auth, a model that is not served, a prompt too
-long, a malformed answer) fails at once: trying again would give the same answer.
-
-Decisions:
-
-- Bounded by ``attempts`` (tries in all, the first included) AND ``max_seconds``
-  (measured from the first try): no new try starts once the time is up, and no
-  wait runs past it.
-- A wait honours the server: ``retry_after`` (from ``Retry-After``) or
-  ``estimated_time`` (a loading model's estimate), capped by the time left.
-  Otherwise it is exponential backoff, ``initial_wait * 2**(n-1)`` capped at
-  ``max_wait``, plus a random jitter of up to ``jitter`` seconds so that many
-  clients do not return in step.
-- Giving up re-raises the *original* typed error (tenacity's ``RetryError`` never
-  escapes), its message ending with how many tries were made and how long was
-  waited between them, so callers handle ``RateLimitError`` and friends the same with or
-  without retries.
-- ``stream`` retries only while nothing has been yielded: once text has reached
-  the caller, starting again would show it twice, so the error is raised with the
-  text so far in ``.partial`` (set here if the inner transport did not).
-- ``describe`` is the inner transport's; ``count_tokens``, ``context_window`` and
-  ``token_ids`` are passed through (with the same retries: they are requests too), and say None
-  when the inner transport cannot tell.
-- ``deadline`` (seconds) bounds the whole call, tries, waits and a stream's
-  every piece included (``complete.transports.deadline``): no try starts and no
-  wait runs past it, and a call still running then is cut.
-- ``sleep`` and ``clock`` can be injected, so tests never sleep for real.
-
-What this module deliberately does not do: change the request between tries, retry
-other errors, or retry anything on its own initiative outside a call.
+``RetryingTransport(inner)`` makes the same request again only when the failure can
+pass on its own (a connection failure, a rate limit, a model still loading), and
+gives up with the original typed error. Deliberately not done: changing the request
+between tries, retrying other errors, or retrying anything outside a call.
 """
 
 from __future__ import annotations
@@ -68,6 +35,26 @@ T = TypeVar("T")
 
 class RetryingTransport:
     """Wrap ``inner`` so transient failures are retried within bounds.
+
+    Retried: ``TransportError`` (refused, DNS, timeout, a stream cut before its first
+    piece), ``RateLimitError`` (429, or an overloaded TGI) and ``ModelLoadingError``
+    (503 while the model loads). Everything else fails at once: trying again would
+    give the same answer.
+
+    - Bounded by ``attempts`` (tries in all, the first included) and ``max_seconds``
+      (from the first try): no try starts and no wait runs past them, nor past
+      ``deadline`` (``complete.transports.deadline``), which bounds the whole call.
+    - A wait honours the server (``retry_after``, a loading model's
+      ``estimated_time``), else backs off exponentially, ``initial_wait * 2**(n-1)``
+      capped at ``max_wait``, plus up to ``jitter`` seconds so clients do not return
+      in step.
+    - Giving up re-raises the original error (never tenacity's ``RetryError``), its
+      message ending with the tries made and the time waited.
+    - ``stream`` retries only while nothing has been yielded: text already shown
+      would show twice. The error then carries the text so far in ``.partial``.
+    - ``describe`` is the inner transport's; ``count_tokens``, ``context_window`` and
+      ``token_ids`` pass through with the same retries, None when it cannot tell.
+    - ``sleep`` and ``clock`` can be injected, so tests never sleep for real.
 
     >>> from complete.testing import ScriptedTransport
     >>> inner = ScriptedTransport([RateLimitError(message="slow down", retry_after=2.0), " at last"])

@@ -1,20 +1,10 @@
 """What a request is waiting for, passed from the transports to whatever is on screen.
 
-A transport knows why a call is slow (a host that has not answered yet, a server
-that said 429, a model still loading) but must not know about notebooks or
-terminals; the display knows how to show one line in place but not why a request
-is slow. This module is the seam between them:
-
-- a transport (or ``RetryingTransport``) calls ``report(Status(...))``;
-- the display that shows the story wraps the request in ``reporting(listener)``,
-  and the listener shows the status until text arrives.
-
-With nobody listening, ``report`` does nothing, so transports report
-unconditionally and cost nothing in scripts and tests. The listener is kept in a
-``ContextVar``: two stories written in two threads each see only their own
-reports, and a worker thread (``complete_many``'s pool) sees none unless its
-context was copied. This module deliberately holds no timers, threads or
-rendering: counting the seconds of a ticking status is the display's business.
+A transport knows why a call is slow (no answer yet, a 429, a model loading) but not
+how to show it; the display the reverse. A transport calls ``report(Status(...))``;
+the display wraps the request in ``reporting(listener)``. With nobody listening,
+``report`` does nothing. The listener is a ``ContextVar``, so threads see only their
+own reports. Deliberately no timers, threads or rendering: those are the display's.
 """
 
 from __future__ import annotations

