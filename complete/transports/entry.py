@@ -94,7 +94,8 @@ def refused(name: str, value: object, takers: Sequence[str]) -> ParamsError:
     "server='vllm' is not allowed: expected None unless backend='openai'"
     """
     meta = attrs.fields_dict(Keywords)[name].metadata
-    allowed = meta["allowed"] or "None unless backend=" + " or ".join(map(repr, takers))
+    unless = f"backend={takers[0]!r}" if len(takers) == 1 else "backend is one of " + ", ".join(map(repr, takers))
+    allowed = meta["allowed"] or f"None unless {unless}"
     shown = value if meta["command_line"] else type(value).__name__
     return ParamsError(field=name, value=shown, allowed=allowed, hint=meta["hint"])
 
