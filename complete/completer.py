@@ -168,7 +168,7 @@ class Completer(OnScreen):
             f"{len(self.session.nodes)} nodes; {captions.backend_label(self.session.backend)}>"
         )
 
-    # --- parameters (set, and each as an attribute: complete.attributes) and prompt shaping ---
+    # --- the prompt (parameters: set() and attributes, see complete.attributes) ----------
 
     def prompt(self, **overrides: Any) -> Prompt:
         """The exact prompt the next call will send, with token counts per part."""

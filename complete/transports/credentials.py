@@ -27,7 +27,7 @@ token with the server, or ever put a token in a repr, message or log line.
 
 A token found once is passed on as the ``FoundToken`` itself: ``find_token`` given a
 ``FoundToken`` returns it unchanged, so a transport built from a choice made
-elsewhere (``complete.transports.choice``) names where the token really came from when the
+elsewhere (``complete.transports.hf.entry``) names where the token really came from when the
 server refuses it, not "the token= argument".
 """
 

@@ -57,7 +57,12 @@ def _check_token(keywords: object, field: object, token: object) -> None:
 
 @attrs.frozen
 class Keywords:
-    """The backend keywords as given (None: not given), and how the writer spells ``model``."""
+    """The backend keywords as given (None: not given), and how the writer spells ``model``.
+
+    The ``Completer`` writes them out again in its signature, for typing and ``help()``;
+    a test (``tests/transports/test_toy_backend.py``) checks that signature, and the
+    command line's options, against this class.
+    """
 
     backend: str | None = _keyword("default: hf when a token is found, else local")
     model: str | None = _keyword("model id (hf/openai); GGUF path or Hub user/repo[:quant] (local)")

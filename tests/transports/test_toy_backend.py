@@ -17,6 +17,8 @@ import ast
 import inspect
 import io
 import json
+import subprocess
+import sys
 from collections.abc import Generator, Mapping
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ import pytest
 from complete import Completer, Generation, Params, ParamsError, StoryFormatError, cli
 from complete.transports import backends, saved_fields
 from complete.transports.entry import KEYWORDS, Backend, Choice, Keywords
+from tests.conftest import child_environment
 
 PACKAGE = Path(__file__).resolve().parents[2] / "complete"
 
@@ -134,6 +137,29 @@ def test_the_completer_and_the_command_line_take_the_keyword_set_as_written_once
     assert options["backend"].choices == ("hf", "tgi", "openai", "local", "toy")
     assert options["server"].choices == ("openai", "vllm", "llama.cpp", "tgi", "ollama")
     assert all(isinstance(action, argparse.Action) and action.help for action in options.values())
+
+
+READ_THE_TABLE = """
+import sys
+from complete import Completer
+from complete.transports import backends
+from complete.transports.saved import check_backend
+check_backend({"backend": "openai", "base_url": "http://127.0.0.1:9/v1", "model": None})
+assert backends.label({"backend": "local", "path": None}) == "local SmolLM2-135M-Instruct", backends.names()
+heavy = {"requests", "xllamacpp", "complete.transports.hf.inference", "complete.transports.local.engine"}
+print(sorted(heavy & set(sys.modules)))
+from complete.transports.hf import HFInference
+from complete.transports.local import LocalModel
+from complete.transports.openai import OpenAICompletions
+print(HFInference.__name__, LocalModel.__name__, OpenAICompletions.__name__, "requests" in sys.modules)
+"""
+
+
+def test_the_table_is_read_without_loading_any_transport() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", READ_THE_TABLE], capture_output=True, text=True, env=child_environment(), check=True
+    )
+    assert result.stdout == "[]\nHFInference LocalModel OpenAICompletions True\n"
 
 
 # Besides each backend's folder, where a built-in backend's name may be written as a
