@@ -49,10 +49,11 @@ from complete.display.render import is_terminal
 from complete.display.terminal_text import visible
 from complete.errors import CompleteError, ParamsError
 from complete.interchange.session_json import read_session, write_session
+from complete.transports import backends
 from complete.transports.base import Transport
-from complete.transports.choice import BACKENDS, choose, saved_transport
+from complete.transports.choice import choose, saved_transport
 from complete.transports.deadline import DEFAULT_DEADLINE, check_seconds, within
-from complete.transports.openai.wire import DIALECTS
+from complete.transports.entry import Keywords
 from complete.values.lorebook import Lorebook
 from complete.values.params import Params
 from complete.writing.continuing import Continuation, stream
@@ -60,6 +61,8 @@ from complete.writing.session import Session
 
 __all__ = ["main"]
 
+_KEYWORDS = tuple(field.name for field in attrs.fields(Keywords) if field.metadata.get("command_line"))
+"""The backend keywords that are options (``--backend``, ``--model``, ...; never the token)."""
 
 _SAMPLING: tuple[tuple[str, type, str], ...] = (
     # Params field, its type, what it does (each is --field-name on the command line)
@@ -131,13 +134,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     choice.add_argument("--sample", dest="do_sample", action="store_true", help="sample even with default settings")
     backend = parser.add_argument_group("backend")
-    backend.add_argument("--backend", choices=BACKENDS, help="default: hf when a token is found, else local")
-    backend.add_argument("--model", help="model id (hf/openai); GGUF path or Hub user/repo[:quant] (local)")
-    backend.add_argument("--url", help="server address (tgi/openai, or an HF Inference Endpoint)")
-    backend.add_argument("--provider", help="a hosted model's Inference Provider: auto (default) or a name")
-    backend.add_argument(
-        "--server", choices=tuple(DIALECTS), help="the kind of OpenAI-compatible server (default: ask it)"
-    )
+    for name in _KEYWORDS:  # the backend keywords' options, from the one place they are written
+        help_text = attrs.fields_dict(Keywords)[name].metadata["help"]
+        backend.add_argument("--" + name, choices=backends.choices(name), help=help_text)
     backend.add_argument(
         "--deadline", type=float, metavar="SECONDS", help="the longest the call may take in all (default 600)"
     )
@@ -250,13 +249,6 @@ def _transport(args: argparse.Namespace, session: Session | None) -> Transport:
     if session is not None and args.backend is None and (saved := saved_transport(session.backend)) is not None:
         print(saved.reason, file=sys.stderr)
         return saved.transport
-    chosen = choose(
-        args.backend,
-        model=args.model,
-        url=args.url,
-        provider=args.provider,
-        server=args.server,
-        model_argument="--model",
-    )
+    chosen = choose(**{name: getattr(args, name) for name in _KEYWORDS}, model_argument="--model")
     print(chosen.reason, file=sys.stderr)
     return chosen.transport

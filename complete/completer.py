@@ -7,6 +7,8 @@ It is the one mutable object in the library, and a thin one: it holds a
 ``Session`` (the whole writing state, an immutable value: ``bloom.session``), a
 ``Transport`` and a ``Screen``. Every operation computes a new session with the
 functions of ``complete.writing.session`` and ``complete.writing.continuing``, keeps it, and shows it.
+Its attributes (views of the session, sampling parameters) come from ``complete.attributes``,
+how it shows the session from ``complete.on_screen``.
 
 Decisions for interactive use: a call that cannot do anything (``undo()`` at the
 prompt, ``redo()`` with nothing undone, ``retry()`` after the writer's own words)
@@ -20,32 +22,31 @@ reported once.
 
 from __future__ import annotations
 
-import difflib
 import os
-from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from complete import interchange
+from complete.attributes import as_lorebook, split
 from complete.display import captions
 from complete.display.screen import Screen
 from complete.display.tree_view import TreeView
 from complete.errors import ParamsError, StoryFormatError
 from complete.interchange.files import checked_path
 from complete.interchange.session_json import read_session, write_session
+from complete.on_screen import OnScreen
 from complete.transports.base import Transport, describe
 from complete.transports.choice import choose, saved_transport
 from complete.transports.deadline import DEFAULT_DEADLINE, check_seconds, within
 from complete.values import checks as arguments
 from complete.values.lorebook import Lorebook
-from complete.values.params import PARAM_NAMES, check_names
 from complete.values.story import Story
 from complete.values.supplier import Supplier
 from complete.writing import continuing
 from complete.writing import token_data as probabilities
-from complete.writing.session import Request, Session
+from complete.writing.session import Session
 from complete.writing.window import Prompt
 
 if TYPE_CHECKING:
@@ -53,52 +54,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Completer"]
 
-T = TypeVar("T")
-
 _ANNOUNCED: set[str] = set()
 """The backend lines already printed in this process: each is printed once."""
-
-
-def _split(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Supplier]]:
-    """(the literal values, the ``Supplier`` values) of ``params``; names checked."""
-    check_names(params)
-    literal = {name: value for name, value in params.items() if not isinstance(value, Supplier)}
-    return literal, {name: value for name, value in params.items() if isinstance(value, Supplier)}
-
-
-class _SessionView(Generic[T]):
-    """An attribute of a Completer that reads its session (``bloom.children``) and,
-    given ``write``, changes it (``bloom.memory = "..."``)."""
-
-    def __init__(
-        self, read: Callable[[Session], T], doc: str, write: Callable[[Session, T], Session] | None = None
-    ) -> None:
-        self._read = read
-        self._write = write
-        self.__doc__ = doc
-
-    @overload
-    def __get__(self, completer: None, owner: type[Any]) -> Self: ...
-
-    @overload
-    def __get__(self, completer: Completer, owner: type[Any]) -> T: ...
-
-    def __get__(self, completer: Completer | None, owner: type[Any]) -> T | Self:
-        return self if completer is None else self._read(completer.session)
-
-    def __set__(self, completer: Completer, value: T) -> None:
-        if self._write is None:
-            raise AttributeError(f"{self.__doc__} It is read-only.")
-        completer.session = self._write(completer.session, value)
-
-
-def _lorebook(value: object) -> Lorebook:
-    """A ``Lorebook``, or one read from a path (what it does not take is warned about)."""
-    if isinstance(value, Lorebook):
-        return value
-    if isinstance(value, str | os.PathLike):
-        return Lorebook.load(value)
-    raise ParamsError(field="lorebook", value=value, allowed="a Lorebook or the path of a lorebook file")
 
 
 def _check_settings(*, transport: object, stream: object, reformat: object) -> None:
@@ -110,12 +67,8 @@ def _check_settings(*, transport: object, stream: object, reformat: object) -> N
     arguments.typed("reformat", reformat, bool, "True or False")
 
 
-def _unshown(piece: str) -> None:
-    """What ``stream=False`` does with a piece as it arrives: nothing (all is shown at the end)."""
-
-
 @attrs.define(init=False, eq=False, repr=False)
-class Completer:
+class Completer(OnScreen):
     """A story you continue by calling it; see the module docstring.
 
     Keyword arguments are sampling parameters (``temperature``, ``top_k``,
@@ -123,14 +76,15 @@ class Completer:
     ``do_sample``, ``logprobs``; each is also an attribute, ``bloom.top_k = 30``, and a
     ``Supplier`` value is called at every request) or settings:
 
-    - ``transport=`` any transport object, or ``backend=`` one of "hf", "tgi",
-      "openai", "local" with ``model=`` / ``url=`` / ``token=``; with neither, the
-      Hugging Face API is used when a token is found, else the embedded model, and
-      one line says which and why; ``provider=`` picks a hosted model's Inference
-      Provider ("auto", the default, or a name; see ``providers()``); ``server=``
-      names an OpenAI-compatible server ("vllm", "llama.cpp", "tgi", "ollama",
-      "openai") so that the samplers it takes are sent (left out, it is asked),
-      and ``token=`` is then its API key;
+    - ``transport=`` any transport object, or ``backend=`` a name in the table of
+      backends (``complete.transports.backends``: "hf", "tgi", "openai", "local")
+      with ``model=``, ``url=``, ``token=``, ``provider=`` (a hosted model's Inference
+      Provider, see ``providers()``) and ``server=`` (an OpenAI-compatible server's
+      kind), the keyword set of ``complete.transports.entry.Keywords``; a backend
+      refuses those it does not take. With neither, the Hugging Face API is used when
+      a token is found, else the embedded model, and one line says which and why.
+      These keywords are written out here for typing and ``help()``; a test checks
+      them against ``Keywords``;
     - ``stream=`` show text as it arrives (default: yes);
     - ``memory=``, ``note=``, ``note_depth=``, ``window_size=`` (the model's window
       in tokens) shape the prompt of long stories (see ``complete.writing.window``);
@@ -149,33 +103,6 @@ class Completer:
     screen: Screen
     suppliers: dict[str, Supplier]
     deadline: float
-
-    story = _SessionView(lambda session: session.current, "The current story: an immutable ``Story`` value.")
-    params = _SessionView(lambda session: session.params, "The parameters every call uses (``set`` changes them).")
-    window = _SessionView(lambda session: session.window, "The prompt window settings (memory, note, size).")
-    last_request = _SessionView(lambda session: session.last_request, "The last request sent: prompt, params, backend.")
-    offered = _SessionView(lambda session: session.offered, "The alternatives on offer, as numbered on screen.")
-    children = _SessionView(lambda session: session.children, "The continuations of the current story, oldest first.")
-    siblings = _SessionView(lambda session: session.siblings, "The other continuations of its parent (earlier tries).")
-    history = _SessionView(lambda session: session.history, "The nodes from the prompt to the current story.")
-    nodes = _SessionView(lambda session: tuple(session.nodes), "Every node met, in the order met.")
-    bookmarks = _SessionView(lambda session: dict(session.bookmarks), "The bookmarks: each name and its node.")
-    memory = _SessionView(
-        lambda session: session.window.memory,
-        "Text always kept at the top of the prompt (characters, setting).",
-        lambda session, text: session.set_window(memory=text),
-    )
-    note = _SessionView(
-        lambda session: session.window.note,
-        "An author's note inserted ``note_depth`` paragraphs before the end.",
-        lambda session, text: session.set_window(note=text),
-    )
-    lorebook = _SessionView[Lorebook](
-        lambda session: session.lorebook,
-        "World info entering the prompt when the story mentions it: a ``Lorebook`` "
-        "(set a Lorebook or a file's path; ``bloom.lorebook = bloom.lorebook.add(keys, text)``).",
-        lambda session, value: session.set_lorebook(_lorebook(value)),
-    )
 
     def __init__(
         self,
@@ -201,12 +128,12 @@ class Completer:
         _check_settings(transport=transport, stream=stream, reformat=reformat)
         session = prompt if isinstance(prompt, Session) else Session.start(prompt, reformat=reformat)
         window = {"memory": memory, "note": note, "note_depth": note_depth, "size": window_size}
-        literal, suppliers = _split(params)
+        literal, suppliers = split(params)
         session = session.set(**literal).set_window(
             **{key: value for key, value in window.items() if value is not None}
         )
         if lorebook is not None:
-            session = session.set_lorebook(_lorebook(lorebook))
+            session = session.set_lorebook(as_lorebook(lorebook))
         if transport is None:
             choice = choose(backend, model=model, url=url, token=token, provider=provider, server=server)
             transport = choice.transport
@@ -234,9 +161,6 @@ class Completer:
         self.session = before = self.session.sent(request)
         self.session = continuing.send(before, request, self.transport).session
 
-    def __str__(self) -> str:
-        return self.screen.plain(self.story.text)
-
     def __repr__(self) -> str:
         story = self.story
         return (
@@ -244,59 +168,7 @@ class Completer:
             f"{len(self.session.nodes)} nodes; {captions.backend_label(self.session.backend)}>"
         )
 
-    def _repr_html_(self) -> str:
-        return self.screen.html(self.story.text, self.session.new_from, self._footer())
-
-    # --- parameters and prompt shaping -----------------------------------------
-
-    def set(self, **changes: Any) -> None:
-        """Change parameters for every later call: ``bloom.set(temperature=0.7)``, the
-        same as ``bloom.temperature = 0.7``; a ``Supplier`` is called at every request."""
-        literal, suppliers = _split(changes)
-        self.session = self.session.set(**literal)
-        self.suppliers = {name: value for name, value in self.suppliers.items() if name not in changes} | suppliers
-
-    def _supplied(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
-        """``overrides`` with every ``Supplier`` (set, or given for this call) called once."""
-        values = {**self.suppliers, **overrides}
-        return {name: value() if isinstance(value, Supplier) else value for name, value in values.items()}
-
-    def __getattr__(self, name: str) -> Any:
-        """A sampling parameter in effect (``bloom.top_k``; a ``Supplier`` when one is set)."""
-        if name in PARAM_NAMES:
-            suppliers = self.suppliers  # type: Mapping[str, Supplier]
-            return suppliers[name] if name in suppliers else getattr(self.session.params, name)
-        raise AttributeError(self._no_attribute(name), name=name, obj=self)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        """``bloom.temperature = 0.5`` is ``bloom.set(temperature=0.5)``; what the class
-        defines (``session``, ``memory``, ``stream``, ...) is set as usual; any other
-        name is refused, with the nearest known one."""
-        if name in _FIELDS or hasattr(type(self), name):
-            object.__setattr__(self, name, value)
-        elif name in PARAM_NAMES:
-            self.set(**{name: value})
-        else:
-            raise AttributeError(self._no_attribute(name), name=name, obj=self)
-
-    @staticmethod
-    def _no_attribute(name: str) -> str:
-        message = f"a Completer has no attribute {name!r}"
-        if name.startswith("_"):
-            return message
-        known = [*PARAM_NAMES, *(attribute for attribute in dir(Completer) if not attribute.startswith("_"))]
-        guess = difflib.get_close_matches(name, known, n=1)
-        hint = f"Did you mean {guess[0]!r}? " if guess else ""
-        return f"{message}. {hint}Sampling parameters are attributes (bloom.temperature = 0.7) or set(temperature=0.7)."
-
-    @property
-    def stream(self) -> bool:
-        """Whether text is shown as it arrives."""
-        return self.screen.streams
-
-    @stream.setter
-    def stream(self, value: bool) -> None:
-        self.screen.streams = arguments.typed("stream", value, bool, "True or False")
+    # --- the prompt (parameters: set() and attributes, see complete.attributes) ----------
 
     def prompt(self, **overrides: Any) -> Prompt:
         """The exact prompt the next call will send, with token counts per part."""
@@ -489,52 +361,3 @@ class Completer:
             lambda session: session.swap_request(self.transport, position, alternative, **self._supplied(overrides)),
             nothing="Nothing to swap: no model segment yet. Continue with logprobs=5 first.",
         )
-
-    # --- showing ----------------------------------------------------------------------
-
-    def _footer(self) -> str:
-        return captions.footer(self.params, self.session.backend, self.story)
-
-    def _move(self, session: Session) -> None:
-        self.session = session
-        self.screen.show(self.story.text, session.new_from, self._footer())
-
-    def _continue(self, build: Callable[[Session], Request | None], *, nothing: str = "") -> None:
-        """Build a request from the session (None: say ``nothing`` instead), send it,
-        keep the answer, and show it (streamed or whole).
-
-        The screen shows what the request waits for from the start, as building it
-        can wait too (counting the prompt's tokens starts the embedded engine, or
-        asks a server).
-        """
-        view = self.screen.live(self.story.text, self._footer(), new_from=self.session.new_from)
-        try:
-            with within(self.deadline):
-                request = build(self.session)
-                if request is None:
-                    view.abort()
-                    return self.screen.note(nothing)
-                self.session = before = self.session.sent(request)
-                footer = captions.footer(request.params, request.backend)
-                view.start(request.story.text, footer, new_from=request.new_from)
-                # Streamed either way, shown or not, so that Ctrl-C keeps the text that arrived.
-                show = view.piece if self.stream else _unshown
-                result = continuing.stream(before, request, self.transport, show)
-        except BaseException:
-            view.abort()
-            raise
-        self.session = result.session
-        added = self.story is not before.current
-        if added or self.stream:
-            view.finish(self.story.text, self.session.new_from if added else None, self._footer())
-        else:
-            view.abort()  # nothing new to show: the note below says so
-        note = captions.continuation_note(result)
-        if note:
-            self.screen.note(note)
-        notice = probabilities.missing_logprobs(self.story) if added else None
-        if notice is not None and self.story.generation is not None:
-            self.screen.note(notice, once=f"logprobs from {self.story.generation.backend}")
-
-
-_FIELDS = frozenset(field.name for field in attrs.fields(Completer))

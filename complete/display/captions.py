@@ -12,34 +12,28 @@ This module renders no markup and prints nothing: ``complete.display.screen`` sh
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from complete.transports import backends
 from complete.values.params import Params
 from complete.values.story import Story
 
 if TYPE_CHECKING:
     from complete.writing.continuing import Continuation
 
-__all__ = ["EMBEDDED_MODEL", "backend_label", "continuation_note", "finish_reason", "footer"]
-
-EMBEDDED_MODEL = "SmolLM2-135M-Instruct"
-"""What the local backend runs when it is given no model path."""
+__all__ = ["backend_label", "continuation_note", "finish_reason", "footer"]
 
 
 def backend_label(backend: Mapping[str, Any]) -> str:
-    """The backend's name and what it serves, from its description.
+    """The backend's name and what it serves, from its description, as its entry in
+    the table of backends labels it (``complete.transports.backends.label``).
 
     >>> backend_label({"backend": "hf", "model": "bigscience/bloom"})
     'hf bigscience/bloom'
     >>> backend_label({"backend": "local", "path": "/models/bloom-560m.gguf"})
     'local bloom-560m.gguf'
     """
-    name = str(backend.get("backend", "?"))
-    target = backend.get("endpoint") or backend.get("model") or backend.get("path") or backend.get("base_url")
-    if name == "local":
-        target = Path(str(target)).name if target else EMBEDDED_MODEL
-    return f"{name} {target}" if target else name
+    return backends.label(backend)
 
 
 def footer(params: Params, backend: Mapping[str, Any], story: Story | None = None) -> str:

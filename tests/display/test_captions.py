@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from complete import Generation, Params, Session, Story
-from complete.display.captions import EMBEDDED_MODEL, backend_label, continuation_note, footer
+from complete.display.captions import backend_label, continuation_note, footer
+from complete.transports.local.entry import EMBEDDED_MODEL
 from complete.writing.continuing import Continuation
 
 

@@ -168,3 +168,16 @@ def test_server_belongs_to_openai_compatible_servers_only(backend: str | None) -
         "server='vllm' is not allowed: expected None unless backend='openai'. "
         "server= names the kind of OpenAI-compatible server at url=, for backend='openai'."
     )
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"url": "http://127.0.0.1:9"}, "url='http://127.0.0.1:9' is not allowed"),
+        ({"token": "hf_x"}, "token='str' is not allowed"),  # a credential is named by its type only
+    ],
+)
+def test_the_local_model_refuses_a_server_address_or_a_token(settings: dict[str, str], message: str) -> None:
+    with pytest.raises(ParamsError) as caught:
+        choose("local", **settings)
+    assert str(caught.value) == f"{message}: expected None unless backend is one of 'hf', 'tgi', 'openai'"
