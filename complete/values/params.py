@@ -70,7 +70,7 @@ class Params:
     )
     top_p: float | None = sampler(
         "number",
-        "nucleus sampling: among the likeliest tokens that add up to p",
+        "nucleus sampling, among the likeliest tokens that add up to p",
         low=0,
         high=1,
         above=True,
@@ -187,7 +187,7 @@ class Params:
     )
     mirostat: int | None = sampler(
         "integer",
-        "Mirostat: a feedback loop aiming at a steady surprise, in place of top-k/top-p/min-p",
+        "Mirostat: a feedback loop aiming at a steady surprise, instead of top-k, top-p and min-p",
         choices={0: "off", 1: "Mirostat", 2: "Mirostat 2.0"},
         wire=on("llama.cpp"),
     )
@@ -199,7 +199,7 @@ class Params:
     )
     banned: tuple[str, ...] = sampler(
         "phrases",
-        "phrases never written, in any case; /.../ is a regular expression (complete.writing.banning)",
+        "phrases never written (in any case); /.../ is a regular expression",
         default=(),
         sent=False,
     )

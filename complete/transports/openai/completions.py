@@ -325,7 +325,7 @@ class OpenAICompletions:
         return body
 
     def _warn(self, name: str, value: object) -> None:
-        honour = " or ".join(repr(dialect.name) for dialect in DIALECTS.values() if name in dialect.extras)
+        honour = " or ".join(repr(dialect.name) for dialect in DIALECTS.values() if name in dialect.names)
         why = (
             f"server={self.server!r} does not accept it on /v1/completions (it is honoured with "
             f"server={honour}). Pass the server= your server really is to use it."
