@@ -98,8 +98,8 @@ def request_body(prompt: str, params: Params, *, stream: bool = False) -> dict[s
 def left_out(params: Params) -> dict[str, Any]:
     """The parameters set in ``params`` that TGI's generate route has no field for.
 
-    >>> left_out(Params(min_p=0.1, frequency_penalty=0.5, dry_multiplier=0.8))
-    {'min_p': 0.1, 'dry_multiplier': 0.8}
+    >>> left_out(Params(min_p=0.1, top_k=30, logit_bias={"Hi": 2}))
+    {'min_p': 0.1, 'logit_bias': [['Hi', 2.0]]}
     """
     fields = attrs.fields_dict(type(params))
     taken = wire_names(type(params), "hf")

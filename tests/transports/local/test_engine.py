@@ -23,8 +23,8 @@ import requests
 from complete import Params, Story, Window, complete, complete_stream
 from complete.errors import ContextLimitError, LocalModelError, ParamsError
 from complete.transports.local.engine import LocalModel
-from complete.transports.local.server import engine_for
 from complete.transports.local.gguf import trained_context_length
+from complete.transports.local.server import engine_for
 from complete.transports.openai.completions import OpenAICompletions
 from complete.values.generation import Generation
 from tests.conftest import ROOT
