@@ -34,7 +34,7 @@ SERVERS = ("openai", "vllm", "llama.cpp", "tgi", "ollama", "hf")
 (``complete.transports.openai.wire``; the embedded model speaks "llama.cpp") and "hf",
 the Hugging Face text-generation wire (TGI's own route, ``complete.transports.hf.wire``)."""
 
-Kind = Literal["number", "integer", "choice", "switch", "strings", "phrases", "bias"]
+Kind = Literal["number", "integer", "switch", "strings", "phrases", "bias"]
 Wire = Mapping[str, str]
 
 INT_MAX = 2**31 - 1
@@ -110,24 +110,30 @@ class Sampler:
     def check(self, field: str, value: object) -> Any:
         """``value`` checked and normalised (an int for an integral float, a tuple for
         a list), or a ``ParamsError`` naming ``field``, the value and ``allowed``."""
-        allowed = self.allowed(field)
+        try:
+            return self._normalised(field, value)
+        except _RefusedError as refused:
+            allowed = refused.said or self.allowed(field) + refused.beyond
+            raise ParamsError(field=field, value=value, allowed=allowed) from refused.__cause__
+
+    def _normalised(self, field: str, value: object) -> Any:
         if value is None and self.optional:
             return None
         if self.kind == "switch":
             if isinstance(value, bool):
                 return value
-            raise ParamsError(field=field, value=value, allowed=allowed)
+            raise _RefusedError
         if self.kind == "bias":
-            return _bias_pairs(field, value, allowed)
+            return _bias_pairs(value)
         if self.kind in ("strings", "phrases"):
-            return _strings(field, value, allowed, phrases=self.kind == "phrases")
-        number: float = _number(field, value, allowed) if self.kind == "number" else _integer(field, value, allowed)
+            return _strings(field, value, phrases=self.kind == "phrases")
+        number: float = _number(value) if self.kind == "number" else _integer(value)
         if not self._admits(number):
-            raise ParamsError(field=field, value=value, allowed=allowed)
+            raise _RefusedError
         if self.kind == "number" and abs(number) > FLOAT_MAX:
-            raise ParamsError(field=field, value=value, allowed=f"{allowed}, at most {FLOAT_MAX:.3g} (a 32-bit float)")
+            raise _RefusedError(beyond=f", at most {FLOAT_MAX:.3g} (a 32-bit float)")
         if self.kind == "integer" and self.high is None and abs(number) > INT_MAX:  # a count with no bound of its own
-            raise ParamsError(field=field, value=value, allowed=f"{allowed}, at most {INT_MAX} (a 32-bit integer)")
+            raise _RefusedError(beyond=f", at most {INT_MAX} (a 32-bit integer)")
         return number
 
     def _admits(self, number: float) -> bool:
@@ -139,7 +145,8 @@ class Sampler:
 
 def sampler(kind: Kind, meaning: str, *, default: Any = None, **facts: Any) -> Any:
     """A ``Params`` field with its ``Sampler`` in ``metadata["sampler"]``; its value is
-    checked by the sampler on construction and on ``evolve``."""
+    checked by the sampler on construction and on ``evolve``. (Typed ``Any``, so that a
+    type checker takes the field's annotation as its type.)"""
     spec = Sampler(kind, meaning, optional=default is None, **facts)
     return attrs.field(
         default=default, converter=attrs.Converter(_checked, takes_field=True), metadata={"sampler": spec}
@@ -174,33 +181,43 @@ def _checked(value: object, field: attrs.Attribute[Any]) -> Any:
     return of(field).check(field.name, value)
 
 
-def _number(field: str, value: object, allowed: str) -> float:
+class _RefusedError(Exception):
+    """A value the sampler does not take; ``check`` says why in the field's words, or in
+    ``said``, with ``beyond`` added (a limit of the servers' own)."""
+
+    def __init__(self, *, said: str = "", beyond: str = "") -> None:
+        super().__init__(said)
+        self.said = said
+        self.beyond = beyond
+
+
+def _number(value: object) -> float:
     # abs(value) <= the largest float: false for NaN and inf, and for ints too big to convert.
     if isinstance(value, bool) or not isinstance(value, int | float) or not abs(value) <= sys.float_info.max:
-        raise ParamsError(field=field, value=value, allowed=allowed)
+        raise _RefusedError
     return float(value)
 
 
-def _integer(field: str, value: object, allowed: str) -> int:
+def _integer(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         # An integral float such as 30.0 is accepted: JSON and sliders produce them.
         if isinstance(value, float) and value.is_integer():
             return int(value)
-        raise ParamsError(field=field, value=value, allowed=allowed)
+        raise _RefusedError
     return value
 
 
-def _strings(field: str, value: object, allowed: str, *, phrases: bool) -> tuple[str, ...]:
+def _strings(field: str, value: object, *, phrases: bool) -> tuple[str, ...]:
     """One string or an iterable of non-empty strings, as a tuple; None is ()."""
     if value is None:
         return ()
     if isinstance(value, str):
         value = (value,)
     if isinstance(value, bytes | Mapping) or not isinstance(value, Iterable):
-        raise ParamsError(field=field, value=value, allowed=allowed)
+        raise _RefusedError
     items = tuple(value)
     if not all(isinstance(item, str) and item for item in items):
-        raise ParamsError(field=field, value=value, allowed=allowed)
+        raise _RefusedError
     for item in items:
         checks.text(field, item)  # no lone surrogates (complete.values.surrogates)
         if phrases:
@@ -208,29 +225,29 @@ def _strings(field: str, value: object, allowed: str, *, phrases: bool) -> tuple
                 compile_phrase(item)
             except re.error as exc:
                 said = f"phrases, or regular expressions between slashes; {item!r} is not one ({exc})"
-                raise ParamsError(field=field, value=value, allowed=said) from exc
+                raise _RefusedError(said=said) from exc
     return items
 
 
-def _bias_pairs(field: str, value: object, allowed: str) -> tuple[tuple[int | str, float], ...]:
+def _bias_pairs(value: object) -> tuple[tuple[int | str, float], ...]:
     """Pairs of (token id or string, bias in -100 .. 100), from pairs or a mapping."""
     if value is None:
         return ()
     items = value.items() if isinstance(value, Mapping) else value
     if isinstance(items, str | bytes) or not isinstance(items, Iterable):
-        raise ParamsError(field=field, value=value, allowed=allowed)
+        raise _RefusedError
     pairs: list[tuple[int | str, float]] = []
     for item in items:
         pair = tuple(item) if isinstance(item, list | tuple) else ()
         if len(pair) != 2:
-            raise ParamsError(field=field, value=value, allowed=allowed)
+            raise _RefusedError
         token, bias = pair
         if isinstance(token, bool) or not (
             (isinstance(token, int) and token >= 0) or (isinstance(token, str) and token)
         ):
-            raise ParamsError(field=field, value=value, allowed=allowed)
-        number = _number(field, bias, allowed)
+            raise _RefusedError
+        number = _number(bias)
         if not -100 <= number <= 100:
-            raise ParamsError(field=field, value=value, allowed=allowed)
+            raise _RefusedError
         pairs.append((token, number))
     return tuple(pairs)
