@@ -8,13 +8,14 @@ that is not used for a reason of its own (``ELSEWHERE`` says which and why).
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
 import attrs
 import pytest
 
-from complete import Params, ParamsError, cli
+from complete import Params, ParamsError, cli, widget
 from complete.transports.hf import wire as hf_wire
 from complete.transports.openai.wire import DIALECTS, Dialect, completion_body
 from complete.values import samplers
@@ -52,18 +53,25 @@ def readme_table() -> list[str]:
 
 def test_the_readme_sampler_table_is_the_fields() -> None:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("### Samplers") :]
-    shown = [line for line in section.splitlines() if line.startswith("| `Params` field")]
-    start = section.splitlines().index(shown[0])
-    lines = section.splitlines()[start:]
-    table = lines[: next(i for i, line in enumerate(lines) if not line.startswith("|"))]
-    assert table == readme_table()
+    lines = text[text.index("### Samplers") :].splitlines()
+    start = lines.index(readme_table()[0])
+    table = list(itertools.takewhile(lambda line: line.startswith("|"), lines[start:]))
+    assert table == readme_table(), "write it anew from: print(*readme_table(), sep='\\n')"
 
 
 def test_every_field_is_a_sampler_and_every_wire_name_is_a_servers() -> None:
     assert all(isinstance(samplers.of(field), Sampler) for field in FIELDS)
     assert {server for field in FIELDS for server in samplers.of(field).wire} <= set(SERVERS)
     assert set(DIALECTS) | {"hf"} == set(SERVERS)
+
+
+@pytest.mark.parametrize(("name", "kind", "resting", "low", "high", "step"), widget._SLIDERS)
+def test_each_widget_slider_stays_within_its_fields_range(
+    name: str, kind: str, resting: float, low: float, high: float, step: float
+) -> None:
+    spec = samplers.of(attrs.fields_dict(Params)[name])
+    assert (kind, spec.kind) in {("float", "number"), ("int", "integer")}
+    assert [getattr(Params(**{name: value}), name) for value in (low, high)] == [low, high]
 
 
 @pytest.mark.parametrize(
