@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from complete.transports.local.engine import LocalModel
 from complete.values.params import Params
-from complete.values.presets import STORY
 
 
 class UnbannedModel(LocalModel):
@@ -18,4 +17,4 @@ class UnbannedModel(LocalModel):
 
     @property
     def defaults(self) -> Params:
-        return STORY.evolve(banned=())
+        return Params.preset("story").evolve(banned=())

@@ -54,6 +54,7 @@ from complete.transports.base import Transport
 from complete.transports.choice import choose, saved_transport
 from complete.transports.deadline import DEFAULT_DEADLINE, check_seconds, within
 from complete.transports.entry import Keywords
+from complete.values import samplers
 from complete.values.lorebook import Lorebook
 from complete.values.params import Params
 from complete.writing.continuing import Continuation, stream
@@ -64,30 +65,8 @@ __all__ = ["main"]
 _KEYWORDS = tuple(field.name for field in attrs.fields(Keywords) if field.metadata.get("command_line"))
 """The backend keywords that are options (``--backend``, ``--model``, ...; never the token)."""
 
-_SAMPLING: tuple[tuple[str, type, str], ...] = (
-    # Params field, its type, what it does (each is --field-name on the command line)
-    ("temperature", float, "randomness, >= 0 (0 is greedy)"),
-    ("top_k", int, "sample among the k most likely tokens (>= 1)"),
-    ("top_p", float, "nucleus sampling, 0 < p <= 1"),
-    ("max_new_tokens", int, "length of the continuation in tokens (default 64)"),
-    ("repetition_penalty", float, "> 0; 1.0 is no penalty"),
-    ("seed", int, "make sampling reproducible (0 .. 2**64-1; the local model: 0 .. 2**32-2)"),
-    ("logprobs", int, "record each token's probability and k alternatives"),
-    ("min_p", float, "drop tokens below this share of the likeliest's probability"),
-    ("typical_p", float, "locally typical sampling, 0 < p <= 1"),
-    ("presence_penalty", float, "-2 .. 2: against any token already used"),
-    ("frequency_penalty", float, "-2 .. 2: against tokens by how often used"),
-    ("repetition_window", int, "tokens the penalties look back at"),
-    ("dry_multiplier", float, "DRY: penalise repeated sequences (0 is off)"),
-    ("dry_base", float, "DRY: how fast the penalty grows with length (>= 1)"),
-    ("dry_allowed_length", int, "DRY: repeats this long go unpunished"),
-    ("dry_window", int, "DRY: tokens it looks back at"),
-    ("xtc_probability", float, "XTC: chance of excluding the top choices"),
-    ("xtc_threshold", float, "XTC: probability a choice must have to be excluded"),
-    ("mirostat", int, "Mirostat: 0 (off), 1 or 2"),
-    ("mirostat_tau", float, "Mirostat: the target surprise"),
-    ("mirostat_eta", float, "Mirostat: the learning rate"),
-)
+_OPTIONS = {"dry_breakers": "--dry-breaker", "banned": "--ban"}
+"""The options whose name is not the field's: repeatable, so one of them each time."""
 
 
 def _bias(text: str) -> tuple[int | str, float]:
@@ -109,30 +88,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("prompt", nargs="?", help="the text to continue; '-' reads it from standard input")
     sampling = parser.add_argument_group("sampling parameters")
-    for name, kind, text in _SAMPLING:
-        metavar = "N" if kind is int else "X"
-        sampling.add_argument("--" + name.replace("_", "-"), type=kind, metavar=metavar, help=text)
+    _sampling_options(sampling)
     sampling.add_argument("--preset", help="start from a named preset: story, greedy (options given win)")
-    sampling.add_argument("--stop", action="append", help="stop at this string (repeatable)")
-    sampling.add_argument(
-        "--dry-breaker", dest="dry_breakers", action="append", help="DRY: a string that ends a sequence (repeatable)"
-    )
-    sampling.add_argument(
-        "--ban", dest="banned", action="append", metavar="PHRASE", help="never write this phrase; /.../: a regex"
-    )
-    sampling.add_argument(
-        "--logit-bias",
-        dest="logit_bias",
-        action="append",
-        type=_bias,
-        metavar="TOKEN=BIAS",
-        help="add BIAS (-100 .. 100) to a token id or each token of a string (repeatable)",
-    )
-    choice = sampling.add_mutually_exclusive_group()
-    choice.add_argument(
-        "--greedy", dest="do_sample", action="store_false", default=None, help="always pick the likeliest"
-    )
-    choice.add_argument("--sample", dest="do_sample", action="store_true", help="sample even with default settings")
     backend = parser.add_argument_group("backend")
     for name in _KEYWORDS:  # the backend keywords' options, from the one place they are written
         help_text = attrs.fields_dict(Keywords)[name].metadata["help"]
@@ -151,6 +108,35 @@ def _parser() -> argparse.ArgumentParser:
         "--lorebook", metavar="FILE", help="world info from FILE (SillyTavern, NovelAI or ours); kept in the session"
     )
     return parser
+
+
+def _sampling_options(group: argparse._ArgumentGroup) -> None:
+    """One option per ``Params`` field, its help in the field's own words
+    (``complete.values.samplers``); ``do_sample`` is ``--greedy`` or ``--sample``."""
+    for field in attrs.fields(Params):
+        spec = samplers.of(field)
+        flag = _OPTIONS.get(field.name, "--" + field.name.replace("_", "-"))
+        if spec.kind in ("number", "integer"):
+            said = f"{spec.meaning}; {spec.allowed(field.name)}"
+            said = said if field.default is None else f"{said}; default {field.default}"
+            number = spec.kind == "number"
+            kind, metavar = (float, "X") if number else (int, "N")
+            group.add_argument(flag, type=kind, metavar=metavar, help=said.replace("%", "%%"))
+        elif spec.kind != "switch":
+            bias = spec.kind == "bias"
+            group.add_argument(
+                flag,
+                dest=field.name,
+                action="append",
+                type=_bias if bias else str,
+                metavar="TOKEN=BIAS" if bias else "TEXT",
+                help=f"{spec.meaning} (repeatable)".replace("%", "%%"),
+            )
+    choice = group.add_mutually_exclusive_group()
+    choice.add_argument(
+        "--greedy", dest="do_sample", action="store_false", default=None, help="always pick the likeliest token"
+    )
+    choice.add_argument("--sample", dest="do_sample", action="store_true", help="sample even with default settings")
 
 
 def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:

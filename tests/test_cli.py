@@ -7,12 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import attrs
 import pytest
 
 from complete import Params, Session, TransportError, Window, cli
 from complete.interchange.session_json import read_session, write_session
 from complete.testing import Cut, ScriptedTransport
 from complete.transports.choice import Choice
+from complete.values import samplers
 from tests.conftest import child_environment
 
 
@@ -114,9 +116,8 @@ def test_save_then_resume_adds_your_words_and_continues(scripted: ScriptedTransp
 
 def test_bad_parameter_exits_2_with_the_reason(scripted: ScriptedTransport, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["--top-p", "2", "x"]) == (2, "")
-    assert capsys.readouterr().err == (
-        "complete: error: top_p=2.0 is not allowed: expected a number with 0 < top_p <= 1\n"
-    )
+    allowed = samplers.of(attrs.fields(Params).top_p).allowed("top_p")  # the field's own words
+    assert capsys.readouterr().err == f"complete: error: top_p=2.0 is not allowed: expected {allowed}\n"
 
 
 def test_missing_prompt_exits_2(scripted: ScriptedTransport, capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,9 +10,9 @@ these checks once raised still catches them.
 Booleans are not integers here (``True`` is refused where a count is expected),
 because a flag passed by mistake should not quietly mean 1.
 
-``Params`` keeps its own per-field converters (they also normalise values, such as
-an integral float for ``top_k``); the transports check what servers send at the
-HTTP edge. This module does no I/O.
+``Params`` checks its fields by their own facts (``complete.values.samplers``, which
+also normalise values, such as an integral float for ``top_k``); the transports
+check what servers send at the HTTP edge. This module does no I/O.
 """
 
 from __future__ import annotations

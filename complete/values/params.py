@@ -1,272 +1,51 @@
 """Sampling parameters: one validated, immutable value shared by every backend.
 
 ``Params`` says *what* the writer wants (temperature, top_k, ...); each transport
-decides how to say it on its own wire, and leaves out what its server would reject.
-Every field is checked when the value is built, so a typo or an out-of-range number
-fails at once with a ``ParamsError`` naming the field, the value and the allowed
-range, before any network call or model load.
+decides how to say it on its own wire, and leaves out, with a one-time warning, what
+its server would not take. Each field states its own facts (its range, what it does,
+which server takes it under which name: ``complete.values.samplers``), and every
+field is checked when the value is built, so a typo or an out-of-range number fails
+at once with a ``ParamsError`` naming the field, the value and the allowed range,
+before any network call or model load.
 
 Decisions where backends disagree:
 
-- ``None`` means "not set": HTTP transports send only the fields that are set and
-  let the server use its own default. ``max_new_tokens`` is the exception: it
-  defaults to 64 so that a continuation has the same length on every backend
-  (llama.cpp's own default is 16 tokens, TGI's 20).
-- ``seed`` takes 0 .. 2**64-1, as TGI and the Hugging Face API do (u64). Backends
-  with narrower seeds refuse a larger one before sending (``ParamsError``, naming
-  their range), rather than reduce it: llama.cpp takes 0 .. 2**32-2 (its 2**32-1
-  means "random"), the other OpenAI-compatible servers signed 64-bit integers.
-- every other count is limited to 2**31-1 and every other number to the
-  largest 32-bit float, as servers read them so (``top_k=10**100`` is an error
-  here, not an HTTP 400 about an int32).
-- ``stop`` accepts one string or any iterable of strings and is kept as a tuple.
-- ``logprobs`` is how many alternatives to report per generated token (0 .. 20);
-  0 asks for the chosen token's own log probability only.
-- The samplers beyond those (min-p, typical, presence and frequency penalties, the
-  penalty window, DRY, XTC, mirostat) are llama.cpp's, with the ranges its server
-  takes (``tools/server/README.md`` and ``server-schema.cpp``) narrowed where another
-  backend or plain sense is stricter: the presence and frequency penalties keep
-  OpenAI's -2 .. 2, which every server that takes them accepts; a DRY base below 1
-  (which llama.cpp silently replaces by 1.75) and an empty list of DRY breakers
-  (which it refuses) are errors here. Each field's range is in ``Params``' docstring.
-- ``stop`` and ``dry_breakers`` are "not set" when empty. llama.cpp refuses an empty
-  list of DRY breakers, so "no breakers at all" cannot be asked for; a breaker that
-  never occurs in the text does the same.
+- ``None`` means "not set": transports send only the fields that are set and let
+  the server use its own default. ``max_new_tokens`` is the exception: it defaults
+  to 64 so that a continuation has the same length on every backend (llama.cpp's
+  own default is 16 tokens, TGI's 20).
+- ``seed`` takes 0 .. 2**64-1, as TGI and the Hugging Face API do (u64); a backend
+  with narrower seeds refuses a larger one before sending, naming its range, rather
+  than reduce it.
+- every other count is limited to 2**31-1 and every other number to the largest
+  32-bit float, as servers read them so (``top_k=10**100`` is an error here, not an
+  HTTP 400 about an int32).
+- The samplers beyond the classic ones are llama.cpp's, with the ranges its server
+  takes, narrowed where another backend or plain sense is stricter: the presence and
+  frequency penalties keep OpenAI's -2 .. 2; a DRY base below 1 (which llama.cpp
+  silently replaces by 1.75) is an error here.
+- ``stop`` and ``dry_breakers`` are "not set" when empty, so "no DRY breakers at all"
+  (which llama.cpp refuses) cannot be asked for; a breaker that never occurs does it.
 
-This module does no I/O and knows nothing of transports; named presets (values of
-this class) live in ``complete.values.presets``.
+This module does no I/O and knows nothing of transports; the named presets are
+plain settings in ``complete.values.presets``.
 """
 
 from __future__ import annotations
 
 import difflib
-import re
-import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
 from complete.errors import ParamsError
-from complete.values import checks as arguments
-from complete.values.phrases import compile_phrase
+from complete.values import presets
+from complete.values.samplers import described, on, sampler
 
 __all__ = ["PARAM_NAMES", "Params", "check_names"]
 
-_SEED_MAX = 2**64 - 1
-_INT_MAX = 2**31 - 1
-"""The largest count a server takes: llama.cpp, TGI and vLLM read them as 32-bit integers."""
-_FLOAT_MAX = 3.4028234663852886e38
-"""The largest number a server's 32-bit float holds (llama.cpp's samplers are floats)."""
-
-
-def _number(field: str, value: object, allowed: str) -> float:
-    # abs(value) <= the largest float: false for NaN and inf, and for ints too big to convert.
-    if isinstance(value, bool) or not isinstance(value, int | float) or not abs(value) <= sys.float_info.max:
-        raise ParamsError(field=field, value=value, allowed=allowed)
-    return float(value)
-
-
-def _integer(field: str, value: object, allowed: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        # An integral float such as 30.0 is accepted: JSON and sliders produce them.
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        raise ParamsError(field=field, value=value, allowed=allowed)
-    return value
-
-
-def _optional_number(field: str, value: object, allowed: str, accept: Callable[[float], bool]) -> float | None:
-    """None, or ``value`` as a float when ``accept`` says it is in range (and a
-    server's 32-bit float can hold it)."""
-    if value is None:
-        return None
-    number = _number(field, value, allowed)
-    if not accept(number):
-        raise ParamsError(field=field, value=value, allowed=allowed)
-    if abs(number) > _FLOAT_MAX:
-        raise ParamsError(field=field, value=value, allowed=f"{allowed}, at most {_FLOAT_MAX:.3g} (a 32-bit float)")
-    return number
-
-
-def _optional_integer(field: str, value: object, allowed: str, accept: Callable[[int], bool]) -> int | None:
-    """None, or ``value`` as an int when ``accept`` says it is in range (and a
-    server's 32-bit integer can hold it)."""
-    if value is None:
-        return None
-    number = _integer(field, value, allowed)
-    if not accept(number):
-        raise ParamsError(field=field, value=value, allowed=allowed)
-    if abs(number) > _INT_MAX and field != "seed":
-        raise ParamsError(field=field, value=value, allowed=f"{allowed}, at most {_INT_MAX} (a 32-bit integer)")
-    return number
-
-
-def _strings(field: str, value: object) -> tuple[str, ...]:
-    """One string or an iterable of non-empty strings, as a tuple; None is ()."""
-    allowed = "a string or a list of non-empty strings"
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        value = (value,)
-    if isinstance(value, bytes | Mapping) or not isinstance(value, Iterable):
-        raise ParamsError(field=field, value=value, allowed=allowed)
-    items = tuple(value)
-    if not all(isinstance(item, str) and item for item in items):
-        raise ParamsError(field=field, value=value, allowed=allowed)
-    for item in items:
-        arguments.text(field, item)  # no lone surrogates (complete.values.surrogates)
-    return items
-
-
-def _temperature(value: object) -> float | None:
-    return _optional_number("temperature", value, "a number >= 0 (0 means greedy decoding)", lambda n: n >= 0)
-
-
-def _top_k(value: object) -> int | None:
-    return _optional_integer("top_k", value, "an integer >= 1", lambda n: n >= 1)
-
-
-def _top_p(value: object) -> float | None:
-    return _optional_number("top_p", value, "a number with 0 < top_p <= 1", lambda n: 0 < n <= 1)
-
-
-def _max_new_tokens(value: object) -> int:
-    allowed = "an integer >= 1"
-    number = _integer("max_new_tokens", value, allowed)
-    if number < 1:
-        raise ParamsError(field="max_new_tokens", value=value, allowed=allowed)
-    if number > _INT_MAX:
-        raise ParamsError(field="max_new_tokens", value=value, allowed=f"{allowed}, at most {_INT_MAX}")
-    return number
-
-
-def _repetition_penalty(value: object) -> float | None:
-    return _optional_number("repetition_penalty", value, "a number > 0 (1.0 means no penalty)", lambda n: n > 0)
-
-
-def _seed(value: object) -> int | None:
-    allowed = f"an integer with 0 <= seed <= {_SEED_MAX}"
-    return _optional_integer("seed", value, allowed, lambda n: 0 <= n <= _SEED_MAX)
-
-
-def _stop(value: object) -> tuple[str, ...]:
-    return _strings("stop", value)
-
-
-def _do_sample(value: object) -> bool | None:
-    if value is None or isinstance(value, bool):
-        return value
-    raise ParamsError(field="do_sample", value=value, allowed="True, False or None")
-
-
-def _logprobs(value: object) -> int | None:
-    allowed = "an integer with 0 <= logprobs <= 20 (alternatives reported per token)"
-    return _optional_integer("logprobs", value, allowed, lambda n: 0 <= n <= 20)
-
-
-def _min_p(value: object) -> float | None:
-    return _optional_number("min_p", value, "a number with 0 <= min_p <= 1 (0 turns it off)", lambda n: 0 <= n <= 1)
-
-
-def _typical_p(value: object) -> float | None:
-    allowed = "a number with 0 < typical_p <= 1 (1 turns it off)"
-    return _optional_number("typical_p", value, allowed, lambda n: 0 < n <= 1)
-
-
-def _presence_penalty(value: object) -> float | None:
-    allowed = "a number with -2 <= presence_penalty <= 2 (0 means no penalty)"
-    return _optional_number("presence_penalty", value, allowed, lambda n: -2 <= n <= 2)
-
-
-def _frequency_penalty(value: object) -> float | None:
-    allowed = "a number with -2 <= frequency_penalty <= 2 (0 means no penalty)"
-    return _optional_number("frequency_penalty", value, allowed, lambda n: -2 <= n <= 2)
-
-
-def _repetition_window(value: object) -> int | None:
-    allowed = "an integer >= 0 (tokens looked back at; 0 turns the penalties off)"
-    return _optional_integer("repetition_window", value, allowed, lambda n: n >= 0)
-
-
-def _dry_multiplier(value: object) -> float | None:
-    return _optional_number("dry_multiplier", value, "a number >= 0 (0 turns DRY off)", lambda n: n >= 0)
-
-
-def _dry_base(value: object) -> float | None:
-    return _optional_number("dry_base", value, "a number >= 1", lambda n: n >= 1)
-
-
-def _dry_allowed_length(value: object) -> int | None:
-    return _optional_integer("dry_allowed_length", value, "an integer >= 0", lambda n: n >= 0)
-
-
-def _dry_window(value: object) -> int | None:
-    allowed = "an integer >= 0 (tokens looked back at; 0 turns DRY off)"
-    return _optional_integer("dry_window", value, allowed, lambda n: n >= 0)
-
-
-def _dry_breakers(value: object) -> tuple[str, ...]:
-    return _strings("dry_breakers", value)
-
-
-def _banned(value: object) -> tuple[str, ...]:
-    phrases = _strings("banned", value)
-    for phrase in phrases:
-        try:
-            compile_phrase(phrase)
-        except re.error as exc:
-            allowed = f"phrases, or regular expressions between slashes; {phrase!r} is not one ({exc})"
-            raise ParamsError(field="banned", value=value, allowed=allowed) from exc
-    return phrases
-
-
-def _logit_bias(value: object) -> tuple[tuple[int | str, float], ...]:
-    """Pairs of (token id or string, bias in -100 .. 100), from pairs or a mapping."""
-    allowed = "{token: bias} or (token, bias) pairs: a token id >= 0 or a non-empty string, a bias in -100 .. 100"
-    if value is None:
-        return ()
-    items = value.items() if isinstance(value, Mapping) else value
-    if isinstance(items, str | bytes) or not isinstance(items, Iterable):
-        raise ParamsError(field="logit_bias", value=value, allowed=allowed)
-    pairs: list[tuple[int | str, float]] = []
-    for item in items:
-        pair = tuple(item) if isinstance(item, list | tuple) else ()
-        if len(pair) != 2:
-            raise ParamsError(field="logit_bias", value=value, allowed=allowed)
-        token, bias = pair
-        if isinstance(token, bool) or not (
-            (isinstance(token, int) and token >= 0) or (isinstance(token, str) and token)
-        ):
-            raise ParamsError(field="logit_bias", value=value, allowed=allowed)
-        number = _number("logit_bias", bias, allowed)
-        if not -100 <= number <= 100:
-            raise ParamsError(field="logit_bias", value=value, allowed=allowed)
-        pairs.append((token, number))
-    return tuple(pairs)
-
-
-def _xtc_probability(value: object) -> float | None:
-    allowed = "a number with 0 <= xtc_probability <= 1 (0 turns XTC off)"
-    return _optional_number("xtc_probability", value, allowed, lambda n: 0 <= n <= 1)
-
-
-def _xtc_threshold(value: object) -> float | None:
-    allowed = "a number with 0 <= xtc_threshold <= 1 (above 0.5 XTC removes nothing)"
-    return _optional_number("xtc_threshold", value, allowed, lambda n: 0 <= n <= 1)
-
-
-def _mirostat(value: object) -> int | None:
-    allowed = "0 (off), 1 (Mirostat) or 2 (Mirostat 2.0)"
-    return _optional_integer("mirostat", value, allowed, lambda n: n in (0, 1, 2))
-
-
-def _mirostat_tau(value: object) -> float | None:
-    return _optional_number("mirostat_tau", value, "a number >= 0 (the target surprise)", lambda n: n >= 0)
-
-
-def _mirostat_eta(value: object) -> float | None:
-    return _optional_number("mirostat_eta", value, "a number > 0 (the learning rate)", lambda n: n > 0)
+_OPENAI = ("openai", "vllm", "llama.cpp", "tgi", "ollama")
 
 
 @attrs.frozen(kw_only=True)
@@ -279,67 +58,157 @@ class Params:
     40
 
     Every field but ``max_new_tokens`` defaults to "not set" (the backend's own
-    default). The fields, their ranges, and llama.cpp's default in brackets:
-
-    - ``temperature`` >= 0, 0 is greedy [0.8]; ``top_k`` >= 1 [40];
-      ``top_p`` in (0, 1] [0.95]; ``max_new_tokens`` >= 1 (64 here);
-      ``seed`` in 0 .. 2**64-1 (llama.cpp: 2**32-2); ``stop``: strings that end the text;
-      ``do_sample``: False for greedy decoding; ``logprobs`` in 0 .. 20.
-    - ``min_p`` in [0, 1]: drop tokens less likely than ``min_p`` times the
-      likeliest one [0.05]. ``typical_p`` in (0, 1]: locally typical sampling, 1 is
-      off [1].
-    - Penalties on tokens already in the last ``repetition_window`` tokens (an
-      integer >= 0; 0 turns all three off [64]): ``repetition_penalty`` > 0,
-      1 is none [1]; ``presence_penalty`` and ``frequency_penalty`` in [-2, 2],
-      0 is none [0].
-    - DRY ("don't repeat yourself") penalises a token that would extend a
-      sequence already seen, by ``dry_multiplier * dry_base ** (length -
-      dry_allowed_length)``: ``dry_multiplier`` >= 0, 0 is off [0]; ``dry_base``
-      >= 1 [1.75]; ``dry_allowed_length`` an integer >= 0 [2]; ``dry_window`` an
-      integer >= 0, the tokens looked back at, 0 is off [64 in llama.cpp's server];
-      ``dry_breakers``: strings that end a sequence [newline, ``:``, ``"``, ``*``].
-    - XTC ("exclude top choices") removes, with probability ``xtc_probability`` in
-      [0, 1] (0 is off [0]), every token above ``xtc_threshold`` in [0, 1] but the
-      least likely of them [0.1; above 0.5 nothing is removed].
-    - Mirostat replaces top-k/top-p/min-p with a feedback loop aiming at a steady
-      surprise: ``mirostat`` 0 (off [0]), 1 or 2; ``mirostat_tau`` >= 0, the
-      target [5]; ``mirostat_eta`` > 0, the learning rate [0.1].
-    - ``banned``: phrases that never appear in what a call adds, case-insensitive,
-      ``"/.../"`` a regular expression (``complete.values.phrases``); ``complete()`` rewinds
-      and samples again where one appears (``complete.writing.banning``), so no backend is
-      sent them. ``logit_bias``: ``{token: bias}`` or pairs, a token id or a string
-      (each of its tokens), bias -100 .. 100 added to the logits (-100 bans).
-
-    Backends take what they can (see each transport); a field set for a backend
-    that cannot take it is left out with a one-time warning.
+    default). Backends take what they can; a field set for a backend that cannot take
+    it is left out with a one-time warning. The fields, what each takes and does:
     """
 
-    temperature: float | None = attrs.field(default=None, converter=_temperature)
-    top_k: int | None = attrs.field(default=None, converter=_top_k)
-    top_p: float | None = attrs.field(default=None, converter=_top_p)
-    max_new_tokens: int = attrs.field(default=64, converter=_max_new_tokens)
-    repetition_penalty: float | None = attrs.field(default=None, converter=_repetition_penalty)
-    seed: int | None = attrs.field(default=None, converter=_seed)
-    stop: tuple[str, ...] = attrs.field(default=(), converter=_stop)
-    do_sample: bool | None = attrs.field(default=None, converter=_do_sample)
-    logprobs: int | None = attrs.field(default=None, converter=_logprobs)
-    min_p: float | None = attrs.field(default=None, converter=_min_p)
-    typical_p: float | None = attrs.field(default=None, converter=_typical_p)
-    presence_penalty: float | None = attrs.field(default=None, converter=_presence_penalty)
-    frequency_penalty: float | None = attrs.field(default=None, converter=_frequency_penalty)
-    repetition_window: int | None = attrs.field(default=None, converter=_repetition_window)
-    dry_multiplier: float | None = attrs.field(default=None, converter=_dry_multiplier)
-    dry_base: float | None = attrs.field(default=None, converter=_dry_base)
-    dry_allowed_length: int | None = attrs.field(default=None, converter=_dry_allowed_length)
-    dry_window: int | None = attrs.field(default=None, converter=_dry_window)
-    dry_breakers: tuple[str, ...] = attrs.field(default=(), converter=_dry_breakers)
-    xtc_probability: float | None = attrs.field(default=None, converter=_xtc_probability)
-    xtc_threshold: float | None = attrs.field(default=None, converter=_xtc_threshold)
-    mirostat: int | None = attrs.field(default=None, converter=_mirostat)
-    mirostat_tau: float | None = attrs.field(default=None, converter=_mirostat_tau)
-    mirostat_eta: float | None = attrs.field(default=None, converter=_mirostat_eta)
-    banned: tuple[str, ...] = attrs.field(default=(), converter=_banned)
-    logit_bias: tuple[tuple[int | str, float], ...] = attrs.field(default=(), converter=_logit_bias)
+    temperature: float | None = sampler(
+        "number", "how random each token's choice is", low=0, note="0 means greedy decoding", wire=on("all")
+    )
+    top_k: int | None = sampler(
+        "integer", "sample among the k most likely tokens", low=1, wire=on("vllm", "llama.cpp", "hf")
+    )
+    top_p: float | None = sampler(
+        "number",
+        "nucleus sampling, among the likeliest tokens that add up to p",
+        low=0,
+        high=1,
+        above=True,
+        wire=on("all"),
+    )
+    max_new_tokens: int = sampler(
+        "integer",
+        "the continuation's length in tokens",
+        default=64,
+        low=1,
+        wire=on(*((server, "max_tokens") for server in _OPENAI), "hf"),
+    )
+    repetition_penalty: float | None = sampler(
+        "number",
+        "divides the odds of tokens in the repetition window",
+        low=0,
+        above=True,
+        note="1.0 means no penalty",
+        wire=on("vllm", ("llama.cpp", "repeat_penalty"), "tgi", "hf"),
+    )
+    seed: int | None = sampler("integer", "makes sampling reproducible", low=0, high=2**64 - 1, wire=on("all"))
+    stop: tuple[str, ...] = sampler("strings", "strings that end the text", default=(), wire=on("all"))
+    do_sample: bool | None = sampler(
+        "switch",
+        "False: always the likeliest token (greedy decoding)",
+        wire=on(*((server, "temperature") for server in _OPENAI), "hf"),  # sent there as temperature 0
+    )
+    logprobs: int | None = sampler(
+        "integer",
+        "record each token's log probability and this many alternatives",
+        low=0,
+        high=20,
+        note="alternatives reported per token",
+        wire=on("openai", "vllm", "llama.cpp", "ollama", ("hf", "top_n_tokens")),
+    )
+    min_p: float | None = sampler(
+        "number",
+        "drop tokens less likely than min_p times the likeliest one",
+        low=0,
+        high=1,
+        note="0 turns it off",
+        wire=on("vllm", "llama.cpp"),
+    )
+    typical_p: float | None = sampler(
+        "number",
+        "locally typical sampling",
+        low=0,
+        high=1,
+        above=True,
+        note="1 turns it off",
+        wire=on("llama.cpp", "hf"),
+    )
+    presence_penalty: float | None = sampler(
+        "number",
+        "against every token already in the repetition window",
+        low=-2,
+        high=2,
+        note="0 means no penalty",
+        wire=on("openai", "vllm", "llama.cpp", "ollama"),
+    )
+    frequency_penalty: float | None = sampler(
+        "number",
+        "against tokens by how often they are in the repetition window",
+        low=-2,
+        high=2,
+        note="0 means no penalty",
+        wire=on("all"),
+    )
+    repetition_window: int | None = sampler(
+        "integer",
+        "the last tokens the three penalties look at",
+        low=0,
+        note="tokens looked back at; 0 turns the penalties off",
+        wire=on(("llama.cpp", "repeat_last_n")),
+    )
+    dry_multiplier: float | None = sampler(
+        "number",
+        "DRY: penalise a token that extends a sequence already written",
+        low=0,
+        note="0 turns DRY off",
+        wire=on("llama.cpp"),
+    )
+    dry_base: float | None = sampler(
+        "number", "DRY: how fast the penalty grows with the sequence's length", low=1, wire=on("llama.cpp")
+    )
+    dry_allowed_length: int | None = sampler(
+        "integer", "DRY: repeated sequences this long go unpunished", low=0, wire=on("llama.cpp")
+    )
+    dry_window: int | None = sampler(
+        "integer",
+        "DRY: the last tokens it looks at",
+        low=0,
+        note="tokens looked back at; 0 turns DRY off",
+        wire=on(("llama.cpp", "dry_penalty_last_n")),
+    )
+    dry_breakers: tuple[str, ...] = sampler(
+        "strings", "DRY: strings that end a sequence", default=(), wire=on(("llama.cpp", "dry_sequence_breakers"))
+    )
+    xtc_probability: float | None = sampler(
+        "number",
+        "XTC: the chance of excluding the top choices",
+        low=0,
+        high=1,
+        note="0 turns XTC off",
+        wire=on("llama.cpp"),
+    )
+    xtc_threshold: float | None = sampler(
+        "number",
+        "XTC: the probability a choice needs to be excluded (all but the least likely)",
+        low=0,
+        high=1,
+        note="above 0.5 XTC removes nothing",
+        wire=on("llama.cpp"),
+    )
+    mirostat: int | None = sampler(
+        "integer",
+        "Mirostat: a feedback loop aiming at a steady surprise, instead of top-k, top-p and min-p",
+        choices={0: "off", 1: "Mirostat", 2: "Mirostat 2.0"},
+        wire=on("llama.cpp"),
+    )
+    mirostat_tau: float | None = sampler(
+        "number", "Mirostat: the surprise it aims at", low=0, note="the target surprise", wire=on("llama.cpp")
+    )
+    mirostat_eta: float | None = sampler(
+        "number", "Mirostat: how fast it adapts", low=0, above=True, note="the learning rate", wire=on("llama.cpp")
+    )
+    banned: tuple[str, ...] = sampler(
+        "phrases",
+        "phrases never written (in any case); /.../ is a regular expression",
+        default=(),
+        sent=False,
+    )
+    logit_bias: tuple[tuple[int | str, float], ...] = sampler(
+        "bias",
+        "added to a token's logits, for a token id or each token of a string (-100 bans it)",
+        default=(),
+        wire=on("openai", "vllm", "llama.cpp"),
+    )
 
     def __repr__(self) -> str:
         changed = ", ".join(f"{name}={value!r}" for name, value in self.to_dict().items())
@@ -356,7 +225,7 @@ class Params:
         ``max_new_tokens`` is always included.
         """
         out: dict[str, Any] = {}
-        for field in attrs.fields(Params):
+        for field in attrs.fields(type(self)):
             value = getattr(self, field.name)
             if value is None or value == ():
                 continue
@@ -374,16 +243,13 @@ class Params:
         >>> Params.preset("story").evolve(temperature=1.0).temperature
         1.0
         """
-        # The presets are values of this class, so their module imports this one.
-        from complete.values.presets import PRESETS
-
-        if isinstance(name, str) and name in PRESETS:
-            return PRESETS[name]
-        guess = difflib.get_close_matches(str(name), list(PRESETS), n=1)
+        if isinstance(name, str) and name in _PRESETS:
+            return _PRESETS[name]
+        guess = difflib.get_close_matches(str(name), list(_PRESETS), n=1)
         raise ParamsError(
             field="preset",
             value=name,
-            allowed="one of " + ", ".join(map(repr, PRESETS)),
+            allowed="one of " + ", ".join(map(repr, _PRESETS)),
             hint=f"Did you mean {guess[0]!r}?" if guess else "",
         )
 
@@ -400,6 +266,12 @@ class Params:
         check_names(data)
         return cls(**data)
 
+
+if Params.__doc__:  # None under python -OO
+    Params.__doc__ += described(Params)
+
+_PRESETS: Mapping[str, Params] = {name: Params(**settings) for name, settings in presets.PRESETS.items()}
+"""Every preset as a ``Params`` value, built once."""
 
 PARAM_NAMES = tuple(field.name for field in attrs.fields(Params))
 """Every field of ``Params``, in order."""

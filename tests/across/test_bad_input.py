@@ -35,6 +35,7 @@ from complete.transports.hf.inference import HFInference
 from complete.transports.local.engine import LocalModel
 from complete.transports.openai.completions import OpenAICompletions
 from complete.transports.retrying import RetryingTransport
+from complete.values import samplers
 from complete.values.params import Params
 from tests.conftest import FAKE_TOKEN
 from tests.helpers.fault_server import FaultServer, deadline, html_page, json_reply, serve
@@ -78,37 +79,8 @@ def message(field: str, value: Any, allowed: str) -> str:
 
 # -- every Params field, every way in ----------------------------------------------------
 
-NUMBER = {
-    "temperature": "a number >= 0 (0 means greedy decoding)",
-    "top_p": "a number with 0 < top_p <= 1",
-    "repetition_penalty": "a number > 0 (1.0 means no penalty)",
-}
-ALLOWED = {
-    **NUMBER,
-    "top_k": "an integer >= 1",
-    "max_new_tokens": "an integer >= 1",
-    "seed": "an integer with 0 <= seed <= 18446744073709551615",
-    "stop": "a string or a list of non-empty strings",
-    "do_sample": "True, False or None",
-    "logprobs": "an integer with 0 <= logprobs <= 20 (alternatives reported per token)",
-    "min_p": "a number with 0 <= min_p <= 1 (0 turns it off)",
-    "typical_p": "a number with 0 < typical_p <= 1 (1 turns it off)",
-    "presence_penalty": "a number with -2 <= presence_penalty <= 2 (0 means no penalty)",
-    "frequency_penalty": "a number with -2 <= frequency_penalty <= 2 (0 means no penalty)",
-    "repetition_window": "an integer >= 0 (tokens looked back at; 0 turns the penalties off)",
-    "dry_multiplier": "a number >= 0 (0 turns DRY off)",
-    "dry_base": "a number >= 1",
-    "dry_allowed_length": "an integer >= 0",
-    "dry_window": "an integer >= 0 (tokens looked back at; 0 turns DRY off)",
-    "dry_breakers": "a string or a list of non-empty strings",
-    "xtc_probability": "a number with 0 <= xtc_probability <= 1 (0 turns XTC off)",
-    "xtc_threshold": "a number with 0 <= xtc_threshold <= 1 (above 0.5 XTC removes nothing)",
-    "mirostat": "0 (off), 1 (Mirostat) or 2 (Mirostat 2.0)",
-    "mirostat_tau": "a number >= 0 (the target surprise)",
-    "mirostat_eta": "a number > 0 (the learning rate)",
-    "banned": "a string or a list of non-empty strings",
-    "logit_bias": "{token: bias} or (token, bias) pairs: a token id >= 0 or a non-empty string, a bias in -100 .. 100",
-}
+ALLOWED = {field.name: samplers.of(field).allowed(field.name) for field in attrs.fields(Params)}
+"""Each field's range in its own words (``complete.values.samplers``)."""
 BAD_VALUES: list[tuple[str, Any]] = [
     ("temperature", -0.1),
     ("temperature", "hot"),
@@ -264,14 +236,14 @@ def cli_transport(monkeypatch: pytest.MonkeyPatch) -> ScriptedTransport:
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["--temperature", "-1"], message("temperature", -1.0, NUMBER["temperature"])),
-        (["--temperature", "nan"], message("temperature", math.nan, NUMBER["temperature"])),
-        (["--temperature", "inf"], message("temperature", math.inf, NUMBER["temperature"])),
+        (["--temperature", "-1"], message("temperature", -1.0, ALLOWED["temperature"])),
+        (["--temperature", "nan"], message("temperature", math.nan, ALLOWED["temperature"])),
+        (["--temperature", "inf"], message("temperature", math.inf, ALLOWED["temperature"])),
         (["--top-k", "0"], message("top_k", 0, ALLOWED["top_k"])),
         (["--top-p", "0"], message("top_p", 0.0, ALLOWED["top_p"])),
         (["--top-p", "1.5"], message("top_p", 1.5, ALLOWED["top_p"])),
         (["--max-new-tokens", "0"], message("max_new_tokens", 0, ALLOWED["max_new_tokens"])),
-        (["--repetition-penalty", "0"], message("repetition_penalty", 0.0, NUMBER["repetition_penalty"])),
+        (["--repetition-penalty", "0"], message("repetition_penalty", 0.0, ALLOWED["repetition_penalty"])),
         (["--seed", "-1"], message("seed", -1, ALLOWED["seed"])),
         (["--seed", str(2**64)], message("seed", 2**64, ALLOWED["seed"])),
         (["--stop", ""], message("stop", [""], ALLOWED["stop"])),

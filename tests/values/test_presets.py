@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from complete import Completer, Params, ParamsError
 from complete.testing import ScriptedTransport
 from complete.values.generation import Generation
-from complete.values.presets import ASSISTANT_TALK, GREEDY, PRESETS, STORY
+from complete.values.presets import ASSISTANT_TALK, PRESETS
 from tests.conftest import ROOT
 
+STORY = Params.preset("story")
 
-def test_a_preset_is_found_by_name_and_is_the_modules_value() -> None:
+
+def test_a_preset_is_found_by_name_and_built_once_from_the_modules_settings() -> None:
     assert Params.preset("story") is STORY
-    assert Params.preset("greedy") is GREEDY
+    assert Params(**PRESETS["story"]) == STORY
+    assert STORY.banned == ASSISTANT_TALK
+    assert Params.preset("greedy") == Params(do_sample=False)
     assert set(PRESETS) == {"story", "greedy"}
+
+
+def test_the_presets_module_imports_nothing_of_the_package() -> None:
+    import complete.values.presets as presets
+
+    source = Path(presets.__file__).read_text(encoding="utf-8")
+    assert "import complete" not in source
+    assert "from complete" not in source
 
 
 def test_a_preset_is_an_ordinary_params_value() -> None:
@@ -28,7 +41,7 @@ def test_a_preset_is_an_ordinary_params_value() -> None:
 
 
 def test_greedy_decodes_greedily() -> None:
-    assert GREEDY.to_dict() == {"max_new_tokens": 64, "do_sample": False}
+    assert Params.preset("greedy").to_dict() == {"max_new_tokens": 64, "do_sample": False}
 
 
 @pytest.mark.parametrize(("name", "hint"), [("storry", "Did you mean 'story'?"), ("creative", ""), (3, "")])

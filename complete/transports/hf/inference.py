@@ -3,9 +3,9 @@
 ``HFInference`` reaches a model three ways:
 
 - hosted (the default): the model's Inference Providers, as the Hub's mapping names
-  them (``inference_providers``). ``provider="auto"`` (the default) takes the first
+  them (``complete.transports.hf.providers``). ``provider="auto"`` (the default) takes the first
   live provider serving the model for text generation; a named one
-  (``provider="together"``) is checked against the mapping (``provider_routing``).
+  (``provider="together"``) is checked against the mapping (``routing``).
   The mapping is asked for on the first request, not at construction, and once per
   model per process; the request then goes through the router
   (``https://router.huggingface.co/{provider}/...``) with the *provider's* id for
@@ -25,25 +25,17 @@
   answers 410 Gone).
 
 Requests to hf-inference, Endpoints and TGI go out on the Hugging Face wire
-(``hf_wire``: the request body, answers, streamed events, and ``left_out``, the
-samplers that wire has no field for, each warned about once per transport); a
-provider's OpenAI-compatible route goes through ``OpenAICompletions``, which warns
-the same way. Answers are read, whole or streamed, by ``answers``: a stream that
-ends before its final event is a ``TransportError``, and ``.partial`` keeps the
-text that arrived before any failure.
+(``complete.transports.hf.wire``; a sampler it has no field for is warned about once
+per transport); a provider's OpenAI-compatible route goes through
+``OpenAICompletions``, which warns the same way. Answers are read, whole or
+streamed, by ``answers``; ``.partial`` keeps the text that arrived before a failure.
 
-Errors are mapped here, once: 401/403 ``AuthError`` (naming where the token came
-from and listing where tokens are looked for), 404 or "model not supported"
-``ModelNotFoundError`` (naming the ways on: ``endpoint=``, another ``model=``, the
-local backend); a hosted model served only for chat, or by no provider, is a
-``ModelNotFoundError`` before any text is asked for; 503 with
-``estimated_time`` ``ModelLoadingError``, 429 or TGI's "overloaded"
-``RateLimitError``, TGI's input-length messages ``ContextLimitError``, 410 an
-``APIError`` keeping the server's migration hint, anything else ``APIError``; a 2xx
-body of the wrong shape ``ResponseError`` (but a 2xx ``{"error": ...}`` becomes the
-same typed error as an error event in a stream); connection problems
-``TransportError``. Only the start of an error body is read
-(``http.read_error_body``), and every error leaves here with the token scrubbed.
+Errors are mapped once, by the wire's ``refusal`` and ``classify``, with this
+transport's advice: where the token came from and where tokens are looked for (401,
+403), and the ways on for a model that is not served (``endpoint=``, another
+``model=``, the local backend); a hosted model served only for chat, or by no
+provider, is a ``ModelNotFoundError`` before any text is asked for. Every error
+leaves here with the token scrubbed.
 
 What this module deliberately does not do: retry (wrap it in
 ``RetryingTransport``), follow redirects (but the Hub's, for a renamed model), look
@@ -204,7 +196,7 @@ class HFInference:
 
     def providers(self, model: str | None = None, *, refresh: bool = False) -> ModelProviders:
         """The Inference Providers of ``model`` (default: this transport's), with this
-        transport's token, Hub and session; see ``inference_providers.list_providers``."""
+        transport's token, Hub and session; see ``providers.list_providers``."""
         return list_providers(
             model or self.model,
             token=self._found or False,

@@ -5,27 +5,22 @@ provider all take ``{"inputs": ..., "parameters": {...}}`` and answer in the sam
 shapes; this module turns ``Params`` into that body and the answers back into
 ``Generation`` values. ``HFInference`` does the requests.
 
-How ``Params`` become the request (only what is set is sent):
+How ``Params`` become the request: each field that is set goes under the name this
+wire gives it (``"hf"`` in the field's wire names, ``complete.values.samplers``; the
+others are left out, and ``left_out`` lists them for ``HFInference`` to warn about
+once each), with ``return_full_text: false`` (TGI's root route would otherwise echo
+the prompt) and ``details: true`` (finish reason, token counts and the seed come
+back in ``details``) always. The rules of this wire beyond names:
 
-- ``return_full_text: false`` always (TGI's root route would otherwise echo the
-  prompt) and ``details: true`` always (finish reason, token counts and the seed
-  come back in ``details``);
 - greedy decoding, asked for with ``temperature=0`` or ``do_sample=False``, is
-  ``do_sample: false`` with ``temperature``, ``top_k``, ``top_p`` and
-  ``typical_p`` left out: TGI rejects a temperature of 0, and samples whenever one
-  of those four is present;
-- otherwise, when ``temperature``, ``top_k``, ``top_p`` or ``typical_p`` is set and
-  ``do_sample`` is not, ``do_sample: true`` is sent, so a writer who sets a
-  temperature gets sampling (TGI's own default is greedy);
+  ``do_sample: false`` with the samplers in ``_SAMPLING`` left out: TGI rejects a
+  temperature of 0, and samples whenever one of them is present;
+- otherwise, when one of them is set and ``do_sample`` is not, ``do_sample: true``
+  is sent, so a writer who sets a temperature gets sampling (TGI's own default is
+  greedy);
 - ``top_p=1.0`` and ``typical_p=1.0`` mean "no filtering" and are left out (TGI
-  accepts only values strictly between 0 and 1); stop strings go under the wire
-  name ``stop`` (TGI ignores ``stop_sequences``); ``logprobs=k`` (k >= 1) is sent
-  as ``top_n_tokens: k``; ``repetition_penalty`` and ``frequency_penalty`` are sent
-  as they are;
-- the other samplers of ``Params`` (min-p, the presence penalty, the penalty
-  window, DRY, XTC, mirostat) are not in TGI's ``GenerateParameters``
-  (``router/src/lib.rs``, TGI 3.3), so they are left out (``left_out`` lists
-  them; ``HFInference`` warns once per parameter).
+  accepts only values strictly between 0 and 1); ``logprobs=0`` is not sent (its
+  ``top_n_tokens`` counts alternatives only).
 
 How answers become a ``Generation``: the list form ``[{"generated_text": ...}]``
 (the serverless API, TGI's root route) and the object form (TGI's ``/generate``)
@@ -59,27 +54,16 @@ from complete.transports.hf.routing import ROUTER_URL
 from complete.transports.http import server_errors
 from complete.transports.http.answers import Reader
 from complete.transports.http.edge import json_or_none
+from complete.values import samplers
 from complete.values.generation import FinishReason, Generation, TokenLogprob
 from complete.values.params import Params
+from complete.values.samplers import wire_names
 
 __all__ = ["Advice", "TGIAnswer", "classify", "left_out", "parse_generation", "refusal", "request_body"]
 
-_TAKEN = frozenset(
-    {
-        "temperature",
-        "top_k",
-        "top_p",
-        "typical_p",
-        "max_new_tokens",
-        "repetition_penalty",
-        "frequency_penalty",
-        "seed",
-        "stop",
-        "do_sample",
-        "logprobs",
-    }
-)
-"""The ``Params`` fields ``request_body`` puts on the wire (when set)."""
+_SAMPLING = ("temperature", "top_k", "top_p", "typical_p")
+"""The samplers whose presence makes TGI sample (and that it refuses when greedy)."""
+_NO_FILTER = {"top_p": 1.0, "typical_p": 1.0}
 _FINISH_REASONS: dict[str, FinishReason] = {"length": "length", "eos_token": "eos", "stop_sequence": "stop"}
 
 
@@ -91,28 +75,20 @@ def request_body(prompt: str, params: Params, *, stream: bool = False) -> dict[s
     >>> request_body("Once", Params(temperature=0.7, top_p=1.0))["parameters"]["do_sample"]
     True
     """
-    parameters: dict[str, Any] = {"return_full_text": False, "details": True, "max_new_tokens": params.max_new_tokens}
+    parameters: dict[str, Any] = {"return_full_text": False, "details": True}
     greedy = params.temperature == 0 or params.do_sample is False
-    if greedy:
-        parameters["do_sample"] = False
-    else:
-        knobs = {
-            "temperature": params.temperature,
-            "top_k": params.top_k,
-            "top_p": None if params.top_p == 1.0 else params.top_p,
-            "typical_p": None if params.typical_p == 1.0 else params.typical_p,
-        }
-        parameters.update((name, value) for name, value in knobs.items() if value is not None)
-        if params.do_sample or any(value is not None for value in knobs.values()):
-            parameters["do_sample"] = True
-    optional = {
-        "repetition_penalty": params.repetition_penalty,
-        "frequency_penalty": params.frequency_penalty,
-        "seed": params.seed,
-        "stop": list(params.stop) or None,
-        "top_n_tokens": params.logprobs or None,
-    }
-    parameters.update((name, value) for name, value in optional.items() if value is not None)
+    sampling = False
+    for name, wire in wire_names(type(params), "hf").items():
+        value = getattr(params, name)
+        if value is None or value == () or name == "do_sample" or (name == "logprobs" and not value):
+            continue
+        if name in _SAMPLING:
+            if greedy or value == _NO_FILTER.get(name):
+                continue
+            sampling = True
+        parameters[wire] = list(value) if isinstance(value, tuple) else value
+    if greedy or params.do_sample or sampling:
+        parameters["do_sample"] = not greedy
     body: dict[str, Any] = {"inputs": prompt, "parameters": parameters}
     if stream:
         body["stream"] = True
@@ -122,10 +98,14 @@ def request_body(prompt: str, params: Params, *, stream: bool = False) -> dict[s
 def left_out(params: Params) -> dict[str, Any]:
     """The parameters set in ``params`` that TGI's generate route has no field for.
 
-    >>> left_out(Params(min_p=0.1, frequency_penalty=0.5, dry_multiplier=0.8))
-    {'min_p': 0.1, 'dry_multiplier': 0.8}
+    >>> left_out(Params(min_p=0.1, top_k=30, logit_bias={"Hi": 2}))
+    {'min_p': 0.1, 'logit_bias': [['Hi', 2.0]]}
     """
-    return {name: value for name, value in params.to_dict().items() if name not in {*_TAKEN, "banned"}}
+    fields = attrs.fields_dict(type(params))
+    taken = wire_names(type(params), "hf")
+    return {
+        name: value for name, value in params.to_dict().items() if name not in taken and samplers.of(fields[name]).sent
+    }
 
 
 def parse_generation(

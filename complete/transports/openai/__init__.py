@@ -1,8 +1,9 @@
 """Any OpenAI-compatible ``/v1/completions`` server (vLLM, llama.cpp, TGI, Ollama, OpenAI).
 
-``completions`` is the transport, ``wire`` each server's dialect of the format.
-``entry`` is its entry in the table of backends. ``OpenAICompletions`` is imported on first use, so
-that the table can read ``entry`` without loading the transport (and ``requests``).
+``completions`` is the transport, ``wire`` each server's dialect of the format, ``detect``
+asks a server which it is, ``entry`` its entry in the table of backends.
+``OpenAICompletions`` is imported on first use, so that the table can read ``entry``
+without loading the transport (and ``requests``).
 """
 
 from __future__ import annotations

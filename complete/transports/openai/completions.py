@@ -58,6 +58,7 @@ from complete.transports.deadline import DEFAULT_DEADLINE, check_seconds, stream
 from complete.transports.http import answers, server_errors
 from complete.transports.http import edge as http
 from complete.transports.http.unsent import Unsent
+from complete.transports.openai.detect import detect_server
 from complete.transports.openai.wire import DIALECTS, CompletionAnswer, Dialect, completion_body
 from complete.values import checks as arguments
 from complete.values.generation import Generation
@@ -66,35 +67,6 @@ from complete.values.params import Params
 __all__ = ["DIALECTS", "OpenAICompletions", "detect_server"]
 
 _UNKNOWN = object()
-
-_PROBES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    # route, dialect, keys its JSON answer has (any of them)
-    ("props", "llama.cpp", ("default_generation_settings", "total_slots")),
-    ("version", "vllm", ("version",)),
-    ("api/version", "ollama", ("version",)),
-    ("info", "tgi", ("model_id",)),
-)
-
-
-def detect_server(
-    session: requests.Session, root: str, headers: Mapping[str, str], timeout: float | tuple[float, float]
-) -> str:
-    """The dialect of the server at ``root`` (its address without ``/v1``), asked of it.
-
-    llama-server answers ``GET /props``, vLLM ``GET /version``, Ollama ``GET
-    /api/version`` and TGI ``GET /info``, each with a JSON object that names what it
-    is; the routes are asked in that order and the first that answers so wins. A
-    server that answers none of them (OpenAI itself, llama-cpp-python's server, a
-    proxy) is "openai": the standard fields only. A server that cannot be reached
-    raises a ``TransportError``.
-    """
-    for route, name, keys in _PROBES:
-        response = http.post(session, f"{root}/{route}", {}, headers=headers, timeout=timeout, method="GET")
-        body = http.read_error_body(response)
-        data = http.json_or_none(body) if response.status_code == 200 else None
-        if isinstance(data, dict) and any(key in data for key in keys):
-            return name
-    return "openai"
 
 
 class OpenAICompletions:
@@ -325,7 +297,7 @@ class OpenAICompletions:
         return body
 
     def _warn(self, name: str, value: object) -> None:
-        honour = " or ".join(repr(dialect.name) for dialect in DIALECTS.values() if name in dialect.extras)
+        honour = " or ".join(repr(dialect.name) for dialect in DIALECTS.values() if name in dialect.names)
         why = (
             f"server={self.server!r} does not accept it on /v1/completions (it is honoured with "
             f"server={honour}). Pass the server= your server really is to use it."

@@ -3,69 +3,32 @@
 ``OpenAICompletions`` does the requests; this module says what goes in them and
 what comes back.
 
-What is sent. Every server gets ``prompt``, ``max_tokens`` (``max_new_tokens``),
-``stream``, and, when set, ``model``, ``temperature``, ``top_p``, ``seed`` and ``stop``.
-``do_sample=False`` is sent as ``temperature: 0`` (greedy), because these servers have
-no ``do_sample``. The other parameters are extras that only some servers take, so
-``server=`` names the dialect and only what that server accepts is sent ("yes": under
-the field's own name; a name: under that name; "no": left out). Left out, the dialect
-is asked of the server once, before the first request (``detect_server``:
+What is sent. Every server gets ``prompt``, ``stream`` and ``max_tokens``
+(``max_new_tokens``); the other parameters go where that server takes them, under
+the name it gives them: each ``Params`` field says so itself
+(``complete.values.samplers``; the README's sampler table shows them all), and
+``DIALECTS`` reads them from there. ``server=`` names the dialect; left out, the
+dialect is asked of the server once, before the first request (``detect_server``:
 llama-server answers ``/props``, vLLM ``/version``, Ollama ``/api/version``, TGI
-``/info``; anything else is "openai"):
+``/info``; anything else is "openai"). The rules of this wire beyond names:
+``do_sample=False`` is sent as ``temperature: 0`` (these servers have no
+``do_sample``); a seed larger than the server takes is a ``ParamsError`` before
+sending (llama.cpp's are 32-bit and 2**32-1 means "random"; TGI's are u64, the
+others signed 64-bit); ``logprobs=0`` is sent to llama-server as 1 (it reports
+nothing for 0; the extra is cut when read); ``logit_bias`` takes another shape on
+each server (``complete.transports.logit_bias``).
 
-==================  ======  ====  =========================  ===  ======
-``Params`` field    openai  vllm  llama.cpp                  tgi  ollama
-==================  ======  ====  =========================  ===  ======
-top_k               no      yes   yes                        no   no
-repetition_penalty  no      yes   ``repeat_penalty``         yes  no
-logprobs            yes     yes   yes                        no   yes
-min_p               no      yes   yes                        no   no
-typical_p           no      no    yes                        no   no
-presence_penalty    yes     yes   yes                        no   yes
-frequency_penalty   yes     yes   yes                        yes  yes
-repetition_window   no      no    ``repeat_last_n``          no   no
-dry_multiplier      no      no    yes                        no   no
-dry_base            no      no    yes                        no   no
-dry_allowed_length  no      no    yes                        no   no
-dry_window          no      no    ``dry_penalty_last_n``     no   no
-dry_breakers        no      no    ``dry_sequence_breakers``  no   no
-xtc_probability     no      no    yes                        no   no
-xtc_threshold       no      no    yes                        no   no
-mirostat            no      no    yes                        no   no
-mirostat_tau        no      no    yes                        no   no
-mirostat_eta        no      no    yes                        no   no
-logit_bias          yes     yes   yes                        no   no
-==================  ======  ====  =========================  ===  ======
-
-Checked against:
-
-- "openai": OpenAI's legacy completions API, ``CreateCompletionRequest`` in its
-  OpenAPI description (``frequency_penalty`` and ``presence_penalty`` -2 .. 2,
-  ``logprobs``; no top-k or other samplers).
-- "vllm": vLLM's ``CompletionRequest`` (``vllm/entrypoints/openai/completion/
-  protocol.py``, 2026): the OpenAI fields plus ``top_k``, ``min_p`` and
-  ``repetition_penalty`` among its sampling extras; no typical-p, penalty window,
-  DRY, XTC or mirostat.
-- "llama.cpp": llama.cpp's ``llama-server`` (``tools/server/README.md``,
-  ``server-schema.cpp``; live, xllamacpp 2026.10.11549): every sampler of
-  ``Params``, under the names in ``LLAMA_SERVER_NAMES`` (checked live: llama-server's
-  ``/slots`` reports each value back, ``tests/transports/test_sampler_wire.py``); the embedded
-  engine is llama-server too and goes through this very dialect. llama-cpp-python's
-  0.3 server (``CreateCompletionRequest`` in ``llama_cpp/server/types.py``) takes
-  ``top_k``, ``min_p``, ``repeat_penalty``, the presence and frequency penalties and
-  ``logprobs``, and silently ignores the rest: it has no typical-p, penalty window, DRY or XTC, and calls mirostat
-  ``mirostat_mode``.
-- "tgi": text-generation-inference 3.3's ``CompletionRequest``
-  (``router/src/lib.rs``): ``repetition_penalty`` and ``frequency_penalty`` only.
-  (TGI's own schema, 2.x and 3.x, lists ``repetition_penalty``, so it is sent.)
-- "ollama": Ollama's ``openai.CompletionRequest`` (``openai/openai.go``, 2026):
-  ``frequency_penalty``, ``presence_penalty`` and ``logprobs`` (older versions
-  ignore logprobs); no top-k.
+The names were checked against each server's schema: OpenAI's legacy completions
+API (``CreateCompletionRequest``), vLLM's ``CompletionRequest`` (2026), llama.cpp's
+``llama-server`` (``tools/server/README.md``, ``server-schema.cpp``; live, with its
+``/slots`` report, ``tests/transports/test_sampler_wire.py``), TGI 3.3's
+``CompletionRequest`` (``router/src/lib.rs``) and Ollama's
+``openai.CompletionRequest`` (``openai/openai.go``). llama-cpp-python's 0.3 server
+takes the classic samplers, min-p and the penalties, and silently ignores the rest.
 
 A parameter the chosen server cannot take is left out and a ``UserWarning`` says so,
 once per transport and parameter, naming the ``server=`` values that honour it.
 Nothing fails: a story written with ``top_k`` still continues on a server without it.
-``logit_bias`` takes another shape on each server (``complete.transports.logit_bias``).
 ``banned`` is not sent at all: ``complete()`` keeps those phrases out itself.
 
 When streaming, "openai", "vllm" and "ollama" are also sent ``stream_options:
@@ -96,79 +59,41 @@ from complete.errors import ParamsError, ResponseError
 from complete.transports import logit_bias
 from complete.transports.http import server_errors
 from complete.transports.http.answers import Reader
+from complete.values import samplers
 from complete.values.generation import FinishReason, Generation, TokenLogprob
 from complete.values.params import Params
+from complete.values.samplers import wire_names
 
-__all__ = ["DIALECTS", "LLAMA_SERVER_NAMES", "CompletionAnswer", "Dialect", "completion_body"]
-
-LLAMA_SERVER_NAMES: Mapping[str, str] = {
-    "top_k": "top_k",
-    "min_p": "min_p",
-    "typical_p": "typical_p",
-    "repetition_penalty": "repeat_penalty",
-    "repetition_window": "repeat_last_n",
-    "presence_penalty": "presence_penalty",
-    "frequency_penalty": "frequency_penalty",
-    "dry_multiplier": "dry_multiplier",
-    "dry_base": "dry_base",
-    "dry_allowed_length": "dry_allowed_length",
-    "dry_window": "dry_penalty_last_n",
-    "dry_breakers": "dry_sequence_breakers",
-    "xtc_probability": "xtc_probability",
-    "xtc_threshold": "xtc_threshold",
-    "mirostat": "mirostat",
-    "mirostat_tau": "mirostat_tau",
-    "mirostat_eta": "mirostat_eta",
-}
-"""``Params`` field -> llama-server's request field, for the samplers beyond the standard ones."""
+__all__ = ["DIALECTS", "CompletionAnswer", "Dialect", "completion_body"]
 
 
 @attrs.frozen
 class Dialect:
-    """What one kind of server accepts beyond the standard completion fields.
-
-    ``extras`` maps a ``Params`` field to the name that server gives it on the wire;
-    ``tokenizer`` says it has tokenize and window routes; ``stream_usage`` that it
-    takes ``stream_options: {"include_usage": true}`` (token counts in a stream).
-    """
+    """What one kind of server accepts: ``names`` maps each ``Params`` field it takes
+    to the name it gives it on the wire (``complete.values.samplers``); ``tokenizer``
+    says it has tokenize and window routes; ``stream_usage`` that it takes
+    ``stream_options: {"include_usage": true}`` (token counts in a stream)."""
 
     name: str
-    extras: Mapping[str, str]
     tokenizer: bool = False
     stream_usage: bool = False
-
-
-def _same_names(*fields: str) -> dict[str, str]:
-    return {field: field for field in fields}
+    names: Mapping[str, str] = attrs.field(
+        default=attrs.Factory(lambda self: wire_names(Params, self.name), takes_self=True)
+    )
 
 
 DIALECTS: Mapping[str, Dialect] = {
-    "openai": Dialect(
-        "openai", _same_names("presence_penalty", "frequency_penalty", "logprobs", "logit_bias"), stream_usage=True
-    ),
-    "vllm": Dialect(
-        "vllm",
-        _same_names(
-            "top_k", "min_p", "repetition_penalty", "presence_penalty", "frequency_penalty", "logprobs", "logit_bias"
-        ),
-        stream_usage=True,
-    ),
-    "llama.cpp": Dialect(
-        "llama.cpp", {**LLAMA_SERVER_NAMES, "logprobs": "logprobs", "logit_bias": "logit_bias"}, tokenizer=True
-    ),
-    "tgi": Dialect("tgi", _same_names("repetition_penalty", "frequency_penalty")),
-    "ollama": Dialect("ollama", _same_names("presence_penalty", "frequency_penalty", "logprobs"), stream_usage=True),
+    "openai": Dialect("openai", stream_usage=True),
+    "vllm": Dialect("vllm", stream_usage=True),
+    "llama.cpp": Dialect("llama.cpp", tokenizer=True),
+    "tgi": Dialect("tgi"),
+    "ollama": Dialect("ollama", stream_usage=True),
 }
 """The ``server=`` values and what each accepts (see the module docstring)."""
 
 _LARGEST_SEED = {"llama.cpp": 2**32 - 2, "tgi": 2**64 - 1}
 """Seeds: llama.cpp's are 32-bit (2**32-1 is "random"), TGI's u64; OpenAI, vLLM and
 Ollama take signed 64-bit integers."""
-
-_STANDARD = frozenset({"temperature", "top_p", "max_new_tokens", "seed", "stop", "do_sample"})
-_EXTRAS = tuple(name for name in attrs.fields_dict(Params) if name not in {*_STANDARD, "banned"})
-"""Every other field: sent where the dialect takes it, else warned about, never silently dropped.
-(``banned`` is no wire field: ``complete()`` keeps those phrases out, ``complete.writing.banning``.)"""
 
 
 def completion_body(
@@ -188,7 +113,6 @@ def completion_body(
     if model is not None:
         body["model"] = model
     body["prompt"] = prompt
-    body["max_tokens"] = params.max_new_tokens
     largest = _LARGEST_SEED.get(dialect.name, 2**63 - 1)
     if params.seed is not None and params.seed > largest:
         raise ParamsError(
@@ -197,29 +121,26 @@ def completion_body(
             allowed=f"an integer with 0 <= seed <= {largest} for a {dialect.name} server",
             hint=f"For a random seed each call: seed=Supplier(lambda: random.randrange({largest + 1})).",
         )
-    optional = {
-        "temperature": 0.0 if params.do_sample is False else params.temperature,
-        "top_p": params.top_p,
-        "seed": params.seed,
-        "stop": list(params.stop) or None,
-    }
-    body.update((name, value) for name, value in optional.items() if value is not None)
-    body["stream"] = stream
-    if stream and dialect.stream_usage:
-        body["stream_options"] = {"include_usage": True}
-    for name in _EXTRAS:
-        value = getattr(params, name)
+    for field in attrs.fields(type(params)):
+        name, value = field.name, getattr(params, field.name)
+        wire = dialect.names.get(name)
         if value is None or value == ():
             continue
-        wire = dialect.extras.get(name)
         if wire is None:
-            left_out(name, value)
+            if samplers.of(field).sent:
+                left_out(name, value)
+        elif name == "do_sample":
+            if value is False:
+                body[wire] = 0.0  # greedy: these servers have no do_sample
         elif name == "logprobs" and dialect.name == "llama.cpp":
             body[wire] = max(1, value)  # llama-server reports nothing for 0; the extra is cut when read
         elif name == "logit_bias":
             body[wire] = logit_bias.wire_value(value, dialect.name, token_ids, left_out)
         else:
             body[wire] = list(value) if isinstance(value, tuple) else value
+    body["stream"] = stream
+    if stream and dialect.stream_usage:
+        body["stream_options"] = {"include_usage": True}
     return body
 
 

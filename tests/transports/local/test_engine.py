@@ -22,8 +22,9 @@ import requests
 
 from complete import Params, Story, Window, complete, complete_stream
 from complete.errors import ContextLimitError, LocalModelError, ParamsError
-from complete.transports.local.engine import LocalModel, _engine
+from complete.transports.local.engine import LocalModel
 from complete.transports.local.gguf import trained_context_length
+from complete.transports.local.server import engine_for
 from complete.transports.openai.completions import OpenAICompletions
 from complete.values.generation import Generation
 from tests.conftest import ROOT
@@ -340,7 +341,7 @@ def test_models_with_the_same_settings_share_one_engine(model: LocalModel) -> No
     assert LocalModel(n_ctx=model.n_ctx, allow_eos=True)._engine() is model._engine()
     other = LocalModel(n_ctx=96)
     assert other._engine() is not model._engine()
-    assert _engine(model.file, model.n_ctx, model.n_threads, fix="") is model._engine()
+    assert engine_for(model.file, model.n_ctx, model.n_threads, fix="") is model._engine()
 
 
 def test_loading_and_generating_print_nothing(capfd: pytest.CaptureFixture[str]) -> None:

@@ -44,7 +44,6 @@ from complete import (
 )
 from complete.testing import recording
 from complete.transports.openai import completions as openai_transport
-from complete.transports.openai import wire as openai_module
 from complete.transports.openai.completions import DIALECTS, OpenAICompletions
 from tests.conftest import CASSETTES
 from tests.helpers.llama_server import API_KEY, MODEL_ALIAS, N_CTX
@@ -321,35 +320,21 @@ def test_a_parameter_the_server_cannot_take_warns_once_per_transport_and_field(s
     assert stub.seen[3].body["repetition_penalty"] == 1.1
 
 
-def docstring_table() -> dict[str, dict[str, str]]:
-    """The dialect table drawn in ``complete.transports.openai.wire``'s docstring, as data."""
-    lines = (openai_module.__doc__ or "").splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("``Params`` field"))
-    dialects = lines[start].split()[2:]
-    table: dict[str, dict[str, str]] = {dialect: {} for dialect in dialects}
-    for line in lines[start + 2 :]:
-        if line.startswith("==="):
-            break
-        field, *cells = line.split()
-        for dialect, cell in zip(dialects, cells, strict=True):
-            if cell != "no":
-                table[dialect][field] = field if cell == "yes" else cell.strip("`")
-    return table
-
-
-def test_the_dialect_table_is_what_the_docstring_says() -> None:
-    assert {name: dict(dialect.extras) for name, dialect in DIALECTS.items()} == docstring_table()
-    assert docstring_table()["tgi"] == {
+def test_each_dialect_takes_the_names_the_fields_give_it() -> None:
+    assert dict(DIALECTS["tgi"].names) == {
+        "temperature": "temperature",
+        "top_p": "top_p",
+        "max_new_tokens": "max_tokens",
         "repetition_penalty": "repetition_penalty",
+        "seed": "seed",
+        "stop": "stop",
+        "do_sample": "temperature",
         "frequency_penalty": "frequency_penalty",
     }
-    assert docstring_table()["llama.cpp"]["dry_window"] == "dry_penalty_last_n"
-
-
-def test_every_parameter_but_the_standard_ones_is_in_the_table() -> None:
-    standard = {"temperature", "top_p", "max_new_tokens", "seed", "stop", "do_sample"}
-    standard.add("banned")  # no wire field: complete() keeps banned phrases out itself
-    assert set(docstring_table()["llama.cpp"]) == set(attrs.fields_dict(Params)) - standard
+    assert DIALECTS["llama.cpp"].names["dry_window"] == "dry_penalty_last_n"
+    assert DIALECTS["llama.cpp"].names["repetition_penalty"] == "repeat_penalty"
+    # llama-server takes every field; banned is no wire field (complete() keeps those phrases out)
+    assert set(DIALECTS["llama.cpp"].names) == set(attrs.fields_dict(Params)) - {"banned"}
 
 
 def test_the_api_key_is_sent_as_a_bearer_token_and_only_when_given(stub: Stub) -> None:
