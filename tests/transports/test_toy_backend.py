@@ -164,9 +164,14 @@ def test_the_table_is_read_without_loading_any_transport() -> None:
 
 # Besides each backend's folder, where a built-in backend's name may be written as a
 # string: the same words naming the dialects of OpenAI-compatible servers.
+SAMPLER_FACTS = {"values/params.py", "values/samplers.py"}
+"""Where each sampler says which servers take it, under the servers' dialect names."""
 DIALECT_NAMES = {
-    "openai": {"transports/openai/wire.py", "transports/openai/completions.py", "transports/hf/routing.py"},
-    "tgi": {"transports/openai/wire.py", "transports/openai/completions.py"},
+    "hf": SAMPLER_FACTS,
+    "openai": {"transports/openai/wire.py", "transports/openai/completions.py", "transports/hf/routing.py"}
+    | SAMPLER_FACTS,
+    "tgi": {"transports/openai/wire.py", "transports/openai/completions.py", "transports/openai/detect.py"}
+    | SAMPLER_FACTS,
 }
 
 
