@@ -12,27 +12,33 @@ non-streaming requests (TGI's list form) through
 - reference: ``huggingface_hub.InferenceClient(model=stub).text_generation(prompt,
   max_new_tokens=n, details=...)``, which posts ``{"inputs", "parameters",
   "stream": false}`` to the URL as given (a URL as ``model`` gets no path appended);
-- floor: a bare ``requests.Session().post(...).json()`` with our body.
+- a bare ``requests.Session().post(...).json()`` with our body: what requests
+  alone costs (ours sends through urllib3's pool, ``complete.transports.http.pools``);
+- floor: a bare ``urllib3.PoolManager().request("POST", ...)`` with our body as JSON,
+  and ``json.loads`` of the answer: the least a client on urllib3 can do.
 
 The clients take turns in R rounds of N requests (after a warm-up), so drift on a
 shared machine hits them alike. Printed: mean and median per request for each, the
 spread of the per-round medians, the calling thread's CPU time per request (the
 stub runs in other threads; on a shared machine wall times mostly measure the
-scheduler, CPU time what the client does), the ratios ours / huggingface_hub, and how many
-TCP connections each client's requests used (client ports seen by the stub; one
-session must keep one connection alive for all of them). Both clients get an
-explicit dummy token, so neither looks for credentials.
+scheduler, CPU time what the client does), the ratios ours / huggingface_hub (and
+ours / bare requests, ours / floor), and how many TCP connections each client's
+requests used (client ports seen by the stub; one session must keep one connection
+alive for all of them). Both clients get an explicit dummy token, so neither looks
+for credentials.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 import warnings
 from collections.abc import Callable
 
 import requests
+import urllib3
 from huggingface_hub import InferenceClient
 from stub_server import StubServer
 
@@ -62,7 +68,9 @@ def run_case(name: str, tokens: int, details: bool, options: argparse.Namespace)
         params = Params(max_new_tokens=tokens)
         hub = InferenceClient(model=stub.url, token=TOKEN)
         bare = requests.Session()
+        pool = urllib3.PoolManager()
         body = request_body(PROMPT, params)
+        sent = json.dumps(body).encode()
 
         def hub_text() -> str:
             answer = hub.text_generation(PROMPT, max_new_tokens=tokens, details=details)
@@ -71,7 +79,10 @@ def run_case(name: str, tokens: int, details: bool, options: argparse.Namespace)
         clients: dict[str, Callable[[], str]] = {
             "ours (HFInference.generate)": lambda: ours.generate(PROMPT, params).text,
             "huggingface_hub InferenceClient": hub_text,
-            "floor (bare requests.Session)": lambda: bare.post(stub.url, json=body).json()[0]["generated_text"],
+            "bare requests.Session": lambda: bare.post(stub.url, json=body).json()[0]["generated_text"],
+            "floor (bare urllib3 pool)": lambda: json.loads(
+                pool.request("POST", stub.url, body=sent, headers={"Content-Type": "application/json"}).data
+            )[0]["generated_text"],
         }
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -99,15 +110,17 @@ def run_case(name: str, tokens: int, details: bool, options: argparse.Namespace)
             f"median {statistics.median(times[client]) * 1e3:.3f} ms (round medians {spread} ms), "
             f"client CPU {statistics.median(cpu[client]) * 1e3:.3f} ms, connections used {len(ports[client])}"
         )
-    ours_name, hub_name, bare_name = clients
+    ours_name, hub_name, bare_name, floor_name = clients
     for label, pick in (("mean", statistics.mean), ("median", statistics.median)):
         print(
             f"  ratio ours / huggingface_hub ({label}): {pick(times[ours_name]) / pick(times[hub_name]):.2f};"
-            f" ours / bare requests: {pick(times[ours_name]) / pick(times[bare_name]):.2f}"
+            f" ours / bare requests: {pick(times[ours_name]) / pick(times[bare_name]):.2f};"
+            f" ours / floor: {pick(times[ours_name]) / pick(times[floor_name]):.2f}"
         )
+    ours_cpu, hub_cpu, floor_cpu = (statistics.median(cpu[client]) for client in (ours_name, hub_name, floor_name))
     print(
-        "  ratio ours / huggingface_hub (client CPU, the median round): "
-        f"{statistics.median(cpu[ours_name]) / statistics.median(cpu[hub_name]):.2f}"
+        f"  ratio ours / huggingface_hub (client CPU, the median round): {ours_cpu / hub_cpu:.2f};"
+        f" ours / floor: {ours_cpu / floor_cpu:.2f}"
     )
     print(f"  TCP connections accepted by the stub in all: {accepted} (warm-up included)")
     for warning in caught:

@@ -4,12 +4,15 @@ A per-read timeout cannot end a call against a server that sends one byte every 
 seconds; so every call runs under a deadline (``deadline=`` on the ``Completer``,
 ``--deadline``, each transport; ``DEFAULT_DEADLINE``), nested calls sharing the
 earliest end, and can be cancelled as one (``complete_many`` on Ctrl-C). The HTTP
-edge reads it. Deliberately not done: retrying, or stopping work that is not a request.
+edge reads it; one watchdog thread for all calls hangs up a connection still open
+when its call's end passes. Deliberately not done: retrying, or stopping work that is not a request.
 """
 
 from __future__ import annotations
 
 import contextvars
+import heapq
+import itertools
 import math
 import socket
 import threading
@@ -24,7 +27,7 @@ import attrs
 from complete.errors import CompleteError, ParamsError, TransportError
 
 if TYPE_CHECKING:
-    import requests
+    from complete.transports.http.edge import Response
 
 __all__ = [
     "DEFAULT_DEADLINE",
@@ -184,17 +187,15 @@ def capped(timeout: float | tuple[float, float], url: str) -> float | tuple[floa
     return (min(connect, left), min(read, left))
 
 
-def watched(response: requests.Response, chunks: Iterator[bytes]) -> Generator[bytes, None, None]:
+def watched(response: Response, chunks: Iterator[bytes]) -> Generator[bytes, None, None]:
     """``chunks`` of ``response``'s body, cut when the running call's deadline passes:
-    a watchdog thread hangs up the connection then, so a read blocked on a server
-    that trickles returns at once, and the error counts the bytes that came."""
+    the watchdog hangs up the connection then, so a read blocked on a server that
+    trickles returns at once, and the error counts the bytes that came."""
     limit = _CURRENT.get()
     if limit is None:
         yield from chunks
         return
-    watchdog = threading.Timer(max(0.0, limit.left()), _hang_up, args=(response,))
-    watchdog.daemon = True
-    watchdog.start()
+    watch = _WATCHDOG.watch(time.monotonic() + max(0.0, limit.left()), response)
     received = 0
     try:
         for chunk in chunks:
@@ -207,12 +208,67 @@ def watched(response: requests.Response, chunks: Iterator[bytes]) -> Generator[b
             raise limit.expired(response.url, received) from exc
         raise
     finally:
-        watchdog.cancel()
+        _WATCHDOG.forget(watch)
         close = getattr(chunks, "close", None)
         if close is not None:
             close()
     if limit.left() <= 0:
         raise limit.expired(response.url, received)
+
+
+class _Watchdog:
+    """One daemon thread that hangs up the connection under each watched response
+    whose deadline passed (a thread per response cost more than a short request).
+
+    Responses wait in a heap by deadline. One forgotten leaves ``_live`` at once and
+    the heap when its time comes, or when forgotten ones outnumber the rest: the
+    thread sleeps until the earliest time in the heap, and is woken only when a new
+    one comes before every other (not at each request).
+    """
+
+    def __init__(self) -> None:
+        self._wake = threading.Condition()
+        self._due: list[tuple[float, int]] = []
+        self._live: dict[int, Response] = {}
+        self._numbers = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, at: float, response: Response) -> int:
+        with self._wake:
+            number = next(self._numbers)
+            self._live[number] = response
+            heapq.heappush(self._due, (at, number))
+            if len(self._due) > 2 * len(self._live) + 64:
+                self._due = [(when, kept) for when, kept in self._due if kept in self._live]
+                heapq.heapify(self._due)
+            if self._thread is None or not self._thread.is_alive():  # none yet, or lost in a fork
+                self._thread = threading.Thread(target=self._run, name="complete-deadline-watchdog", daemon=True)
+                self._thread.start()
+            elif self._due[0][1] == number:
+                self._wake.notify()
+        return number
+
+    def forget(self, number: int) -> None:
+        with self._wake:
+            self._live.pop(number, None)
+
+    def _run(self) -> None:
+        while True:
+            passed: list[Response] = []
+            with self._wake:
+                while not passed:
+                    now = time.monotonic()
+                    while self._due and self._due[0][0] <= now:
+                        response = self._live.pop(heapq.heappop(self._due)[1], None)
+                        if response is not None:
+                            passed.append(response)
+                    if not passed:
+                        self._wake.wait(self._due[0][0] - now if self._due else None)
+            for response in passed:
+                _hang_up(response)
+
+
+_WATCHDOG = _Watchdog()
 
 
 def watch_pool(pool: Any) -> None:
@@ -233,7 +289,7 @@ def watch_pool(pool: Any) -> None:
     pool._complete_watched = True
 
 
-def _hang_up(response: requests.Response) -> None:
+def _hang_up(response: Response) -> None:
     """Shut the socket under ``response`` (from the watchdog's thread)."""
     _shut(getattr(response.raw, "connection", None) or getattr(response.raw, "_connection", None))
 

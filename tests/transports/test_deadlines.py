@@ -14,8 +14,10 @@ command line take ``deadline=`` / ``--deadline`` for the whole call.
 from __future__ import annotations
 
 import io
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -26,6 +28,7 @@ from complete.transports.hf.inference import HFInference
 from complete.transports.http.answers import EXTRA_PIECES
 from complete.transports.openai.completions import OpenAICompletions
 from complete.transports.retrying import RetryingTransport
+from complete.values.params import Params
 from complete.values.story import Story
 from tests.helpers.fault_server import FaultServer, Reply, deadline, endless, json_reply, serve, stall, trickle
 from tests.transports.test_faults import MODES, PROMPT, TARGETS, WRAPS, Target, first_piece, run
@@ -157,3 +160,33 @@ def test_a_deadline_is_a_finite_number_of_seconds(value: object) -> None:
     ):
         with pytest.raises(ParamsError, match="is not allowed: expected a number of seconds > 0"):
             build_transport()
+
+
+def test_one_watchdog_thread_cuts_every_call_at_its_own_deadline(server: FaultServer) -> None:
+    server.always(trickle("plain"))
+
+    def call(seconds: float) -> float:
+        transport = HFInference(endpoint=server.url, timeout=TIMEOUT, deadline=seconds)
+        started = time.monotonic()
+        with pytest.raises(TransportError, match=f"the call may take {seconds:g}s in all"):
+            transport.generate(PROMPT, Params(max_new_tokens=8))
+        return time.monotonic() - started
+
+    given = [0.9, 0.6, 0.3]  # each watched after one that ends later, most likely
+    with deadline(10), ThreadPoolExecutor(3) as pool:
+        took = list(pool.map(call, given))
+    for seconds, spent in zip(given, took, strict=True):
+        assert seconds - 0.05 <= spent <= seconds + SLACK
+    assert took[2] < took[1] < took[0]
+    assert [thread.name for thread in threading.enumerate()].count("complete-deadline-watchdog") == 1
+
+
+def test_the_watchdog_keeps_no_more_than_it_watches() -> None:
+    from complete.transports.deadline import _Watchdog
+
+    watchdog = _Watchdog()
+    kept = watchdog.watch(time.monotonic() + 600, object())  # type: ignore[arg-type]
+    for _ in range(1000):
+        watchdog.forget(watchdog.watch(time.monotonic() + 600, object()))  # type: ignore[arg-type]
+    assert list(watchdog._live) == [kept]
+    assert len(watchdog._due) <= 2 * 1 + 64 + 1  # forgotten ones are dropped as they pile up

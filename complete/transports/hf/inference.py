@@ -88,8 +88,9 @@ class HFInference:
     ``base_url=`` elsewhere gets one only from ``token=``); ``token=False`` sends none.
     With none, requests are anonymous, and a token file that cannot be read is an ``AuthError`` here
     rather than a surprise at the first request. One ``requests.Session`` is reused
-    for every request, the Hub's included; pass ``session=`` to share one (or to
-    record with vcrpy).
+    for every request, the Hub's included; pass ``session=`` to share one (one from
+    ``http.new_session`` is sent through urllib3's pool directly, any other through
+    its own ``request``, with its adapters, auth and hooks).
 
     >>> HFInference(token="hf_example")
     HFInference(model='bigscience/bloom', provider='auto', token from the token= argument)
@@ -352,7 +353,7 @@ class HFInference:
     def _headers(self, accept: str = "application/json") -> dict[str, str]:
         return http.headers(accept, self._token)
 
-    def _http_error(self, response: requests.Response, body: bytes) -> CompleteError:
+    def _http_error(self, response: http.Response, body: bytes) -> CompleteError:
         return refusal(response, body, secret=self._token, advice=self._advice())
 
     def _failed(self, message: str, data: Mapping[str, Any]) -> CompleteError:

@@ -234,7 +234,7 @@ def _fetch(
 
 
 def _hub_error(
-    response: requests.Response, body: bytes, *, model: str, found: FoundToken | None, hub: str
+    response: http.Response, body: bytes, *, model: str, found: FoundToken | None, hub: str
 ) -> CompleteError:
     secret = found.token if found is not None else None
     message = server_errors.server_message(response, body, [secret])

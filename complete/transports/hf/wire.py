@@ -47,13 +47,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
-import requests
 
 from complete.errors import APIError, CompleteError, ModelNotFoundError, RateLimitError, ResponseError
 from complete.transports.hf.routing import ROUTER_URL
 from complete.transports.http import server_errors
 from complete.transports.http.answers import Reader
-from complete.transports.http.edge import json_or_none
+from complete.transports.http.edge import Response, json_or_none
 from complete.values import samplers
 from complete.values.generation import FinishReason, Generation, TokenLogprob
 from complete.values.params import Params
@@ -148,7 +147,7 @@ class TGIAnswer(Reader):
     def finished(self) -> bool:
         return self._final is not None
 
-    def whole(self, data: Any, body: bytes, response: requests.Response) -> Generation:
+    def whole(self, data: Any, body: bytes, response: Response) -> Generation:
         item = _first(data)
         if isinstance(item, dict) and "error" in item and "generated_text" not in item:
             raise self._error(item, json.dumps(item)[:2000])
@@ -291,7 +290,7 @@ class Advice:
     not_served: str
 
 
-def refusal(response: requests.Response, body: bytes, *, secret: str | None, advice: Advice) -> CompleteError:
+def refusal(response: Response, body: bytes, *, secret: str | None, advice: Advice) -> CompleteError:
     """The typed error for an answer whose status is not 2xx, from the start of its body:
     the server's words (and TGI's ``warnings``), with ``secret`` scrubbed."""
     message = server_errors.server_message(response, body, [secret])

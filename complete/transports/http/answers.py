@@ -28,8 +28,6 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Mapping
 from typing import Any
 
-import requests
-
 from complete.errors import CompleteError, TransportError
 from complete.transports.http import edge as http
 from complete.transports.http.sse import iter_events
@@ -61,7 +59,7 @@ class Reader:
         *,
         model: str | None,
         url: str,
-        refused: Callable[[requests.Response, bytes], CompleteError],
+        refused: Callable[[http.Response, bytes], CompleteError],
         failed: Callable[[str, Mapping[str, Any]], CompleteError],
     ) -> None:
         self.params = params
@@ -74,11 +72,11 @@ class Reader:
     def finished(self) -> bool:
         raise NotImplementedError
 
-    def refused(self, response: requests.Response, body: bytes) -> CompleteError:
+    def refused(self, response: http.Response, body: bytes) -> CompleteError:
         """The typed error for a non-2xx answer whose body starts with ``body``."""
         return self._refused(response, body)
 
-    def whole(self, data: Any, body: bytes, response: requests.Response) -> Generation:
+    def whole(self, data: Any, body: bytes, response: http.Response) -> Generation:
         """The generation in a JSON answer: ``data`` decoded from ``body``."""
         raise NotImplementedError
 
@@ -96,7 +94,7 @@ class Reader:
 
 
 def read_side_route(
-    response: requests.Response, *, url: str, refused: Callable[[requests.Response, bytes], CompleteError]
+    response: http.Response, *, url: str, refused: Callable[[http.Response, bytes], CompleteError]
 ) -> Any:
     """The decoded JSON answer of a side route (tokenize, info, props), or None when
     the server has no such route (404, 405)."""
@@ -108,7 +106,7 @@ def read_side_route(
     return http.parse_json(body, url=url)
 
 
-def read_whole(response: requests.Response, reader: Reader, *, url: str) -> Generation:
+def read_whole(response: http.Response, reader: Reader, *, url: str) -> Generation:
     """The generation in a whole (not streamed) answer."""
     if not 200 <= response.status_code < 300:
         raise reader.refused(response, http.read_error_body(response))
@@ -116,7 +114,7 @@ def read_whole(response: requests.Response, reader: Reader, *, url: str) -> Gene
     return reader.whole(http.parse_json(body, url=url), body, response)
 
 
-def read_stream(response: requests.Response, reader: Reader, *, url: str) -> Generator[str, None, Generation]:
+def read_stream(response: http.Response, reader: Reader, *, url: str) -> Generator[str, None, Generation]:
     """Yield the text of a streamed answer as it arrives; return its ``Generation``.
 
     When the final generation's text goes on beyond the pieces (a protocol whose

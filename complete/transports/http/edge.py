@@ -1,16 +1,17 @@
 """The HTTP edge shared by the server transports: requests in, bytes or typed errors out.
 
 Everything that touches ``requests``/``urllib3`` for the Hugging Face and
-OpenAI-compatible transports lives here, so that low-level exceptions are
-translated in exactly one place:
+OpenAI-compatible transports lives here (and in ``pools``, which it uses), so that
+low-level exceptions are translated in exactly one place:
 
 - ``new_session`` makes the one ``requests.Session`` (one connection pool) a
   transport reuses for every request, with a pool large enough for
-  ``complete_many``. It reads the proxy and TLS environment (``HTTPS_PROXY``,
-  ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``, ...) once per host it talks to, not once per
-  request as requests does (a scan of the whole environment, twice per request with
-  the keep-alive check below): a change to those variables reaches transports made
-  after it. A session passed in by the caller is used as it is.
+  ``complete_many``. ``post`` sends through its urllib3 pools directly
+  (``pools``), reading the proxy and TLS environment (``HTTPS_PROXY``,
+  ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``, ...) once per host, not once per request as
+  requests does: a change to those variables reaches transports made after it. A
+  session passed in by the caller, or one with an adapter of its own mounted, is
+  sent through ``session.request``, as it is.
 - ``post`` sends one JSON request with a timeout, never follows redirects (a
   token is not sent on to another address; the error names the new location),
   sends a request once more on a fresh connection when a kept-alive one was closed
@@ -23,18 +24,18 @@ translated in exactly one place:
 - ``parse_json`` and ``json_or_none`` decode bodies.
 - ``headers`` builds a request's ``Accept`` and ``Authorization: Bearer`` headers.
 
-What a server's refusal means is ``server_errors``' business; reading a completion
-answer, whole or streamed, is ``answers``'. This module knows nothing about any
-protocol's bodies.
+What it deliberately does not do: cookies, a session's ``auth`` or a ``.netrc``
+(the token goes in the header), or any protocol's bodies: what a server's refusal
+means is ``server_errors``' business; reading a completion answer, whole or
+streamed, is ``answers``'.
 """
 
 from __future__ import annotations
 
 import json
-import queue
 import socket
 from collections.abc import Generator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -43,15 +44,14 @@ from requests.adapters import HTTPAdapter
 
 from complete.errors import ResponseError, TransportError
 from complete.transports import deadline, status
-
-if TYPE_CHECKING:
-    from requests.sessions import _Settings  # the stubs' name for what merge_environment_settings returns
+from complete.transports.http import pools
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "ERROR_BODY_BYTES",
     "EXCERPT_CHARS",
     "MAX_BODY_BYTES",
+    "Response",
     "connection_advice",
     "headers",
     "iter_body",
@@ -85,32 +85,27 @@ def headers(accept: str, token: str | None) -> dict[str, str]:
     return out
 
 
-class _Session(requests.Session):
-    """A ``requests.Session`` that keeps, per host, the proxy and TLS settings it
-    found in the environment, and, per address, the urllib3 pool requests sends to."""
+class Response(Protocol):
+    """What the transports read of an answer: ``post`` returns requests' ``Response``
+    for a session that is not from ``new_session``, and a lighter one otherwise."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._settings: dict[tuple[str, str], _Settings] = {}
-        self.pools: dict[tuple[str, Any], Any] = {}
-        """``_connection_pool``'s: (url, adapter) -> the pool found for them."""
-
-    def merge_environment_settings(
-        self, url: str | bytes | None, proxies: Any, stream: Any, verify: Any, cert: Any
-    ) -> _Settings:
-        if proxies or verify is not None or cert is not None or not isinstance(url, str):
-            return super().merge_environment_settings(url, proxies, stream, verify, cert)
-        scheme, host = urlsplit(url)[:2]
-        if (scheme, host) not in self._settings:
-            self._settings[scheme, host] = super().merge_environment_settings(url, {}, None, None, None)
-        found = self._settings[scheme, host]
-        chosen = self.stream if stream is None else stream  # as requests merges it
-        return {**found, "stream": chosen, "proxies": dict(found["proxies"])}  # requests may change what it gets
+    @property
+    def status_code(self) -> int: ...
+    @property
+    def reason(self) -> str | None: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+    @property
+    def raw(self) -> Any: ...  # urllib3's response, or vcrpy's stand-in for it
+    def close(self) -> None: ...
 
 
 def new_session(pool_size: int = 32) -> requests.Session:
-    """A session whose pool holds ``pool_size`` connections per host."""
-    session = _Session()
+    """A session whose pool holds ``pool_size`` connections per host, which ``post``
+    sends through directly (``complete.transports.http.pools``)."""
+    session = pools.PooledSession()
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
@@ -126,9 +121,9 @@ def post(
     timeout: float | tuple[float, float],
     method: str = "POST",
     name: str | None = None,
-) -> requests.Response:
-    """Send ``body`` as JSON (``method`` GET sends none); the response is left unread
-    (``stream=True``). ``name`` says what answers at ``url``, for the waiting line.
+) -> Response:
+    """Send ``body`` as JSON (``method`` GET sends none); the response is left unread.
+    ``name`` says what answers at ``url``, for the waiting line.
 
     A request that fails on a kept-alive connection from the pool before any byte of
     an answer arrived is sent once more, on a fresh connection: servers close idle
@@ -142,18 +137,22 @@ def post(
     """
     status.report(status.Status.waiting_for(url, name))
     timeout = deadline.capped(timeout, url)
-    pool = _connection_pool(session, url)
-    deadline.watch_pool(pool)
-    reused = _next_connection_is_pooled(pool)
     try:
-        return _send(session, url, body, headers=headers, timeout=timeout, method=method)
+        way = pools.route(session, url)
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+        raise TransportError(f"request to {url} failed: {_reason(exc)}") from exc
+    pool = way.pool if way is not None else pools.pool_for(session, url)
+    deadline.watch_pool(pool)
+    reused = pools.next_connection_is_pooled(pool)
+    try:
+        return _send(session, way, url, body, headers=headers, timeout=timeout, method=method)
     except _ClosedBeforeAnswerError as closed:
         if not reused:
             raise closed.transport_error() from closed.cause
-    _close_idle_connections(pool)
+    pools.close_idle_connections(pool)
     timeout = deadline.capped(timeout, url)
     try:
-        return _send(session, url, body, headers=headers, timeout=timeout, method=method)
+        return _send(session, way, url, body, headers=headers, timeout=timeout, method=method)
     except _ClosedBeforeAnswerError as closed:
         raise closed.transport_error() from closed.cause
 
@@ -161,7 +160,7 @@ def post(
 class _ClosedBeforeAnswerError(Exception):
     """Connected, but the server (or a proxy) hung up before its status line."""
 
-    def __init__(self, url: str, cause: requests.ConnectionError) -> None:
+    def __init__(self, url: str, cause: Exception) -> None:
         super().__init__(url)
         self.url = url
         self.cause = cause
@@ -172,14 +171,18 @@ class _ClosedBeforeAnswerError(Exception):
 
 def _send(
     session: requests.Session,
+    way: pools.Route | None,
     url: str,
     body: Mapping[str, Any],
     *,
     headers: Mapping[str, str],
     timeout: float | tuple[float, float],
     method: str,
-) -> requests.Response:
+) -> Response:
+    """One try: through the pool ``way`` names, or ``session.request`` without one."""
     try:
+        if way is not None:
+            return pools.urlopen(session, way, body, headers=headers, timeout=timeout, method=method)
         return session.request(
             method,
             url,
@@ -189,79 +192,50 @@ def _send(
             stream=True,
             allow_redirects=False,
         )
-    except (requests.ConnectTimeout, requests.ReadTimeout) as exc:
-        limit = deadline.current()
-        if limit is not None and limit.left() <= 0.05:
-            raise limit.expired(url, 0) from exc
-        if isinstance(exc, requests.ReadTimeout):
-            raise TransportError(f"no answer from {url} within {_seconds(timeout, 1)}") from exc
-        raise TransportError(
-            f"timed out after {_seconds(timeout, 0)} connecting to {url}\n{connection_advice(exc, url)}"
-        ) from exc
-    except requests.ConnectionError as exc:
-        limit = deadline.current()
-        if limit is not None and limit.left() <= 0.05:
-            raise limit.expired(url, 0) from exc
-        if isinstance(exc.__context__, urllib3.exceptions.ProtocolError):
-            raise _ClosedBeforeAnswerError(url, exc) from exc
-        raise TransportError(f"could not connect to {url}: {_reason(exc)}\n{connection_advice(exc, url)}") from exc
-    except requests.RequestException as exc:
-        raise TransportError(f"request to {url} failed: {_reason(exc)}") from exc
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+        raise _failure(exc, url, timeout) from exc
 
 
-def _connection_pool(session: requests.Session, url: str) -> Any:
-    """The urllib3 pool ``session`` sends a request to ``url`` through (the same one
-    requests picks: proxies and TLS settings are part of its key), or None when it
-    cannot be told (a custom adapter).
-
-    A ``_Session`` keeps the pool found while it is open: urllib3 closes a pool (its
-    ``pool`` becomes None) when it drops it from its pool manager, so an open pool is
-    still the one requests picks for that address and adapter.
-    """
-    try:
-        adapter = session.get_adapter(url)
-        if isinstance(session, _Session):
-            kept = session.pools.get((url, adapter))
-            if kept is not None and kept.pool is not None:
-                return kept
-        settings = session.merge_environment_settings(url, {}, None, None, None)
-        pool = adapter.get_connection_with_tls_context(  # type: ignore[attr-defined]
-            requests.Request("GET", url).prepare(), settings["verify"], settings["proxies"], settings["cert"]
-        )
-    except (AttributeError, TypeError, requests.RequestException, urllib3.exceptions.HTTPError, ValueError):
-        return None
-    if not isinstance(getattr(pool, "pool", None), queue.LifoQueue):
-        return None
-    if isinstance(session, _Session):
-        session.pools[url, adapter] = pool
-    return pool
+_UNCONNECTED = (
+    urllib3.exceptions.NewConnectionError,  # refused, or a name that does not resolve
+    urllib3.exceptions.SSLError,
+    urllib3.exceptions.ProxyError,
+    urllib3.exceptions.ClosedPoolError,
+    OSError,
+)
+"""urllib3's errors (with retries off) for a request that found no connection."""
 
 
-def _next_connection_is_pooled(pool: Any) -> bool:
-    """Whether the next request through ``pool`` (from ``_connection_pool``) goes out on
-    a kept-alive connection.
+def _failure(exc: Exception, url: str, timeout: float | tuple[float, float]) -> Exception:
+    """The error for a try that failed with ``exc``: requests' (``session.request``)
+    or urllib3's (``pools.urlopen``). A failure to connect or to hear an answer once
+    the call's deadline has passed is the deadline's error."""
+    errors = urllib3.exceptions
+    from_requests = isinstance(exc, requests.RequestException)
+    no_answer = isinstance(exc, (requests.ReadTimeout, errors.ReadTimeoutError))
+    slow_connect = isinstance(exc, requests.ConnectTimeout) or (
+        isinstance(exc, errors.ConnectTimeoutError) and not isinstance(exc, errors.NewConnectionError)
+    )
+    closed = isinstance(exc, errors.ProtocolError) or (
+        isinstance(exc, requests.ConnectionError) and isinstance(exc.__context__, errors.ProtocolError)
+    )
+    unconnected = isinstance(exc, requests.ConnectionError) or (not from_requests and isinstance(exc, _UNCONNECTED))
+    limit = deadline.current()
+    if (no_answer or slow_connect or closed or unconnected) and limit is not None and limit.left() <= 0.05:
+        return limit.expired(url, 0)
+    if no_answer:
+        return TransportError(f"no answer from {url} within {_seconds(timeout, 1)}")
+    if slow_connect:
+        advice = connection_advice(exc, url)
+        return TransportError(f"timed out after {_seconds(timeout, 0)} connecting to {url}\n{advice}")
+    if closed:
+        return _ClosedBeforeAnswerError(url, exc)
+    if unconnected:
+        return TransportError(f"could not connect to {url}: {_reason(exc)}\n{connection_advice(exc, url)}")
+    return TransportError(f"request to {url} failed: {_reason(exc)}")
 
-    urllib3 keeps idle connections in a LIFO queue, with None for room not yet used:
-    the next request takes the top one.
-    """
-    if pool is None:
-        return False
-    with pool.pool.mutex:
-        idle = pool.pool.queue
-        return bool(idle) and idle[-1] is not None
 
-
-def _close_idle_connections(pool: Any) -> None:
-    """Close every idle connection in ``pool``; each reconnects when next used."""
-    if pool is None:
-        return
-    with pool.pool.mutex:
-        for connection in pool.pool.queue:
-            if connection is not None:
-                connection.close()
-
-
-def iter_body(response: requests.Response) -> Generator[bytes, None, None]:
+def iter_body(response: Response) -> Generator[bytes, None, None]:
     """The body's bytes as they arrive, decoded (gzip, deflate); failures become
     ``TransportError``, and a body that cannot be decoded a ``ResponseError``.
 
@@ -271,9 +245,9 @@ def iter_body(response: requests.Response) -> Generator[bytes, None, None]:
     yield from deadline.watched(response, _read_chunks(response))
 
 
-def _read_chunks(response: requests.Response) -> Generator[bytes, None, None]:
+def _read_chunks(response: Response) -> Generator[bytes, None, None]:
     """``iter_body`` without a deadline."""
-    if getattr(response, "_content_consumed", False):
+    if isinstance(response, requests.Response) and getattr(response, "_content_consumed", False):
         # requests has read the body already: it does for every redirect, followed or not.
         try:
             if response.content:
@@ -308,7 +282,7 @@ def _read_chunks(response: requests.Response) -> Generator[bytes, None, None]:
         response.close()
 
 
-def read_body(response: requests.Response, limit: int = MAX_BODY_BYTES) -> bytes:
+def read_body(response: Response, limit: int = MAX_BODY_BYTES) -> bytes:
     """The whole body, at most ``limit`` bytes (a larger one is a ``ResponseError``)."""
     chunks: list[bytes] = []
     size = 0
@@ -324,7 +298,7 @@ def read_body(response: requests.Response, limit: int = MAX_BODY_BYTES) -> bytes
     return b"".join(chunks)
 
 
-def read_error_body(response: requests.Response, limit: int = ERROR_BODY_BYTES) -> bytes:
+def read_error_body(response: Response, limit: int = ERROR_BODY_BYTES) -> bytes:
     """At most the first ``limit`` bytes of an error answer; the rest is never read
     (the connection is closed instead), so a huge error page keeps its status."""
     chunks: list[bytes] = []

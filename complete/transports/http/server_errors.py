@@ -29,8 +29,6 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-import requests
-
 from complete.errors import (
     APIError,
     AuthError,
@@ -41,7 +39,7 @@ from complete.errors import (
     RateLimitError,
     ResponseError,
 )
-from complete.transports.http.edge import EXCERPT_CHARS, MAX_BODY_BYTES
+from complete.transports.http.edge import EXCERPT_CHARS, MAX_BODY_BYTES, Response
 
 __all__ = [
     "context_limit_error",
@@ -179,7 +177,7 @@ def scrubbing(*secrets: str | None) -> Iterator[None]:
         raise
 
 
-def server_message(response: requests.Response, body: bytes, secrets: Iterable[str | None] = ()) -> str:
+def server_message(response: Response, body: bytes, secrets: Iterable[str | None] = ()) -> str:
     """The server's own explanation of an error, whatever shape it came in."""
     message = _message_from_body(body, response.headers.get("Content-Type", ""))
     header = response.headers.get("X-Error-Message", "")

@@ -274,7 +274,7 @@ class OpenAICompletions:
     def _headers(self, accept: str) -> dict[str, str]:
         return http.headers(accept, self._api_key)
 
-    def _send(self, url: str, body: Mapping[str, Any] | None, accept: str = "application/json") -> requests.Response:
+    def _send(self, url: str, body: Mapping[str, Any] | None, accept: str = "application/json") -> http.Response:
         method = "POST" if body is not None else "GET"
         headers = self._headers(accept)
         return http.post(
@@ -323,7 +323,7 @@ class OpenAICompletions:
             raise self._error(response, http.read_error_body(response))
         http.read_body(response)
 
-    def _error(self, response: requests.Response, body: bytes) -> CompleteError:
+    def _error(self, response: http.Response, body: bytes) -> CompleteError:
         message = server_errors.server_message(response, body, [self._api_key])
         data = http.json_or_none(body)
         return self._classify(response.status_code, message, data, response.headers)

@@ -53,12 +53,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
-import requests
 
 from complete.errors import ParamsError, ResponseError
 from complete.transports import logit_bias
 from complete.transports.http import server_errors
 from complete.transports.http.answers import Reader
+from complete.transports.http.edge import Response
 from complete.values import samplers
 from complete.values.generation import FinishReason, Generation, TokenLogprob
 from complete.values.params import Params
@@ -179,7 +179,7 @@ class CompletionAnswer(Reader):
     def finished(self) -> bool:
         return self._done
 
-    def whole(self, data: Any, body: bytes, response: requests.Response) -> Generation:
+    def whole(self, data: Any, body: bytes, response: Response) -> Generation:
         if isinstance(data, dict) and (data.get("error") or data.get("object") == "error"):
             raise self._failed(server_errors.json_message(data), data)
         choice = _first_choice(data, body)

@@ -840,7 +840,7 @@ def test_connection_refused_is_a_transport_error() -> None:
     with pytest.raises(TransportError) as caught:
         HFInference(endpoint=url, timeout=2.0).generate(PROMPT, Params())
     assert str(caught.value).startswith(f"could not connect to {url}: ")
-    assert isinstance(caught.value.__cause__, requests.ConnectionError)
+    assert isinstance(caught.value.__cause__, urllib3.exceptions.NewConnectionError)  # urllib3 sends the request
 
 
 def test_a_200_that_is_not_json_is_a_response_error(loopback: Loopback) -> None:

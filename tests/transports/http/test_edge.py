@@ -102,6 +102,39 @@ def test_post_maps_a_malformed_address_to_a_transport_error() -> None:
     assert isinstance(caught.value.__cause__, requests.RequestException)
 
 
+def test_a_cassette_replays_a_request_sent_straight_through_the_pool() -> None:
+    """vcrpy swaps urllib3's connection classes: ``post``'s own way to the pool goes
+    through them as requests' did, so a cassette answers (and nothing reaches the network)."""
+    from complete.testing import recording
+    from complete.transports.http import pools
+    from tests.conftest import CASSETTES
+
+    body = {
+        "inputs": "The lighthouse keeper climbed the stairs one last time.",
+        "parameters": {
+            "return_full_text": False,
+            "details": True,
+            "max_new_tokens": 20,
+            "temperature": 1.0,
+            "top_k": 30,
+            "do_sample": True,
+        },
+    }
+    url = "https://router.huggingface.co/hf-inference/models/bigscience/bloom"
+    with recording(CASSETTES / "hf-list-form.yaml", record_mode="none") as cassette:
+        answer = http.post(http.new_session(), url, body, headers=http.headers("application/json", None), timeout=5)
+        assert isinstance(answer, pools.Answer)
+        assert (answer.status_code, answer.reason, answer.headers.get("content-type")) == (
+            200,
+            "OK",
+            "application/json",
+        )
+        assert http.parse_json(http.read_body(answer), url=url) == [
+            {"generated_text": " Below him the sea was grey and restless, and the lamp had burned for forty years."}
+        ]
+    assert cassette.play_count == 1
+
+
 def test_new_session_pools_enough_connections_for_many_requests() -> None:
     adapter = http.new_session(pool_size=8).get_adapter("https://router.huggingface.co")
     assert adapter._pool_maxsize == 8  # type: ignore[attr-defined]
@@ -142,7 +175,7 @@ def test_a_host_name_that_does_not_resolve_says_to_check_the_name(monkeypatch: p
     assert str(caught.value).endswith(
         "\nThe host name story-server.example does not resolve: check the name in url= and the network connection."
     )
-    assert isinstance(caught.value.__cause__, requests.ConnectionError)
+    assert isinstance(caught.value.__cause__, urllib3.exceptions.NameResolutionError)  # urllib3 sends it
 
 
 def test_a_request_reports_that_it_waits_for_its_host() -> None:
@@ -155,6 +188,101 @@ def test_a_request_reports_that_it_waits_for_its_host() -> None:
         server.script(respond(200, b"{}"))
         edge.read_body(edge.post(edge.new_session(), server.url + "/generate", {}, headers={}, timeout=2))
     assert reports == [status.Status(f"waiting for 127.0.0.1:{server.port}", ticking=True)]
+
+
+# -- straight through the pool -------------------------------------------------------
+
+
+def _sent_by(session: requests.Session) -> list[tuple[str, str, dict[str, str], bytes]]:
+    """What a server received from ``post`` through ``session``, a POST then a GET
+    (without the Host header)."""
+    from complete.transports.http import pools
+    from tests.helpers.fault_server import respond, serve
+
+    session.headers["User-Agent"] = "story-teller/1"
+    session.headers["Accept-Encoding"] = None  # type: ignore[assignment]  # requests: None leaves a header out
+    with serve() as server:
+        server.always(respond(200, b"{}"))
+        for method in ("POST", "GET"):
+            sent = {"Accept": "text/event-stream", "authorization": "Bearer t"}
+            answer = http.post(
+                session, server.url + "/generate?x=1", {"inputs": "\u00e9"}, headers=sent, timeout=5, method=method
+            )
+            assert http.read_body(answer) == b"{}"
+            assert isinstance(answer, pools.Answer) == isinstance(session, pools.PooledSession)
+        assert server.connections == 1
+        heard = [(seen.method, seen.path, dict(seen.headers), seen.body) for seen in server.received]
+    for _, _, headers, _ in heard:
+        assert headers.pop("Host") == f"127.0.0.1:{server.port}"
+    return heard
+
+
+def test_post_sends_what_requests_sends_for_the_same_call() -> None:
+    ours = _sent_by(http.new_session())
+    assert ours == _sent_by(requests.Session())
+    (_, _, posted, body), (_, _, got, _) = ours
+    assert body == b'{"inputs": "\\u00e9"}'
+    assert {name.lower(): value for name, value in posted.items()} == {
+        "accept-encoding": "identity",  # http.client's, when none is sent
+        "user-agent": "story-teller/1",
+        "accept": "text/event-stream",
+        "connection": "keep-alive",
+        "authorization": "Bearer t",
+        "content-length": str(len(body)),
+        "content-type": "application/json",
+    }
+    assert sorted(name.lower() for name in got) == [
+        "accept",
+        "accept-encoding",
+        "authorization",
+        "connection",
+        "user-agent",
+    ]
+
+
+def test_credentials_in_the_url_are_sent_as_requests_sends_them() -> None:
+    from tests.helpers.fault_server import respond, serve
+
+    def heard(session: requests.Session) -> tuple[str, str]:
+        with serve() as server:
+            server.always(respond(200, b"{}"))
+            url = f"http://writer:s%40cret@127.0.0.1:{server.port}/generate"
+            http.read_body(http.post(session, url, {}, headers={"Authorization": "Bearer t"}, timeout=5))
+            (seen,) = server.received
+        return seen.path, seen.headers["Authorization"]
+
+    assert heard(http.new_session()) == heard(requests.Session()) == ("/generate", "Basic d3JpdGVyOnNAY3JldA==")
+
+
+def test_a_session_with_an_adapter_of_its_own_sends_through_it() -> None:
+    from requests.adapters import HTTPAdapter
+
+    from tests.helpers.fault_server import respond, serve
+
+    sent: list[str] = []
+
+    class Counting(HTTPAdapter):
+        def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+            sent.append(str(request.url))
+            return super().send(request, *args, **kwargs)
+
+    session = http.new_session()
+    session.mount("http://", Counting())
+    with serve() as server:
+        server.always(respond(200, b"{}"))
+        answer = http.post(session, server.url + "/generate", {}, headers={}, timeout=5)
+        assert (type(answer), http.read_body(answer)) == (requests.Response, b"{}")
+    assert sent == [server.url + "/generate"]
+
+
+def test_a_missing_ca_bundle_is_a_transport_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nowhere/bundle.pem")
+    with pytest.raises(TransportError) as caught:
+        http.post(http.new_session(), "https://127.0.0.1:9/generate", {}, headers={}, timeout=1)
+    assert str(caught.value) == (
+        "request to https://127.0.0.1:9/generate failed: "
+        "Could not find a suitable TLS CA certificate bundle, invalid path: /nowhere/bundle.pem"
+    )
 
 
 # -- a kept-alive connection the server closed --------------------------------------
