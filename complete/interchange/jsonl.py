@@ -24,7 +24,7 @@ The header's ``current`` names the node the story is at (optional; the last
 line's node when absent). Unknown fields are errors, so a typo is not silently
 lost. Export then import gives equal stories, node for node, with the same shape.
 
-A node's fields are those of the shared node codec (``complete.interchange.nodes``)
+A node's fields are those of the shared node codec (``complete.values.story_json``)
 under the names above: ``text`` is the codec's ``segment``, and the provenance
 holds ``params``, ``generation`` and ``interrupted``.
 """
@@ -39,17 +39,16 @@ import attrs
 
 from complete.errors import ParamsError, StoryFormatError
 from complete.interchange.files import Source, read_file, write_atomic
-from complete.interchange.nodes import (
-    TreeReader,
+from complete.interchange.nodes import TreeReader, numbered
+from complete.values.story import Story
+from complete.values.story_json import (
     Where,
     check_fields,
     check_header,
     encode_node,
     mapping,
-    numbered,
     version_for,
 )
-from complete.values.story import Story
 
 __all__ = ["JSONL_FORMAT", "JSONL_VERSION", "StoryTree", "from_jsonl", "read_jsonl", "to_jsonl", "write_jsonl"]
 

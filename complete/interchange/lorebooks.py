@@ -43,8 +43,8 @@ import attrs
 
 from complete.errors import ParamsError, StoryFormatError
 from complete.interchange.files import Source, read_file, write_atomic
-from complete.interchange.nodes import check_fields, check_header, mapping
 from complete.values.lorebook import Lorebook, LoreEntry
+from complete.values.story_json import check_fields, check_header, mapping
 from complete.writing.lore_selection import CHARS_PER_SCAN_TOKEN
 
 __all__ = [

@@ -29,7 +29,7 @@ writes, each checked, so a shared file cannot bring credentials, request bodies 
 settings of its own. ``offered`` names continuations of ``current``.
 
 A node's own fields are those of the shared node codec
-(``complete.interchange.nodes``). Older files read as well: version 2 has no edit
+(``complete.values.story_json``). Older files read as well: version 2 has no edit
 nodes, no ``bookmarks`` and no ``lorebook`` (a session with none of them is still
 written as version 2, without those fields; an empty lorebook is used); version 1
 files (written before the session had its own version number) also name the
@@ -51,22 +51,21 @@ from typing import Any
 from complete.errors import ParamsError, StoryFormatError
 from complete.interchange.files import checked_path, write_atomic
 from complete.interchange.lorebooks import lorebook_dict, lorebook_from_dict
-from complete.interchange.nodes import (
-    NODE_FIELDS,
-    TreeReader,
-    check_fields,
-    check_header,
-    dotted,
-    encode_node,
-    mapping,
-    numbered,
-    version_for,
-)
+from complete.interchange.nodes import TreeReader, numbered
 from complete.transports.saved import check_backend
 from complete.values.bookmarks import check_name
 from complete.values.lorebook import Lorebook
 from complete.values.params import Params
 from complete.values.story import Story
+from complete.values.story_json import (
+    NODE_FIELDS,
+    check_fields,
+    check_header,
+    dotted,
+    encode_node,
+    mapping,
+    version_for,
+)
 from complete.writing.session import Session
 from complete.writing.window import Window
 

@@ -22,7 +22,7 @@ would buy nothing, as one edit is one place.
 
 A node does not know its children: a ``Session`` keeps the nodes of a writing
 session and finds children and siblings. The JSON form is written and read by
-``complete.interchange.story_json``, with the node codec every file format shares.
+``complete.values.story_json``, the node codec every file format shares.
 This module does no I/O.
 """
 
@@ -38,6 +38,7 @@ from complete.values import checks as arguments
 from complete.values.generation import Generation
 from complete.values.params import Params
 from complete.values.reformat import reformat as _reformat
+from complete.values.story_json import story_from_dict, story_to_dict
 
 __all__ = ["ORIGINS", "Origin", "Story", "parents_first"]
 
@@ -243,16 +244,12 @@ class Story:
         >>> Story.from_prompt("Hello").to_dict()
         {'format': 'complete.story', 'version': 1, 'nodes': [{'segment': 'Hello', 'origin': 'prompt'}]}
         """
-        from complete.interchange.story_json import story_to_dict
-
-        return story_to_dict(self)
+        return story_to_dict(self.path)
 
     @classmethod
     def from_dict(cls, data: object) -> Story:
         """Rebuild a story written by ``to_dict``; anything else is a ``StoryFormatError``."""
-        from complete.interchange.story_json import story_from_dict
-
-        return story_from_dict(data)
+        return story_from_dict(data, cls)
 
 
 def _check_replaces(node: Story, parent: Story | None) -> int:
