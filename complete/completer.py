@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
 import attrs
 
 from complete import interchange
-from complete.display import captions
+from complete.display import captions, token_colours
 from complete.display.screen import Screen
 from complete.display.tree_view import TreeView
 from complete.errors import ParamsError, StoryFormatError
@@ -480,7 +480,7 @@ class Completer:
 
     def show_probabilities(self) -> None:
         """The newest model segment coloured by probability (a table in a terminal)."""
-        self.screen.show_view(probabilities.ProbabilityView(self.story))
+        self.screen.show_view(token_colours.ProbabilityView(self.story))
 
     def swap(self, position: int, alternative: str, **overrides: Any) -> None:
         """Branch with ``alternative`` in place of the newest model segment's token at

@@ -14,7 +14,7 @@ from complete.display.screen import Screen
 from complete.testing import ScriptedTransport
 from complete.transports.status import Status, report
 from complete.values.generation import Generation, TokenLogprob
-from complete.writing.token_data import ProbabilityView
+from complete.display.token_colours import ProbabilityView
 from tests.helpers import fake_kernel
 from tests.helpers.fake_kernel import Page
 

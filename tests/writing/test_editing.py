@@ -15,7 +15,7 @@ from complete.interchange.session_json import read_session, session_dict, sessio
 from complete.testing import ScriptedTransport
 from complete.writing.editing import authorship, replace_once, replace_span, rewrite
 from complete.writing.session import Session
-from complete.writing.token_data import render_probabilities_html, render_probabilities_text
+from complete.display.token_colours import render_probabilities_html, render_probabilities_text
 
 DATA = Path(__file__).parents[1] / "data"
 
