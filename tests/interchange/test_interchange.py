@@ -32,6 +32,8 @@ from complete.interchange import (
     write_markdown,
     write_text,
 )
+from tests.helpers.strategies import story_nodes
+from tests.values.test_params import params_strategy
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -235,47 +237,11 @@ def test_jsonl_that_is_not_utf8_is_rejected_with_the_file_name(tmp_path: Path) -
 
 
 texts = st.text(st.characters(codec="utf-8"), max_size=10)
-finite = st.floats(allow_nan=False, allow_infinity=False)
-params = st.builds(
-    Params,
-    temperature=st.none() | st.floats(0, 5),
-    top_k=st.none() | st.integers(1, 100),
-    seed=st.none() | st.integers(0, 2**64 - 1),
-    stop=st.lists(texts.filter(bool), max_size=2),
-    logprobs=st.none() | st.integers(0, 20),
-)
-logprobs = st.lists(
-    st.builds(TokenLogprob, texts, finite, st.lists(st.tuples(texts, finite), max_size=3)),
-    max_size=4,
-)
-generations = st.builds(
-    Generation,
-    text=texts,
-    finish_reason=st.sampled_from([None, "length", "stop", "eos"]),
-    completion_tokens=st.none() | st.integers(0, 100),
-    backend=st.none() | st.sampled_from(["local", "hf", "openai"]),
-    seed=st.none() | st.integers(0, 2**64 - 1),
-    logprobs=st.none() | logprobs,
-    elapsed=st.none() | st.floats(0, 100),
-)
 
 
 @st.composite
 def trees(draw: st.DrawFn) -> tuple[list[Story], Story]:
-    nodes = [Story.from_prompt(draw(texts.filter(str.strip)), reformat=False)]
-    for _ in range(draw(st.integers(0, 10))):
-        parent = draw(st.sampled_from(nodes))
-        if draw(st.booleans()):
-            node = parent.extend(
-                draw(texts),
-                origin="model",
-                params=draw(st.none() | params),
-                generation=draw(st.none() | generations),
-                interrupted=draw(st.booleans()),
-            )
-        else:
-            node = parent.extend(draw(texts), origin="user")
-        nodes.append(node)
+    nodes = draw(story_nodes(texts, params_strategy))
     return nodes, draw(st.sampled_from(nodes))
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from complete import ContextLimitError, Generation, Lorebook, LoreEntry, Params, ParamsError, Story, Window
+from complete import ContextLimitError, Lorebook, LoreEntry, Params, ParamsError, Story, Window
 from complete.writing.lore_selection import Fired, LeftOut, LoreChoice, choose, remembered
 from complete.writing.window import build_prompt
+from tests.helpers.word_counter import WordCounter
 
 
 def words(text: str) -> int:
@@ -176,25 +175,6 @@ def test_token_counts_are_remembered_per_tokenizer_across_calls() -> None:
 
 
 # --- the prompt window -------------------------------------------------------------------
-
-
-class WordCounter:
-    """A transport whose tokenizer counts words."""
-
-    def __init__(self, window: int | None) -> None:
-        self.window = window
-
-    def count_tokens(self, text: str) -> int | None:
-        return len(text.split())
-
-    def context_window(self) -> int | None:
-        return self.window
-
-    def generate(self, prompt: str, params: Params) -> Generation:
-        raise AssertionError("not used")
-
-    def stream(self, prompt: str, params: Params) -> Iterator[str]:
-        raise AssertionError("not used")
 
 
 STORY = Story.from_prompt("Mira woke.\n\nThe boat was gone.\n\nVarr was quiet.\n\nShe walked.")

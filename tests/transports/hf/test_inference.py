@@ -51,6 +51,7 @@ from complete.values.story import Story
 from complete.writing.core import complete, complete_stream
 from tests.conftest import CASSETTES, FAKE_TOKEN
 from tests.helpers.record_cassettes import REPLAY_TGI, SCENARIOS, Scenario, Target, record_hf
+from tests.helpers.streams import drain
 
 PROMPT = "The lighthouse keeper climbed the stairs one last time."
 SERVERLESS = "https://router.huggingface.co/hf-inference/models"
@@ -86,16 +87,6 @@ def replay(name: str) -> Iterator[Any]:
     with recording(CASSETTES / name, record_mode="none") as cassette:
         yield cassette
     assert cassette.all_played, f"{name}: not every recorded request was made"
-
-
-def drain(pieces: Iterator[str]) -> tuple[list[str], Any]:
-    """Every piece of a stream, and its return value."""
-    received = []
-    while True:
-        try:
-            received.append(next(pieces))
-        except StopIteration as stop:
-            return received, stop.value
 
 
 def drain_until_error(pieces: Iterator[str]) -> tuple[list[str], CompleteError]:

@@ -55,9 +55,9 @@ from tests.helpers.record_openai_cassettes import (
     REPLAY_BASE_URL,
     SCENARIOS,
     caught,
-    run_stream,
     transport,
 )
+from tests.helpers.streams import drain
 
 KEY = "sk-SECRETsecretSECRETsecret0123456789"
 CONTEXT_HINT = "Shorten the prompt (a Window trims the oldest text to fit), or lower max_new_tokens."
@@ -191,10 +191,6 @@ def stub() -> Iterator[Stub]:
 
 def openai(stub: Stub, server: str | None = "openai", **kwargs: Any) -> OpenAICompletions:
     return OpenAICompletions(stub.base_url, kwargs.pop("model", "m"), server=server, **kwargs)
-
-
-def drain(stream: Iterator[str]) -> tuple[list[str], Any]:
-    return run_stream(stream)
 
 
 # -- construction, repr, describe ----------------------------------------------------
@@ -1161,7 +1157,7 @@ def test_live_prompt_over_the_window_is_a_context_limit_error_streamed_or_not(ll
     assert prompt_tokens > N_CTX
     for error in (
         caught(lambda: live.generate(LONG_PROMPT, PARAMS)),
-        caught(lambda: run_stream(live.stream(LONG_PROMPT, PARAMS))),
+        caught(lambda: drain(live.stream(LONG_PROMPT, PARAMS))),
     ):
         assert isinstance(error, ContextLimitError)
         assert (error.status, error.limit, error.prompt_tokens, error.partial) == (400, N_CTX, prompt_tokens, "")
