@@ -10,7 +10,7 @@ import pytest
 from complete import Generation, Params, Story, TokenLogprob, complete
 from complete.display.token_colours import BANDS, ProbabilityView, render_probabilities_html, render_probabilities_text
 from complete.writing.token_data import missing_logprobs, token_rows
-from tests.helpers.token_stories import LN, logprob_story
+from tests.helpers.stories import LN, logprob_story
 
 
 def test_text_view_is_a_compact_table() -> None:

@@ -7,7 +7,7 @@ import pytest
 from complete import Completer, Generation, Params, Story, TokenLogprob, complete
 from complete.testing import ScriptedTransport
 from complete.writing.token_data import latest_model_node, missing_logprobs, token_offsets, token_rows
-from tests.helpers.token_stories import LN, logprob_generation, logprob_story
+from tests.helpers.stories import LN, logprob_generation, logprob_story
 
 
 def _close(row: dict[str, object], probability: float) -> None:

@@ -75,12 +75,6 @@ CONTEXT_HINT = (
 )
 
 
-@pytest.fixture
-def cwd() -> Path:
-    """The empty working directory each test runs in (see conftest)."""
-    return Path.cwd()
-
-
 @contextmanager
 def replay(name: str) -> Iterator[Any]:
     """Replay one hand-written cassette; every interaction in it must be used."""

@@ -1,5 +1,4 @@
-"""A story whose newest model segment has recorded token probabilities, for the
-token data and token colour tests."""
+"""Small stories for tests: one with recorded token probabilities, a tree of four nodes."""
 
 from __future__ import annotations
 
@@ -30,3 +29,21 @@ def logprob_story() -> Story:
     return Story.from_prompt("Once there was").extend(
         generation.text, origin="model", params=Params(logprobs=3), generation=generation
     )
+
+
+def four_nodes() -> tuple[Story, Story, Story, Story]:
+    """A prompt; under it a model node with params and token probabilities, and under
+    that a user node; beside them, an interrupted model node. In that order."""
+    root = Story.from_prompt("Once")
+    generation = Generation(
+        text=" upon",
+        finish_reason="length",
+        completion_tokens=1,
+        backend="local",
+        seed=3,
+        logprobs=[TokenLogprob(" upon", -0.25, top=[(" upon", -0.25), (" there", -2.0)])],
+    )
+    model = root.extend(" upon", origin="model", params=Params(logprobs=2, seed=3), generation=generation)
+    user = model.extend(" a time", origin="user")
+    cut = root.extend(" in", origin="model", generation=Generation(text=" in"), interrupted=True)
+    return root, model, user, cut
