@@ -1,28 +1,10 @@
 """The node codec every file format shares, and a story's path as JSON.
 
-Three formats hold story nodes: a story's path (``Story.to_dict``, here), a writing
-session and JSON lines (``complete.interchange``). Each lays its file out in its own
-way, but a node's fields are written by ``encode_node`` and checked by ``read_node``
-in all three, so a field means the same everywhere and a bad one fails with the
-same words. The fields are::
-
-    segment       the text the node adds (a string)
-    origin        "prompt" for the root, and only the root; "model", "user" or "edit" after
-    params        Params.to_dict(), for a model node (absent: none recorded)
-    generation    Generation.to_dict(), for a model node (absent: none recorded)
-    interrupted   true when a stream was stopped (absent: false)
-    replaces      [start, end], for an edit node: the span of its parent's text
-                  that its segment replaces (only edit nodes have it)
-
-A file with an edit node is written with a version one above the format's previous
-one, so that an older ``complete`` says to upgrade instead of failing on a field;
-a file without one keeps the previous version (``version_for``).
-
-This module does not import ``Story`` (``complete.values.story`` imports it): it
-reads nodes through the small ``NodeData`` protocol and builds them with the class
-it is given. It does no file I/O and never recurses along parent links. Every error
-is a ``StoryFormatError`` naming the place (a ``Where`` turns a field name into the
-words for its place in the file).
+A story's path (``Story.to_dict``), a session and JSON lines write a node's fields
+with ``encode_node`` and check them with ``read_node``, so a field means the same
+everywhere and a bad one fails with the same words (a ``StoryFormatError`` naming
+its place). It does not import ``Story`` (which imports it: nodes are read through
+``NodeData`` and built by the class given), and does no file I/O.
 """
 
 from __future__ import annotations
@@ -112,13 +94,29 @@ def encode_node(node: NodeData) -> dict[str, Any]:
 
 
 def version_for(nodes: Iterable[NodeData], *, edits: int, before: int) -> int:
-    """The version to write: ``edits`` when a node is an edit, else ``before``."""
+    """The version to write: ``edits`` when a node is an edit, else ``before``.
+
+    A file with an edit node is written with a version one above the format's
+    previous one, so that an older ``complete`` says to upgrade instead of failing on a
+    field; a file without one keeps the previous version, which older readers read.
+    """
     return edits if any(node.origin == "edit" for node in nodes) else before
 
 
 def read_node(fields: Mapping[str, object], where: Where, *, root: bool) -> dict[str, Any]:
     """The checked fields of a node (the names of ``NODE_FIELDS``), as the keyword
-    arguments of ``Story(parent, **fields)``; ``root`` says it has no parent."""
+    arguments of ``Story(parent, **fields)``; ``root`` says it has no parent.
+
+    The fields::
+
+        segment       the text the node adds (a string)
+        origin        "prompt" for the root, and only the root; "model", "user" or "edit" after
+        params        Params.to_dict(), for a model node (absent: none recorded)
+        generation    Generation.to_dict(), for a model node (absent: none recorded)
+        interrupted   true when a stream was stopped (absent: false)
+        replaces      [start, end], for an edit node: the span of its parent's text
+                      that its segment replaces (only edit nodes have it)
+    """
     segment = fields.get("segment")
     if not isinstance(segment, str):
         raise StoryFormatError(f"{where('segment')}: expected a string, found {_shown(segment, limit=80)}")
