@@ -15,6 +15,11 @@ For sessions of N nodes (a long story with a retry every ten segments), measured
   persistent session without an incremental index would pay).
 
 Printed: microseconds per call and the ratios to the two references.
+
+Measured on the project's two-core machine (when ``Tree`` began to copy its index
+instead of sharing it): ``children`` 0.2 µs at 50,000 nodes; ``append`` about 25 µs
+at 1,000 nodes, 0.3 ms at 10,000 and 3 ms at 50,000, against 8 ms and 50 ms to
+rebuild the index at the last two sizes.
 """
 
 from __future__ import annotations

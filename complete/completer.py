@@ -30,7 +30,7 @@ import attrs
 
 from complete import interchange
 from complete.attributes import as_lorebook, split
-from complete.display import captions
+from complete.display import captions, token_colours
 from complete.display.screen import Screen
 from complete.display.tree_view import TreeView
 from complete.errors import ParamsError, StoryFormatError
@@ -352,7 +352,7 @@ class Completer(OnScreen):
 
     def show_probabilities(self) -> None:
         """The newest model segment coloured by probability (a table in a terminal)."""
-        self.screen.show_view(probabilities.ProbabilityView(self.story))
+        self.screen.show_view(token_colours.ProbabilityView(self.story))
 
     def swap(self, position: int, alternative: str, **overrides: Any) -> None:
         """Branch with ``alternative`` in place of the newest model segment's token at

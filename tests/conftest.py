@@ -81,6 +81,12 @@ def _no_real_credentials(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
 
 
 @pytest.fixture
+def cwd(_no_real_credentials: Path) -> Path:
+    """The empty working directory each test runs in."""
+    return _no_real_credentials
+
+
+@pytest.fixture
 def cassettes() -> Path:
     """The repository's cassette folder."""
     return CASSETTES

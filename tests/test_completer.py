@@ -20,19 +20,8 @@ from complete import (
     Window,
 )
 from complete.testing import Cut, ScriptedTransport
-
-PROMPT = """
-Sometimes I marvel at how the sky contains no advertisements. Oh, sometimes
-someone goes up in a little plane and skywrites a birthday greeting. But the
-sky... you don't have to watch an ad to see it.
-
-When people learn I fought in the war to free the sky, they say, "Thank you for
-"""
-FIRST = (
-    "Sometimes I marvel at how the sky contains no advertisements. Oh, sometimes someone goes up in a "
-    "little plane and skywrites a birthday greeting. But the sky... you don't have to watch an ad to see it.\n"
-    'When people learn I fought in the war to free the sky, they say, "Thank you for'
-)
+from tests.helpers.seed_prompt import SEED_PROMPT as PROMPT
+from tests.helpers.seed_prompt import SEED_REFORMATTED as FIRST
 
 
 @pytest.fixture(autouse=True)

@@ -1,19 +1,8 @@
 """Where a rendering goes in a notebook: the story's one output in the running cell.
 
-Each ``Completer`` keeps one output per cell (``CellOutput``), made by the cell's
-first rendering and replaced in place by every later one, so a cell that calls
-several operations shows the final story once, and streamed text grows that one
-output. Inside ``showing_in(show)`` every rendering goes to ``show`` instead; the
-widget panel uses it to put the story in its own HTML pane, because ipywidgets'
-``Output`` widget does not apply ``update_display_data`` (ipywidgets#1844).
-
-A terminal (or a file, or a pipe) gets each operation's story as it happens, one
-after the other (``complete.display.live``): what was written there cannot be taken back
-once it has scrolled, a script's output is a log read from the top, and at a
-prompt each operation is usually its own line of input anyway.
-
-IPython is imported only when a notebook kernel is already running, never at
-import time.
+Each ``Completer`` keeps one output per cell (``CellOutput``), replaced in place by
+every later rendering. It does not render anything (``complete.display.render``),
+and imports IPython only when a notebook kernel is already running.
 """
 
 from __future__ import annotations
@@ -86,6 +75,17 @@ def flush_to_front_end() -> None:
 
 class CellOutput:
     """The one output a story has in the running cell, replaced by each new rendering.
+
+    A cell that calls
+    several operations shows the final story once, and streamed text grows that one
+    output. Inside ``showing_in(show)`` every rendering goes to ``show`` instead; the
+    widget panel uses it to put the story in its own HTML pane, because ipywidgets'
+    ``Output`` widget does not apply ``update_display_data`` (ipywidgets#1844).
+
+    A terminal (or a file, or a pipe) gets each operation's story as it happens, one
+    after the other (``complete.display.live``): what was written there cannot be taken back
+    once it has scrolled, a script's output is a log read from the top, and at a
+    prompt each operation is usually its own line of input anyway.
 
     The first rendering made while a cell runs creates an output (with an IPython
     display handle); every later one made while the same cell runs replaces it in

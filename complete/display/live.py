@@ -1,13 +1,8 @@
 """The story on screen while a request waits and its answer streams in.
 
-While a request waits, ``LiveView`` shows what it waits for (``complete.transports.status``),
-from the moment the request starts being built (the embedded engine starts when
-the prompt is first counted) until text arrives, streamed or not: under the story
-in a notebook, and on stderr in a terminal when stderr is a terminal. A status
-that counts seconds appears only after ``STATUS_GRACE_SECONDS``, so a quick answer
-shows no flicker. Streamed text grows the story's one output in a notebook (the
-first piece at once, then at most ``REFRESH_SECONDS`` apart) and is wrapped as it
-arrives in a terminal.
+``LiveView`` shows what a request waits for (``complete.transports.status``) until
+text arrives, then grows the story as it streams. It does not render (``render``)
+or send anything.
 """
 
 from __future__ import annotations
@@ -48,6 +43,15 @@ STATUS_GRACE_SECONDS = 1.0
 class LiveView:
     """What a request's story looks like on screen, from before it is sent until
     its answer is in: status lines while it waits, streamed pieces, the final story.
+
+    What a request waits for is shown
+    from the moment the request starts being built (the embedded engine starts when
+    the prompt is first counted) until text arrives, streamed or not: under the story
+    in a notebook, and on stderr in a terminal when stderr is a terminal. A status
+    that counts seconds appears only after ``STATUS_GRACE_SECONDS``, so a quick answer
+    shows no flicker. Streamed text grows the story's one output in a notebook (the
+    first piece at once, then at most ``REFRESH_SECONDS`` apart) and is wrapped as it
+    arrives in a terminal.
 
     - ``listen(text, footer)``: take status reports from now on (building a request
       can wait too: the embedded engine starts when the prompt is first counted);

@@ -1,23 +1,9 @@
 """Showing a story to a reader: wrapped text in a terminal, HTML in a notebook.
 
-The ``Completer`` shows the *whole* story after every call, with the newest part
-marked. Three renderings:
-
-- HTML (Jupyter, VS Code, anything with a kernel): paragraphs, the new part
-  highlighted with a translucent background that works on light and dark themes,
-  and the parameters in one small line underneath. Each carries a plain-text
-  twin (``Rendering``), which front ends without HTML show instead.
-- ANSI (a terminal): text wrapped to the terminal's width, the new part in bold;
-  streamed pieces are wrapped as they arrive. Control characters in the text are
-  shown as escapes, never obeyed (``complete.display.terminal_text``), in every plain
-  rendering too.
-- plain (output redirected to a file or pipe): wrapped text and nothing else, so
-  that what lands in a file is the story, not markup.
-
-Where a rendering goes in a notebook is ``complete.display.cells``'; a story that grows or
-waits on screen is ``complete.display.live``'. This module knows nothing about transports
-or the story tree: it renders text given where the new part starts, and imports no
-IPython.
+Three renderings of the whole story with its newest part marked: HTML, ANSI for a
+terminal, and plain text for a file or pipe. This module does not decide where a
+rendering goes (``complete.display.cells``, ``complete.display.live``), knows
+nothing about transports or the story tree, and imports no IPython.
 """
 
 from __future__ import annotations
@@ -222,7 +208,21 @@ def story(text: str, new_from: int | None, footer: str = "", status_line: str = 
     """The story for a notebook: ``render_html``, and as plain text the story, the
     status line and the footer, unmarked and unwrapped (a text front end wraps
     to its own width; wrapping here would cost more than the HTML, at every
-    refresh of a stream)."""
+    refresh of a stream).
+
+    A story has three renderings (``story`` gives the HTML and its plain twin):
+
+    - HTML (Jupyter, VS Code, anything with a kernel): paragraphs, the new part
+      highlighted with a translucent background that works on light and dark themes,
+      and the parameters in one small line underneath. Each carries a plain-text
+      twin (``Rendering``), which front ends without HTML show instead.
+    - ANSI (a terminal): text wrapped to the terminal's width, the new part in bold;
+      streamed pieces are wrapped as they arrive. Control characters in the text are
+      shown as escapes, never obeyed (``complete.display.terminal_text``), in every plain
+      rendering too.
+    - plain (output redirected to a file or pipe): wrapped text and nothing else, so
+      that what lands in a file is the story, not markup.
+    """
     plain = "\n".join(line for line in (visible(text), status_line, footer) if line)
     return Rendering(render_html(text, new_from, footer, status_line), plain)
 

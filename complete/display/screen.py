@@ -1,27 +1,8 @@
 """Where a ``Completer`` shows its story: the notebook's output area, or the terminal.
 
-A ``Screen`` is the one object a Completer calls to show anything, so that how a
-story is shown can change in one place. It decides *where* (HTML in a running
-notebook kernel, text on standard output otherwise) and remembers the little a
-display must: whether text is streamed, which one-time notes were already given,
-and the story's output in the running notebook cell. *How* a story looks is
-``complete.display.render``'s business: every rendering comes from there.
-
-One rendering per cell: in a notebook every story a Screen shows while one cell
-runs goes to the same output (``cells.CellOutput``), replaced in place, so
-``bloom.append(...)`` then ``bloom()`` in one cell, or ``undo()`` then ``redo()``,
-leave the final story on screen once; a stream grows that output. Alternatives,
-probability views, prompts and notes are outputs of their own, as they are not
-the story. In a terminal each operation prints its story as it happens (see
-``complete.display.render`` for why).
-
-The calls: ``show`` (the whole story, the new part marked, a footer under it),
-``live`` (a request about to be built and sent: the ``LiveView`` that shows what
-it waits for, takes streamed pieces and finishes), ``wait_for_alternatives`` and
-``show_alternatives``,
-``show_view`` (any object with ``_repr_html_``, such as a probability view),
-``show_prompt`` (what ``preview()`` prints), ``note`` (one line, optionally once
-only), and ``html`` / ``plain`` for the Completer's own ``_repr_html_`` and ``str``.
+A ``Screen`` is the one object a Completer calls to show anything. It decides
+*where*, and remembers the little a display must; it deliberately does not decide
+*how* a story looks (every rendering comes from ``complete.display.render``).
 """
 
 from __future__ import annotations
@@ -45,7 +26,29 @@ class Viewable(Protocol):
 
 
 class Screen:
-    """See the module docstring; ``streams``: show text as it arrives."""
+    """See the module docstring; ``streams``: show text as it arrives.
+
+    It decides *where* (HTML in a running
+    notebook kernel, text on standard output otherwise) and remembers the little a
+    display must: whether text is streamed, which one-time notes were already given,
+    and the story's output in the running notebook cell.
+
+    One rendering per cell: in a notebook every story a Screen shows while one cell
+    runs goes to the same output (``cells.CellOutput``), replaced in place, so
+    ``bloom.append(...)`` then ``bloom()`` in one cell, or ``undo()`` then ``redo()``,
+    leave the final story on screen once; a stream grows that output. Alternatives,
+    probability views, prompts and notes are outputs of their own, as they are not
+    the story. In a terminal each operation prints its story as it happens (see
+    ``complete.display.render`` for why).
+
+    The calls: ``show`` (the whole story, the new part marked, a footer under it),
+    ``live`` (a request about to be built and sent: the ``LiveView`` that shows what
+    it waits for, takes streamed pieces and finishes), ``wait_for_alternatives`` and
+    ``show_alternatives``,
+    ``show_view`` (any object with ``_repr_html_``, such as a probability view),
+    ``show_prompt`` (what ``preview()`` prints), ``note`` (one line, optionally once
+    only), and ``html`` / ``plain`` for the Completer's own ``_repr_html_`` and ``str``.
+    """
 
     def __init__(self, *, streams: bool = True) -> None:
         self.streams = streams

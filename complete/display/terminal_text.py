@@ -1,17 +1,9 @@
 """Text from a model made safe to show on a terminal, without changing the story.
 
-A model (or a server) can send any character, and a terminal obeys control
-sequences: ``ESC ] 52`` writes the clipboard, ``ESC ] 0`` the window title,
-``ESC [ 2J`` clears the screen, a carriage return overwrites the line. So every
-piece of story text the library prints goes through ``visible``, which shows each
-control character as an escape a reader can see (``\\x1b``), and also the Unicode
-controls that reorder text (bidirectional overrides and isolates), the private-use
-characters the display uses as its own marks, and lone surrogates. Line breaks
-and tabs stay. The library's own styling (bold for the new part, dim footers) is
-added after, so it is the only control sequence that reaches the terminal.
-
-The story itself always keeps the text exactly (``bloom.text``, saved files,
-exports); only what is shown changes. HTML is escaped by ``complete.display.render``.
+A terminal obeys control sequences a model (or a server) can send, so every piece of
+story text the library prints goes through ``visible``. The story itself always
+keeps the text exactly; only what is shown changes. HTML is escaped elsewhere
+(``complete.display.render``).
 """
 
 from __future__ import annotations
@@ -30,6 +22,15 @@ def _escape(found: re.Match[str]) -> str:
 
 def visible(text: str) -> str:
     """``text`` with every control character shown as an escape; ``\\n`` and ``\\t`` kept.
+
+    ``ESC ] 52`` writes the clipboard, ``ESC ] 0`` the window title,
+    ``ESC [ 2J`` clears the screen, a carriage return overwrites the line. So every
+    piece of story text the library prints goes through ``visible``, which shows each
+    control character as an escape a reader can see (``\\x1b``), and also the Unicode
+    controls that reorder text (bidirectional overrides and isolates), the private-use
+    characters the display uses as its own marks, and lone surrogates. Line breaks
+    and tabs stay. The library's own styling (bold for the new part, dim footers) is
+    added after, so it is the only control sequence that reaches the terminal.
 
     >>> visible("a\\x1b]52;c;ZXZpbA==\\x07b\\n")
     'a\\\\x1b]52;c;ZXZpbA==\\\\x07b\\n'

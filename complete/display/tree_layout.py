@@ -1,23 +1,9 @@
 """Where each node of a session's tree goes in a drawing: a pure function of the tree.
 
-``lay_out(nodes, current, bookmarks)`` (or ``session_layout(session)``) returns a
-``Layout``: one ``Box`` per node to draw, one a row, on a grid of columns and rows:
-
-- a long unbranched chain is folded into one box holding all its nodes. A node keeps
-  a box of its own when it is a root, a leaf, a branch point (two children or
-  more), the first node of a branch, the current node or bookmarked: so folding
-  never hides where the story forks, where it ends, or where the writer is;
-- at a branch point the story goes on, in the same column, with the child that holds
-  the most nodes (the newest among equals): the main line of the story reads down
-  one column. Its other children, oldest first, are side branches one column to the
-  right, in the rows between the branch point and that main child. So the rows are
-  the tree in preorder with the main child last, and a box is at most log2(N)
-  columns in (each step right at least halves the nodes below): a notebook cell is
-  narrow, and loom's canvas (depth across) would be thousands of pixels wide for a
-  story retried a few dozen times.
-
-This module knows nothing about pixels, SVG or HTML (``complete.display.tree_view`` draws a
-layout) and never recurses: a story may be thousands of nodes deep.
+``lay_out`` (or ``session_layout``) returns a ``Layout``: one ``Box`` per node to
+draw, on a grid of columns and rows, long unbranched chains folded. It knows
+nothing about pixels, SVG or HTML (``complete.display.tree_view`` draws a layout)
+and never recurses: a story may be thousands of nodes deep.
 """
 
 from __future__ import annotations
@@ -124,7 +110,21 @@ def session_layout(session: Session) -> Layout:
 
 def lay_out(nodes: Tree, current: Story, bookmarks: Mapping[str, Story] | None = None) -> Layout:
     """The boxes that draw ``nodes`` with ``current`` and ``bookmarks`` marked; see the
-    module docstring."""
+    module docstring.
+
+    - a long unbranched chain is folded into one box holding all its nodes. A node keeps
+      a box of its own when it is a root, a leaf, a branch point (two children or
+      more), the first node of a branch, the current node or bookmarked: so folding
+      never hides where the story forks, where it ends, or where the writer is;
+    - at a branch point the story goes on, in the same column, with the child that holds
+      the most nodes (the newest among equals): the main line of the story reads down
+      one column. Its other children, oldest first, are side branches one column to the
+      right, in the rows between the branch point and that main child. So the rows are
+      the tree in preorder with the main child last, and a box is at most log2(N)
+      columns in (each step right at least halves the nodes below): a notebook cell is
+      narrow, and loom's canvas (depth across) would be thousands of pixels wide for a
+      story retried a few dozen times.
+    """
     index = {id(node): position for position, node in enumerate(nodes)}
     on_path = {id(node) for node in current.lineage()}
     names: dict[int, list[str]] = {}

@@ -1,27 +1,9 @@
 """The branch tree in the widget, where a click on a node goes there (ipywidgets).
 
-``bloom.widget()`` shows the tree under the story: the SVG of ``complete.display.tree_view``
-in an ``ipywidgets.HTML``, and over each of its boxes a transparent button of the
-same size: the buttons of one ``ipywidgets.ToggleButtons``, one option a box. A
-click on a box is a click on its button, which selects that option; the kernel
-sees the selection change and checks the Completer out at that box's node; the
-panel then shows the story there, redraws the tree and selects the current node's
-option again (so a click on the current node does nothing, as it should).
-
-Why buttons over a picture: an ``HTML`` widget sends nothing back to the kernel, and
-a widget with its own JavaScript needs a front-end extension (or anywidget), which
-plain JupyterLab with ipywidgets 8 does not have. Buttons are ipywidgets' own
-clickable element, work in every front end that shows widgets, and need no script
-in the page. One ``ToggleButtons`` rather than a ``Button`` per box because each
-``Button`` is three widget models (with its layout and style): 300 of them took a
-second to create, 300 options take 10 ms. The buttons are placed with CSS
-(``position: absolute`` at each box's place from ``tree_view.box_origin``, found by
-their ``value`` attribute, the option's index), in rules scoped to this panel's own
-class, so that two panels in one notebook do not move each other's buttons.
-
-This module deliberately does not draw (``complete.display.tree_view`` does) and knows the
-rest of the panel only through the ``run`` callback that ``complete.widget`` gives
-it: every click goes through the panel's own error handling and story updates.
+``TreePanel`` lays one transparent button over each box of the
+``complete.display.tree_view`` drawing. It deliberately does not draw (``tree_view``
+does) and knows the rest of the panel only through the ``run`` callback that
+``complete.widget`` gives it.
 """
 
 from __future__ import annotations
@@ -60,7 +42,27 @@ _HIT_STYLE = (
 
 class TreePanel:
     """The tree area of one widget panel; ``box`` is the widget to show, ``refresh()``
-    redraws it from the Completer's session."""
+    redraws it from the Completer's session.
+
+    ``bloom.widget()`` shows the tree under the story: the SVG of ``complete.display.tree_view``
+    in an ``ipywidgets.HTML``, and over each of its boxes a transparent button of the
+    same size: the buttons of one ``ipywidgets.ToggleButtons``, one option a box. A
+    click on a box is a click on its button, which selects that option; the kernel
+    sees the selection change and checks the Completer out at that box's node; the
+    panel then shows the story there, redraws the tree and selects the current node's
+    option again (so a click on the current node does nothing, as it should).
+
+    Why buttons over a picture: an ``HTML`` widget sends nothing back to the kernel, and
+    a widget with its own JavaScript needs a front-end extension (or anywidget), which
+    plain JupyterLab with ipywidgets 8 does not have. Buttons are ipywidgets' own
+    clickable element, work in every front end that shows widgets, and need no script
+    in the page. One ``ToggleButtons`` rather than a ``Button`` per box because each
+    ``Button`` is three widget models (with its layout and style): 300 of them took a
+    second to create, 300 options take 10 ms. The buttons are placed with CSS
+    (``position: absolute`` at each box's place from ``tree_view.box_origin``, found by
+    their ``value`` attribute, the option's index), in rules scoped to this panel's own
+    class, so that two panels in one notebook do not move each other's buttons.
+    """
 
     def __init__(self, completer: Steered, widgets: Any, run: Callable[[Callable[[], None]], None]) -> None:
         self.completer = completer

@@ -1,22 +1,9 @@
 """The whole branch tree, drawn: an SVG in a notebook, a text tree in a terminal.
 
-``bloom.tree()`` returns a ``TreeView`` of the session as it is at that moment. A
-notebook shows its ``_repr_html_``: an SVG of the ``complete.display.tree_layout`` boxes, one
-a row: the story's main line down the left, each side branch a step right of where
-it branches, joined to it by an elbow line; in a frame that scrolls when the tree is
-taller than 60em. Each box is one ``<g>`` element with ``data-node``, its node's
-index in ``bloom.nodes`` (``bloom.checkout(i)`` goes there); boxes on the current
-path carry ``data-current`` ("path", or "node" for the current node) and are drawn
-in blue, the current one filled; a folded chain carries ``data-folded`` (how many
-nodes it holds) and is drawn as a stack of cards. Each box shows the first words of
-its segment, its author (a coloured edge and the name: model, writer, edit, prompt;
-any other origin by its own name) and, right of it, its bookmarks; its tooltip holds
-the beginning of its text and its index.
-
-``print(view)`` and ``repr(view)`` are the same tree as text, one line per box.
-
-The drawing is static: a click in it reaches no kernel. ``complete.display.tree_panel``
-lays buttons over it in the widget. Every piece of story text is HTML-escaped.
+``bloom.tree()`` returns a ``TreeView`` of the session at that moment. The drawing
+is static: a click in it reaches no kernel (``complete.display.tree_panel`` lays
+buttons over it in the widget), and it does not lay the tree out
+(``complete.display.tree_layout`` does).
 """
 
 from __future__ import annotations
@@ -57,7 +44,23 @@ _BOOKMARK_CHARACTERS = 14
 
 @attrs.frozen
 class TreeView:
-    """The tree of a session at one moment; see the module docstring."""
+    """The tree of a session at one moment; see the module docstring.
+
+    A notebook shows its ``_repr_html_``: an SVG of the ``complete.display.tree_layout`` boxes, one
+    a row: the story's main line down the left, each side branch a step right of where
+    it branches, joined to it by an elbow line; in a frame that scrolls when the tree is
+    taller than 60em. Each box is one ``<g>`` element with ``data-node``, its node's
+    index in ``bloom.nodes`` (``bloom.checkout(i)`` goes there); boxes on the current
+    path carry ``data-current`` ("path", or "node" for the current node) and are drawn
+    in blue, the current one filled; a folded chain carries ``data-folded`` (how many
+    nodes it holds) and is drawn as a stack of cards. Each box shows the first words of
+    its segment, its author (a coloured edge and the name: model, writer, edit, prompt;
+    any other origin by its own name) and, right of it, its bookmarks; its tooltip holds
+    the beginning of its text and its index.
+
+    ``print(view)`` and ``repr(view)`` are the same tree as text, one line per box.
+    Every piece of story text is HTML-escaped.
+    """
 
     layout: Layout
 

@@ -1,18 +1,9 @@
 """Reading and replacing files, for every format in ``complete.interchange``.
 
-``write_atomic(path, text)`` replaces a file in one step: the text goes to a
-temporary file in the same folder, is flushed to disk, and replaces the old file in
-one ``os.replace``; a crash at any moment leaves either the old file or the new one,
-complete (and possibly a ``.name.*.tmp`` temporary, which the next successful save
-removes once it is ten minutes old). The new file gets the old file's permissions,
-or what a plain ``open`` would give.
-
-``read_file(path)`` reads a whole file as text; bytes that are not valid in the
-encoding are a ``StoryFormatError`` naming the file and the byte. A missing file is
-``FileNotFoundError``, as with ``open``.
-
-What this module deliberately does not do: parse anything; each format has its own
-module beside this one.
+``write_atomic`` replaces a file in one step, so a crash leaves the old file or the
+new one, whole; ``read_file`` reads text, refusing bytes the encoding does not
+allow. What it deliberately does not do: parse anything (each format has its own
+module beside this one).
 """
 
 from __future__ import annotations
@@ -40,7 +31,12 @@ def checked_path(path: object) -> Path:
 
 
 def read_file(path: Source, encoding: str = "utf-8") -> str:
-    """The file's text; undecodable bytes are a ``StoryFormatError`` naming the file."""
+    """The file's text; undecodable bytes are a ``StoryFormatError`` naming the file.
+
+    ``read_file(path)`` reads a whole file as text; bytes that are not valid in the
+    encoding are a ``StoryFormatError`` naming the file and the byte. A missing file is
+    ``FileNotFoundError``, as with ``open``.
+    """
     raw = checked_path(path).read_bytes()
     try:
         return raw.decode(encoding)
@@ -49,7 +45,15 @@ def read_file(path: Source, encoding: str = "utf-8") -> str:
 
 
 def write_atomic(path: Source, text: str) -> None:
-    """Replace the file at ``path`` with ``text`` in one step (see the module docstring)."""
+    """Replace the file at ``path`` with ``text`` in one step.
+
+    ``write_atomic(path, text)`` replaces a file in one step: the text goes to a
+    temporary file in the same folder, is flushed to disk, and replaces the old file in
+    one ``os.replace``; a crash at any moment leaves either the old file or the new one,
+    complete (and possibly a ``.name.*.tmp`` temporary, which the next successful save
+    removes once it is ten minutes old). The new file gets the old file's permissions,
+    or what a plain ``open`` would give.
+    """
     target = checked_path(path)
     folder = target.parent if str(target.parent) else Path(".")
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below; deleted by hand on failure

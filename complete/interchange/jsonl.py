@@ -1,32 +1,9 @@
 """A whole story tree as JSON lines, for ``grep``, ``jq`` and pandas.
 
-One JSON object per line, UTF-8. The first line is a header; then one line per
-node, parents before children::
-
-    {"format": "complete.nodes", "version": 1, "current": 2}
-    {"id": 0, "parent_id": null, "text": "Once upon a time", "origin": "prompt", "provenance": {}}
-    {"id": 1, "parent_id": 0, "text": " there was", "origin": "model",
-     "provenance": {"params": {...}, "generation": {...}}}
-    {"id": 2, "parent_id": 0, "text": " a fox", "origin": "user", "provenance": {}}
-
-(each node on one line; wrapped here for reading). ``id`` is an integer or a string
-(this library writes 0, 1, 2, ...), unique in the file; ``parent_id`` the id of an
-*earlier* line, or null for the root, of which there is exactly one; ``text`` the
-segment the node adds; ``origin`` "prompt" (the root, and only the root), "model"
-or "user"; ``provenance`` what made the text: ``params`` (``Params.to_dict()``),
-``generation`` (``Generation.to_dict()``: finish reason, token counts, backend,
-model, seed, elapsed seconds, per-token ``logprobs``) and ``interrupted`` (true
-when a stream was stopped; absent means false); empty for the writer's own text,
-except that an edit (origin "edit", the writer's change anywhere in the text) has
-``replaces``, ``[start, end]``: the span of its parent's text its ``text`` replaces.
-A file with an edit is version 2; one without is still written as version 1.
-The header's ``current`` names the node the story is at (optional; the last
-line's node when absent). Unknown fields are errors, so a typo is not silently
-lost. Export then import gives equal stories, node for node, with the same shape.
-
-A node's fields are those of the shared node codec (``complete.interchange.nodes``)
-under the names above: ``text`` is the codec's ``segment``, and the provenance
-holds ``params``, ``generation`` and ``interrupted``.
+``to_jsonl`` writes a header line and one line per node, parents first (the format
+is documented there); ``from_jsonl`` reads it back node for node, refusing unknown
+fields so that a typo is not silently lost. It does not keep a session's settings:
+that is the session file's job.
 """
 
 from __future__ import annotations
@@ -39,17 +16,16 @@ import attrs
 
 from complete.errors import ParamsError, StoryFormatError
 from complete.interchange.files import Source, read_file, write_atomic
-from complete.interchange.nodes import (
-    TreeReader,
+from complete.interchange.nodes import TreeReader, numbered
+from complete.values.story import Story
+from complete.values.story_json import (
     Where,
     check_fields,
     check_header,
     encode_node,
     mapping,
-    numbered,
     version_for,
 )
-from complete.values.story import Story
 
 __all__ = ["JSONL_FORMAT", "JSONL_VERSION", "StoryTree", "from_jsonl", "read_jsonl", "to_jsonl", "write_jsonl"]
 
@@ -71,7 +47,35 @@ class StoryTree:
 
 
 def to_jsonl(nodes: Story | Iterable[Story], *, current: Story | None = None) -> str:
-    """The JSONL form of a tree (see the module docstring).
+    """The JSONL form of a tree.
+
+    One JSON object per line, UTF-8. The first line is a header; then one line per
+    node, parents before children::
+
+        {"format": "complete.nodes", "version": 1, "current": 2}
+        {"id": 0, "parent_id": null, "text": "Once upon a time", "origin": "prompt", "provenance": {}}
+        {"id": 1, "parent_id": 0, "text": " there was", "origin": "model",
+         "provenance": {"params": {...}, "generation": {...}}}
+        {"id": 2, "parent_id": 0, "text": " a fox", "origin": "user", "provenance": {}}
+
+    (each node on one line; wrapped here for reading). ``id`` is an integer or a string
+    (this library writes 0, 1, 2, ...), unique in the file; ``parent_id`` the id of an
+    *earlier* line, or null for the root, of which there is exactly one; ``text`` the
+    segment the node adds; ``origin`` "prompt" (the root, and only the root), "model"
+    or "user"; ``provenance`` what made the text: ``params`` (``Params.to_dict()``),
+    ``generation`` (``Generation.to_dict()``: finish reason, token counts, backend,
+    model, seed, elapsed seconds, per-token ``logprobs``) and ``interrupted`` (true
+    when a stream was stopped; absent means false); empty for the writer's own text,
+    except that an edit (origin "edit", the writer's change anywhere in the text) has
+    ``replaces``, ``[start, end]``: the span of its parent's text its ``text`` replaces.
+    A file with an edit is version 2; one without is still written as version 1.
+    The header's ``current`` names the node the story is at (optional; the last
+    line's node when absent). Unknown fields are errors, so a typo is not silently
+    lost. Export then import gives equal stories, node for node, with the same shape.
+
+    A node's fields are those of the shared node codec (``complete.values.story_json``)
+    under the names above: ``text`` is the codec's ``segment``, and the provenance
+    holds ``params``, ``generation`` and ``interrupted``.
 
     ``nodes`` is one story (its path is written) or any number of nodes (all of
     them and their ancestors); all must share one root. ``current`` (default: the

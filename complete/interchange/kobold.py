@@ -1,48 +1,9 @@
 """KoboldAI save files in: a story, its memory, author's note and sampler settings.
 
-``read_kobold`` reads the JSON that KoboldAI Lite's "Save" button downloads, which
-is also KoboldAI Client's save format. Read from KoboldAI
-Lite's source (``index.html`` of github.com/LostRuins/lite.koboldai.net, LITEVER
-171: ``generate_savefile``, ``generate_base_storyobj``, ``is_kai_json`` and
-``kai_json_load``) and KoboldAI Client's ``aiserver.py`` (``/download`` route):
-
-- ``prompt`` (string) and ``actions`` (list of strings): the story is
-  ``prompt + "".join(actions)``; Lite keeps the chunks with their own spaces and
-  line breaks and joins them with nothing. Lite skips an empty prompt.
-- ``memory``, ``authorsnote`` (the author's note) and ``anotetemplate`` (default
-  ``"[Author's note: <|>]"``; the note replaces ``<|>``).
-- ``savedsettings``: Lite's settings object (null when not exported), of which
-  ``temperature``, ``top_k``, ``top_p``, ``rep_pen``, ``max_length`` and
-  ``sampler_seed`` become ``Params``; Kobold's "off" values (top_k 0, top_p 1,
-  rep_pen 1, seed -1) become None.
-- Files with ``file_version`` (KoboldAI United's newer saves, which Lite also
-  loads) keep the actions as ``{"actions": {"0": {"Selected Text": ...}}}`` and
-  name the note ``authornote`` / ``authornotetemplate``.
-- ``worldinfo`` (Lite's world info, read from ``add_wi`` and the matching in
-  ``index.html``) becomes the story's ``Lorebook``: each entry's ``key``,
-  ``keysecondary`` and ``keyanti`` are comma-separated strings; ``content`` is
-  the text, ``comment`` the name, ``constant``, ``widisabled`` and ``probability``
-  (0..100) as ours. Lite matches keys as substrings, case-insensitively, so the
-  entries keep ``whole_words=False``; with ``selective``, the secondary keys are
-  all "and_any", or the anti-keys "not_any" when there are no secondary keys (both
-  at once cannot be said in one logic: the anti-keys are then listed). Lite skips
-  entries without text or keys, and so do we. ``wisearchdepth`` (characters; 0 is
-  everything) becomes the scan depth. Lite has no budget or order: the book keeps
-  our default budget, and every entry the same order, in the file's order.
-- Not imported, and listed in ``KoboldImport.ignored`` when present: KoboldAI
-  United's ``worldinfo_v2``, world info groups (``wigroup``), an insert location
-  other than after the memory, and Lite's inline image
-  markers (``[<|p|...|p|>]``, ``[<|d|...|d|>]``), which are removed from the text.
-  ``actions_metadata``, ``wifolders_*``, stop sequences, ``anotestr`` and the
-  other UI settings are ignored, as Lite's own loader ignores most of them.
-
-Lite does not record who wrote each chunk, so the first chunk becomes the root
-("prompt") and every later chunk a "user" node: text this library did not
-generate. Empty chunks are dropped (they add no text). Memory and the note come
-back beside the story (``KoboldImport.memory``, ``.note``, ``.window()``) for the
-``Completer``'s prompt window.
-
-What this module deliberately does not do: write KoboldAI files.
+``read_kobold`` reads the JSON that KoboldAI Lite's "Save" button downloads (also
+KoboldAI Client's save format), its world info as a ``Lorebook``, and names what it
+did not take. What it deliberately does not do: write KoboldAI files, or guess who
+wrote the text (Lite does not record it).
 """
 
 from __future__ import annotations
@@ -212,7 +173,48 @@ def _kobold_lorebook(data: Mapping[str, Any], source: str) -> tuple[Lorebook, li
 
 
 def from_kobold(data: object, *, source: str = "KoboldAI save") -> KoboldImport:
-    """Read a parsed KoboldAI save (see the module docstring); ``source`` names it in errors."""
+    """Read a parsed KoboldAI save; ``source`` names it in errors.
+
+    Read from KoboldAI Lite's source (``index.html`` of github.com/LostRuins/lite.koboldai.net, LITEVER
+    171: ``generate_savefile``, ``generate_base_storyobj``, ``is_kai_json`` and
+    ``kai_json_load``) and KoboldAI Client's ``aiserver.py`` (``/download`` route):
+
+    - ``prompt`` (string) and ``actions`` (list of strings): the story is
+      ``prompt + "".join(actions)``; Lite keeps the chunks with their own spaces and
+      line breaks and joins them with nothing. Lite skips an empty prompt.
+    - ``memory``, ``authorsnote`` (the author's note) and ``anotetemplate`` (default
+      ``"[Author's note: <|>]"``; the note replaces ``<|>``).
+    - ``savedsettings``: Lite's settings object (null when not exported), of which
+      ``temperature``, ``top_k``, ``top_p``, ``rep_pen``, ``max_length`` and
+      ``sampler_seed`` become ``Params``; Kobold's "off" values (top_k 0, top_p 1,
+      rep_pen 1, seed -1) become None.
+    - Files with ``file_version`` (KoboldAI United's newer saves, which Lite also
+      loads) keep the actions as ``{"actions": {"0": {"Selected Text": ...}}}`` and
+      name the note ``authornote`` / ``authornotetemplate``.
+    - ``worldinfo`` (Lite's world info, read from ``add_wi`` and the matching in
+      ``index.html``) becomes the story's ``Lorebook``: each entry's ``key``,
+      ``keysecondary`` and ``keyanti`` are comma-separated strings; ``content`` is
+      the text, ``comment`` the name, ``constant``, ``widisabled`` and ``probability``
+      (0..100) as ours. Lite matches keys as substrings, case-insensitively, so the
+      entries keep ``whole_words=False``; with ``selective``, the secondary keys are
+      all "and_any", or the anti-keys "not_any" when there are no secondary keys (both
+      at once cannot be said in one logic: the anti-keys are then listed). Lite skips
+      entries without text or keys, and so do we. ``wisearchdepth`` (characters; 0 is
+      everything) becomes the scan depth. Lite has no budget or order: the book keeps
+      our default budget, and every entry the same order, in the file's order.
+    - Not imported, and listed in ``KoboldImport.ignored`` when present: KoboldAI
+      United's ``worldinfo_v2``, world info groups (``wigroup``), an insert location
+      other than after the memory, and Lite's inline image
+      markers (``[<|p|...|p|>]``, ``[<|d|...|d|>]``), which are removed from the text.
+      ``actions_metadata``, ``wifolders_*``, stop sequences, ``anotestr`` and the
+      other UI settings are ignored, as Lite's own loader ignores most of them.
+
+    Lite does not record who wrote each chunk, so the first chunk becomes the root
+    ("prompt") and every later chunk a "user" node: text this library did not
+    generate. Empty chunks are dropped (they add no text). Memory and the note come
+    back beside the story (``KoboldImport.memory``, ``.note``, ``.window()``) for the
+    ``Completer``'s prompt window.
+    """
     if not isinstance(data, dict):
         raise StoryFormatError(f"{source}: expected a KoboldAI save object, found {type(data).__name__}")
     if "prompt" not in data:

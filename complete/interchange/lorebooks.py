@@ -1,34 +1,9 @@
 """Lorebook files in and out: SillyTavern World Info, NovelAI ``.lorebook``, and ours.
 
-``read_lorebook(path)`` tells the three apart by their content and returns a
-``LorebookFile``: the ``Lorebook``, the format, and ``ignored``, what the file
-holds that a ``Lorebook`` does not take (one phrase per field, with how many
-entries use it), so that nothing is lost silently. ``write_lorebook`` writes
-SillyTavern World Info JSON, which SillyTavern imports, with our book settings
-under a ``"complete"`` key that SillyTavern keeps and ignores, so a saved book
-loads back whole. The formats, as read from their sources with the search tool:
-
-- SillyTavern (``public/scripts/world-info.js``: ``newWorldInfoEntryDefinition``,
-  ``checkWorldInfo``): ``{"entries": {"<uid>": {...}}}``; an entry has ``key`` and
-  ``keysecondary`` (lists), ``selective``, ``selectiveLogic`` (0 AND ANY, 1 NOT
-  ALL, 2 NOT ANY, 3 AND ALL), ``comment``, ``content``, ``constant``, ``disable``,
-  ``order``, ``position`` (0 before the character, 1 after, 4 at ``depth``; 2, 3,
-  5, 6 around the author's note and examples, 7 an outlet: placed after the memory,
-  and listed), ``probability`` (0..100, with ``useProbability``), ``caseSensitive``
-  and ``matchWholeWords`` (null: the global setting, which the file does not carry;
-  ours then: case-insensitive, whole words).
-- NovelAI (its lorebook documentation, and SillyTavern's ``convertNovelLorebook``):
-  ``{"lorebookVersion": N, "entries": [...], "categories": [...]}``; an entry has
-  ``text``, ``displayName``, ``keys``, ``enabled``, ``forceActivation`` (constant),
-  ``searchRange`` (characters searched: the widest becomes the book's scan depth)
-  and ``contextConfig`` (``budgetPriority`` becomes the order; ``prefix`` and
-  ``suffix`` wrap the text).
-- Ours (what sessions keep): ``{"format": "complete.lorebook", "version": 1,
-  "scan_depth": 512, "budget": 512, "recursion": 0, "entries": [{"keys": [...],
-  "text": "...", ...every LoreEntry field}]}``.
-
-A malformed file is a ``StoryFormatError`` naming the file and the field. KoboldAI
-Lite's world info is read with its save file, in ``complete.interchange.kobold``.
+``read_lorebook`` tells the three apart by their content and says what a file holds
+that a ``Lorebook`` does not take; ``write_lorebook`` writes SillyTavern World Info
+with our settings under a key SillyTavern keeps. Not here: KoboldAI Lite's world
+info (read with its save file, ``complete.interchange.kobold``).
 """
 
 from __future__ import annotations
@@ -43,8 +18,8 @@ import attrs
 
 from complete.errors import ParamsError, StoryFormatError
 from complete.interchange.files import Source, read_file, write_atomic
-from complete.interchange.nodes import check_fields, check_header, mapping
 from complete.values.lorebook import Lorebook, LoreEntry
+from complete.values.story_json import check_fields, check_header, mapping
 from complete.writing.lore_selection import CHARS_PER_SCAN_TOKEN
 
 __all__ = [
@@ -124,7 +99,7 @@ def tally(found: Iterable[str]) -> list[str]:
 
 
 def lorebook_dict(book: Lorebook) -> dict[str, Any]:
-    """Our own JSON form of ``book`` (see the module docstring)."""
+    """Our own JSON form of ``book`` (see ``read_lorebook``)."""
     entries = []
     for entry in book.entries:
         fields = attrs.asdict(entry, recurse=False)
@@ -164,7 +139,7 @@ def _book(entries: list[LoreEntry], settings: Mapping[str, Any], where: str) -> 
 
 
 def from_sillytavern(data: Mapping[str, Any]) -> LorebookFile:
-    """A parsed SillyTavern World Info file (see the module docstring)."""
+    """A parsed SillyTavern World Info file (see ``read_lorebook``)."""
     raw = data.get("entries")
     items = list(raw.items()) if isinstance(raw, dict) else list(enumerate(raw)) if isinstance(raw, list) else None
     if items is None:
@@ -248,7 +223,7 @@ def to_sillytavern(book: Lorebook) -> dict[str, Any]:
 
 
 def from_novelai(data: Mapping[str, Any]) -> LorebookFile:
-    """A parsed NovelAI ``.lorebook`` (see the module docstring)."""
+    """A parsed NovelAI ``.lorebook`` (see ``read_lorebook``)."""
     raw = data.get("entries")
     if not isinstance(raw, list):
         raise StoryFormatError("entries: expected a list of lorebook entries")
@@ -297,7 +272,35 @@ def from_novelai(data: Mapping[str, Any]) -> LorebookFile:
 
 
 def read_lorebook(path: Source) -> LorebookFile:
-    """Read any of the three formats (see the module docstring)."""
+    """Read any of the three formats, told apart by their content.
+
+    ``read_lorebook(path)`` tells the three apart by their content and returns a
+    ``LorebookFile``: the ``Lorebook``, the format, and ``ignored``, what the file
+    holds that a ``Lorebook`` does not take (one phrase per field, with how many
+    entries use it), so that nothing is lost silently. ``write_lorebook`` writes
+    SillyTavern World Info JSON, which SillyTavern imports, with our book settings
+    under a ``"complete"`` key that SillyTavern keeps and ignores, so a saved book
+    loads back whole. The formats, as read from their sources with the search tool:
+
+    - SillyTavern (``public/scripts/world-info.js``: ``newWorldInfoEntryDefinition``,
+      ``checkWorldInfo``): ``{"entries": {"<uid>": {...}}}``; an entry has ``key`` and
+      ``keysecondary`` (lists), ``selective``, ``selectiveLogic`` (0 AND ANY, 1 NOT
+      ALL, 2 NOT ANY, 3 AND ALL), ``comment``, ``content``, ``constant``, ``disable``,
+      ``order``, ``position`` (0 before the character, 1 after, 4 at ``depth``; 2, 3,
+      5, 6 around the author's note and examples, 7 an outlet: placed after the memory,
+      and listed), ``probability`` (0..100, with ``useProbability``), ``caseSensitive``
+      and ``matchWholeWords`` (null: the global setting, which the file does not carry;
+      ours then: case-insensitive, whole words).
+    - NovelAI (its lorebook documentation, and SillyTavern's ``convertNovelLorebook``):
+      ``{"lorebookVersion": N, "entries": [...], "categories": [...]}``; an entry has
+      ``text``, ``displayName``, ``keys``, ``enabled``, ``forceActivation`` (constant),
+      ``searchRange`` (characters searched: the widest becomes the book's scan depth)
+      and ``contextConfig`` (``budgetPriority`` becomes the order; ``prefix`` and
+      ``suffix`` wrap the text).
+    - Ours (what sessions keep): ``{"format": "complete.lorebook", "version": 1,
+      "scan_depth": 512, "budget": 512, "recursion": 0, "entries": [{"keys": [...],
+      "text": "...", ...every LoreEntry field}]}``.
+    """
     try:
         data = json.loads(read_file(path, encoding="utf-8-sig"))
     except (ValueError, RecursionError) as exc:

@@ -1,18 +1,8 @@
-r"""A story as Markdown: the current path only, rendered as it reads.
+"""A story as Markdown: the current path only, rendered as it reads.
 
-One paragraph per line of the story, blank lines between, with characters Markdown
-would act on escaped by a backslash (``\ ` * _ [ ] < > # | ~ &``, and ``-``, ``+``,
-``1.`` at the start of a paragraph) and leading spaces written as ``&#32;``, so that
-it renders as the text reads. ``from_markdown`` inverts ``to_markdown`` exactly
-(``from_markdown(to_markdown(s)).text == s.text``) and gives a one-node story; its
-segments are not kept. It reads what ``to_markdown`` writes, not Markdown at large.
-
-``to_markdown(story, mark_writer=True)`` says which parts the writer wrote: every
-part that is not the model's own unchanged text (the prompt, the writer's words,
-edits; ``complete.writing.editing.authorship``) is wrapped in ``<ins>`` and ``</ins>``
-within its paragraph, which Markdown renders as underlined inline HTML. Text never
-holds a raw ``<`` (it is escaped), so ``from_markdown`` drops those tags and reads
-the same text back.
+``to_markdown`` escapes what Markdown would act on, and can mark which parts the
+writer wrote; ``from_markdown`` inverts it exactly. It reads what ``to_markdown``
+writes, not Markdown at large, and keeps no segments.
 """
 
 from __future__ import annotations
@@ -60,6 +50,18 @@ def _marked(characters: list[str], writer: list[bool]) -> str:
 
 def to_markdown(story: Story, *, mark_writer: bool = False) -> str:
     r"""The story as Markdown: one paragraph per line, special characters escaped.
+
+    One paragraph per line of the story, blank lines between, with characters Markdown
+    would act on escaped by a backslash (``\ ` * _ [ ] < > # | ~ &``, and ``-``, ``+``,
+    ``1.`` at the start of a paragraph) and leading spaces written as ``&#32;``, so that
+    it renders as the text reads.
+
+    ``to_markdown(story, mark_writer=True)`` says which parts the writer wrote: every
+    part that is not the model's own unchanged text (the prompt, the writer's words,
+    edits; ``complete.writing.editing.authorship``) is wrapped in ``<ins>`` and ``</ins>``
+    within its paragraph, which Markdown renders as underlined inline HTML. Text never
+    holds a raw ``<`` (it is escaped), so ``from_markdown`` drops those tags and reads
+    the same text back.
 
     >>> print(to_markdown(Story.from_prompt("Chapter 1. *Night*\n1. It was dark", reformat=False)), end="")
     Chapter 1. \*Night\*

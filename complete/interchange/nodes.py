@@ -1,170 +1,27 @@
-"""The node codec: one way to write a story node as JSON and to read it back.
+"""Story trees from files: rebuilding one from entries that name their parent by id.
 
-Three formats hold story nodes: a story's path (``complete.values.story``), a writing
-session (``complete.writing.session``) and JSON lines (``complete.nodes``). Each lays its
-file out in its own way (ids or none, what the parent link is called, whether the
-provenance sits in an object of its own) and has its own version number, but a
-node's fields are written by ``encode_node`` and read by ``decode_node`` in all
-three, so a field means the same thing everywhere and a bad one fails with the same
-words. The fields are::
-
-    segment       the text the node adds (a string)
-    origin        "prompt" for the root, and only the root; "model", "user" or "edit" after
-    params        Params.to_dict(), for a model node (absent: none recorded)
-    generation    Generation.to_dict(), for a model node (absent: none recorded)
-    interrupted   true when a stream was stopped (absent: false)
-    replaces      [start, end], for an edit node: the span of its parent's text
-                  that its segment replaces (only edit nodes have it)
-
-A file with an edit node is written with a version one above the format's previous
-one, so that an older ``complete`` says to upgrade instead of failing on a field;
-a file without one keeps the previous version (``version_for``), which any older
-reader still reads.
-
-``TreeReader`` rebuilds a tree from entries that name their parent by id (sessions
-and JSON lines): ids are unique, a parent comes before its children, and, where the
-format says so, there is one root. ``numbered`` gives the writers their ids: 0, 1, 2,
-... parents first. ``check_header`` reads the ``format`` and ``version`` fields that
-open every file.
-
-Every error is a ``StoryFormatError`` that names the place (a ``Where`` function
-turns a field name into the words for its place in the file). This module does no
-file I/O.
+Sessions (``complete.interchange.session_json``) and JSON lines
+(``complete.interchange.jsonl``) hold whole trees, each node's fields written and
+checked by the node codec of ``complete.values.story_json``. ``TreeReader`` rebuilds
+a tree: ids are unique, a parent comes before its children, and, where the format
+says so, there is one root. ``numbered`` gives the writers their ids: 0, 1, 2, ...
+parents first. Every error is a ``StoryFormatError`` naming the place. No file I/O.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, cast
+from collections.abc import Iterable, Mapping
 
-from complete.errors import ParamsError, StoryFormatError, _shown
-from complete.values.generation import Generation
-from complete.values.params import Params
-from complete.values.story import Origin, Story, parents_first
-from complete.values.surrogates import first_lone_surrogate
+from complete.errors import StoryFormatError, _shown
+from complete.values.story import Story, parents_first
+from complete.values.story_json import Where, decode
 
-__all__ = [
-    "NODE_FIELDS",
-    "TreeReader",
-    "Where",
-    "check_fields",
-    "check_header",
-    "decode_node",
-    "dotted",
-    "encode_node",
-    "mapping",
-    "numbered",
-    "version_for",
-]
-
-NODE_FIELDS = ("segment", "origin", "params", "generation", "interrupted", "replaces")
-
-Where = Callable[[str], str]
-"""Turns a field name into the words that place it in the file, for errors."""
-
-
-def dotted(place: str) -> Where:
-    """A ``Where`` for fields written ``place.field``, such as ``nodes[3].segment``."""
-    return lambda name: f"{place}.{name}"
-
-
-def encode_node(node: Story) -> dict[str, Any]:
-    """The node's own fields, JSON-ready (no parent link: each format writes its own).
-
-    >>> encode_node(Story.from_prompt("Once").extend(" more", origin="user"))
-    {'segment': ' more', 'origin': 'user'}
-    """
-    out: dict[str, Any] = {"segment": node.segment, "origin": node.origin}
-    if node.params is not None:
-        out["params"] = node.params.to_dict()
-    if node.generation is not None:
-        out["generation"] = node.generation.to_dict()
-    if node.interrupted:
-        out["interrupted"] = True
-    if node.replaces is not None:
-        out["replaces"] = list(node.replaces)
-    return out
-
-
-def version_for(nodes: Iterable[Story], *, edits: int, before: int) -> int:
-    """The version to write: ``edits`` when a node is an edit, else ``before``."""
-    return edits if any(node.origin == "edit" for node in nodes) else before
+__all__ = ["TreeReader", "decode_node", "numbered"]
 
 
 def decode_node(parent: Story | None, fields: Mapping[str, object], where: Where) -> Story:
-    """The node under ``parent`` that ``fields`` describe (the names of ``NODE_FIELDS``)."""
-    segment = fields.get("segment")
-    if not isinstance(segment, str):
-        raise StoryFormatError(f"{where('segment')}: expected a string, found {_shown(segment, limit=80)}")
-    if first_lone_surrogate(segment) is not None:
-        raise StoryFormatError(f"{where('segment')}: a lone surrogate, which no file or terminal takes")
-    origin = fields.get("origin")
-    allowed = ("prompt",) if parent is None else ("model", "user", "edit")
-    if origin not in allowed:
-        role = "the root" if parent is None else "a node with a parent"
-        raise StoryFormatError(
-            f"{where('origin')}: {role} has origin {', '.join(allowed[:-1]) + ' or ' if allowed[1:] else ''}"
-            f"{allowed[-1]}, found {_shown(origin, limit=80)}"
-        )
-    interrupted = fields.get("interrupted", False)
-    if not isinstance(interrupted, bool):
-        raise StoryFormatError(f"{where('interrupted')}: expected true or false, found {_shown(interrupted, limit=80)}")
-    params = _part(Params.from_dict, fields.get("params"), where("params"))
-    generation = _part(Generation.from_dict, fields.get("generation"), where("generation"))
-    replaces = fields.get("replaces")
-    if origin == "edit" and replaces is None:
-        raise StoryFormatError(f"{where('replaces')}: an edit node needs [start, end], the span it replaces")
-    try:
-        return Story(
-            parent,
-            segment,
-            origin=cast(Origin, origin),
-            params=params,
-            generation=generation,
-            interrupted=interrupted,
-            replaces=cast("tuple[int, int] | None", replaces),
-        )
-    except ParamsError as exc:
-        raise StoryFormatError(f"{where('replaces')}: {exc}") from exc
-
-
-def _part(build: Callable[[Mapping[str, Any]], Any], value: object, where: str) -> Any:
-    if value is None:
-        return None
-    try:
-        return build(mapping(value, where))
-    except ParamsError as exc:
-        raise StoryFormatError(f"{where}: {exc}") from exc
-
-
-def mapping(value: object, where: str) -> Mapping[str, Any]:
-    """``value`` when it is a JSON object."""
-    if not isinstance(value, Mapping):
-        raise StoryFormatError(f"{where}: expected an object, found {type(value).__name__}")
-    return value
-
-
-def check_fields(data: Mapping[str, Any], allowed: Sequence[str], where: str, what: str) -> None:
-    """Refuse fields other than ``allowed``, so that a misspelt one is not silently lost."""
-    unknown = sorted(str(key) for key in data if key not in allowed)
-    if unknown:
-        raise StoryFormatError(f"{where}: unknown field(s) {unknown}; {what} has {', '.join(allowed)}")
-
-
-def check_header(data: Mapping[str, Any], expected: str, newest: int) -> int:
-    """The file's version; another format, or a version newer than ``newest``, is refused."""
-    found = data.get("format")
-    if found != expected:
-        raise StoryFormatError(f"format: expected {expected!r}, found {_shown(found, limit=80)}")
-    version = data.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise StoryFormatError(f"version: expected a positive integer, found {_shown(version, limit=80)}")
-    if version > newest:
-        raise StoryFormatError(
-            f"version: this file is format version {version}, but this version of complete reads "
-            f"version {newest} at most; upgrade complete to read it"
-        )
-    return version
+    """The node under ``parent`` that ``fields`` describe (``complete.values.story_json.read_node``)."""
+    return decode(Story, parent, fields, where)
 
 
 def numbered(nodes: Iterable[Story]) -> tuple[list[Story], dict[int, int]]:

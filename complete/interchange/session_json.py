@@ -1,44 +1,9 @@
 """Session files: a whole writing session as one JSON document, atomically written.
 
-What ``Completer.save`` and ``python -m complete --save`` write, documented here
-and versioned on its own::
-
-    {
-      "format": "complete.session",
-      "version": 3,                   # 2 when no node is an edit and nothing is bookmarked or in the lorebook
-      "nodes": [                      # every node, parents before children
-        {"id": 0, "parent": null, "segment": "...", "origin": "prompt"},
-        {"id": 1, "parent": 0, "segment": "...", "origin": "model",
-         "params": {...}, "generation": {...}, "interrupted": true},
-        {"id": 2, "parent": 1, "segment": "...", "origin": "edit", "replaces": [5, 9]},
-        ...
-      ],
-      "current": 1,                   # the node the story is at
-      "redo": [],                     # ids undone, most recent last
-      "offered": [],                  # ids of the alternatives on offer
-      "bookmarks": {"ending": 1},     # each bookmark's name and node id
-      "params": {...},                # the session's parameters
-      "window": {"memory": "", "note": "", "note_depth": 3, "size": null},
-      "lorebook": {"format": "complete.lorebook", ...},   # see complete.interchange.lorebooks
-      "backend": {"backend": "local", ...}   # describe() output: never a token
-    }
-
-Any other top-level field is refused. The ``backend`` block is read as untrusted
-(``complete.transports.saved``): only the fields a transport's ``describe()``
-writes, each checked, so a shared file cannot bring credentials, request bodies or
-settings of its own. ``offered`` names continuations of ``current``.
-
-A node's own fields are those of the shared node codec
-(``complete.interchange.nodes``). Older files read as well: version 2 has no edit
-nodes, no ``bookmarks`` and no ``lorebook`` (a session with none of them is still
-written as version 2, without those fields; an empty lorebook is used); version 1
-files (written before the session had its own version number) also name the
-window's size ``max_tokens`` and have no ``offered``. A file that is not valid JSON, is of
-another format, of a newer version, or has a bad field raises ``StoryFormatError``
-naming the file and the field. Writes go through ``write_atomic``.
-
-What this module deliberately does not keep: the last request and the part marked
-as new, which describe a moment on screen rather than the work.
+What ``Completer.save`` and ``python -m complete --save`` write (``session_dict``
+documents the format), versioned on its own; older versions still read. What it
+deliberately does not keep: the last request and the part marked as new, which
+describe a moment on screen rather than the work, and any credential.
 """
 
 from __future__ import annotations
@@ -51,22 +16,21 @@ from typing import Any
 from complete.errors import ParamsError, StoryFormatError
 from complete.interchange.files import checked_path, write_atomic
 from complete.interchange.lorebooks import lorebook_dict, lorebook_from_dict
-from complete.interchange.nodes import (
-    NODE_FIELDS,
-    TreeReader,
-    check_fields,
-    check_header,
-    dotted,
-    encode_node,
-    mapping,
-    numbered,
-    version_for,
-)
+from complete.interchange.nodes import TreeReader, numbered
 from complete.transports.saved import check_backend
 from complete.values.bookmarks import check_name
 from complete.values.lorebook import Lorebook
 from complete.values.params import Params
 from complete.values.story import Story
+from complete.values.story_json import (
+    NODE_FIELDS,
+    check_fields,
+    check_header,
+    dotted,
+    encode_node,
+    mapping,
+    version_for,
+)
 from complete.writing.session import Session
 from complete.writing.window import Window
 
@@ -94,7 +58,44 @@ _WINDOW = ("memory", "note", "note_depth", "size")
 
 
 def session_dict(session: Session) -> dict[str, Any]:
-    """The JSON-ready form of ``session`` (see the module docstring)."""
+    """The JSON-ready form of ``session``.
+
+    The format::
+
+        {
+          "format": "complete.session",
+          "version": 3,                   # 2 when no node is an edit and nothing is bookmarked or in the lorebook
+          "nodes": [                      # every node, parents before children
+            {"id": 0, "parent": null, "segment": "...", "origin": "prompt"},
+            {"id": 1, "parent": 0, "segment": "...", "origin": "model",
+             "params": {...}, "generation": {...}, "interrupted": true},
+            {"id": 2, "parent": 1, "segment": "...", "origin": "edit", "replaces": [5, 9]},
+            ...
+          ],
+          "current": 1,                   # the node the story is at
+          "redo": [],                     # ids undone, most recent last
+          "offered": [],                  # ids of the alternatives on offer
+          "bookmarks": {"ending": 1},     # each bookmark's name and node id
+          "params": {...},                # the session's parameters
+          "window": {"memory": "", "note": "", "note_depth": 3, "size": null},
+          "lorebook": {"format": "complete.lorebook", ...},   # see complete.interchange.lorebooks
+          "backend": {"backend": "local", ...}   # describe() output: never a token
+        }
+
+    Any other top-level field is refused. The ``backend`` block is read as untrusted
+    (``complete.transports.saved``): only the fields a transport's ``describe()``
+    writes, each checked, so a shared file cannot bring credentials, request bodies or
+    settings of its own. ``offered`` names continuations of ``current``.
+
+    A node's own fields are those of the shared node codec
+    (``complete.values.story_json``). Older files read as well: version 2 has no edit
+    nodes, no ``bookmarks`` and no ``lorebook`` (a session with none of them is still
+    written as version 2, without those fields; an empty lorebook is used); version 1
+    files (written before the session had its own version number) also name the
+    window's size ``max_tokens`` and have no ``offered``. A file that is not valid JSON, is of
+    another format, of a newer version, or has a bad field raises ``StoryFormatError``
+    naming the file and the field. Writes go through ``write_atomic``.
+    """
     ordered, ids = numbered(session.nodes)
     nodes = []
     for node in ordered:

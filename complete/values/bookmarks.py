@@ -1,21 +1,9 @@
 """Bookmarks: names a writer gives to nodes of the tree, to go back to them by name.
 
-``session.bookmark("ending")`` names the current node, ``session.checkout("ending")``
-goes back to it, ``session.unbookmark("ending")`` forgets the name (never the node).
 A session keeps its bookmarks as an immutable mapping from name to node; this module
-checks names and builds new mappings, and the ``Session`` methods use it.
-
-Decisions:
-
-- A name is 1 to 40 characters, with no line break, tab or other control character
-  and no space at either end (a name is typed again to go back, and " end" and
-  "end" would look alike). Anything else is a ``ParamsError`` saying so.
-- A name names one node; a node may have several names. Naming another node with a
-  name in use is refused (the error says which node it names and how to free it):
-  moving a bookmark silently would lose the place it marked. Naming the same node
-  again changes nothing.
-- An unknown name is a ``ParamsError`` listing the bookmarks there are, with the
-  closest one when the name looks like a misspelling.
+checks names and builds new mappings for the ``Session`` methods (``bookmark``,
+``checkout``, ``unbookmark``). It does not move or delete nodes: forgetting a name
+never forgets the node.
 """
 
 from __future__ import annotations
@@ -38,6 +26,10 @@ _NAME_RULE = f"a bookmark name: 1 to {MAX_NAME} characters, no line breaks or ta
 
 def check_name(name: object) -> str:
     """``name`` when it is a valid bookmark name; else a ``ParamsError`` saying why.
+
+    A name is 1 to 40 characters, with no line break, tab or other control character
+    and no space at either end (a name is typed again to go back, and " end" and "end"
+    would look alike).
 
     >>> check_name("the storm")
     'the storm'
@@ -63,7 +55,13 @@ def bookmark_map(value: Mapping[str, Story]) -> Mapping[str, Story]:
 
 def added(bookmarks: Mapping[str, Story], name: object, node: Story, nodes: Sequence[Story]) -> Mapping[str, Story]:
     """``bookmarks`` with ``name`` naming ``node`` (``nodes``, the tree, numbers the
-    node a name in use names, for the error)."""
+    node a name in use names, for the error).
+
+    A name names one node; a node may have several names. Naming another node with a
+    name in use is refused (the error says which node it names and how to free it):
+    moving a bookmark silently would lose the place it marked. Naming the same node
+    again changes nothing.
+    """
     name = check_name(name)
     named = bookmarks.get(name)
     if named is node:
@@ -86,7 +84,11 @@ def removed(bookmarks: Mapping[str, Story], name: object) -> Mapping[str, Story]
 
 
 def found(bookmarks: Mapping[str, Story], name: object) -> Story:
-    """The node ``name`` names; an unknown name is a ``ParamsError`` listing the names."""
+    """The node ``name`` names; an unknown name is a ``ParamsError`` listing the names.
+
+    The error lists the bookmarks there are, with the closest one when the name looks
+    like a misspelling.
+    """
     node = bookmarks.get(name) if isinstance(name, str) else None
     if node is not None:
         return node

@@ -1,18 +1,11 @@
 """Checks on the arguments a writer passes, each failing with a ``ParamsError``.
 
-Every value built from what a writer typed (a ``Story``, a ``Generation``, a
-``Window``, a ``Session`` operation) checks its arguments with these functions, so
-that a wrong type or an out-of-range number fails at once, before any request, with
-an error that names the argument, shows the value and says what is allowed. A
-``ParamsError`` is also a ``ValueError``, so code that caught the bare ``ValueError``
-these checks once raised still catches them.
-
-Booleans are not integers here (``True`` is refused where a count is expected),
-because a flag passed by mistake should not quietly mean 1.
-
-``Params`` checks its fields by their own facts (``complete.values.samplers``, which
-also normalise values, such as an integral float for ``top_k``); the transports
-check what servers send at the HTTP edge. This module does no I/O.
+Every value built from what a writer typed checks its arguments with these, so a
+wrong type or an out-of-range number fails before any request, naming the argument,
+the value and what is allowed. Booleans are not integers here: a flag passed by
+mistake should not quietly mean 1. Not here: ``Params``' fields, checked by their
+own facts (``complete.values.samplers``), and what servers send (checked at the
+HTTP edge).
 """
 
 from __future__ import annotations

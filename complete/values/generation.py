@@ -1,16 +1,8 @@
 """What a backend returns for one request: the text and how it came to be.
 
-``Generation`` is the provenance a story node keeps for a model segment: why the
-model stopped, how many tokens it read and wrote, which backend and model wrote it
-(and, for a hosted model, which Hugging Face Inference Provider served it), the
-seed actually used, the time taken and, when asked for, per-token log
-probabilities. Fields a backend does not report are ``None``.
-
-``elapsed`` (seconds) is measured by the caller and excluded from equality, so that
-the same request on a deterministic backend gives equal stories however long it took.
-
-Every field is checked on construction; a wrong type or value is a ``ParamsError``
-naming the field (transports check what servers send before building one).
+``Generation`` is the provenance a story node keeps for a model segment; every field
+is checked on construction (``ParamsError``), and fields a backend does not report
+are None. It does not measure anything itself: the caller times the request.
 """
 
 from __future__ import annotations
@@ -109,6 +101,12 @@ def _elapsed(instance: object, attribute: attrs.Attribute[Any], value: object) -
 @attrs.frozen(kw_only=True)
 class Generation:
     """The answer to one request.
+
+    Why the model stopped, how many tokens it read and wrote, which backend and model
+    wrote it (and, for a hosted model, which Inference Provider served it), the seed
+    actually used, the time taken and, when asked for, per-token log probabilities.
+    ``elapsed`` (seconds) is excluded from equality, so that the same request on a
+    deterministic backend gives equal stories however long it took.
 
     >>> Generation(text=" and then", finish_reason="length", backend="local").finish_reason
     'length'

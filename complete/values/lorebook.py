@@ -1,45 +1,10 @@
 """A lorebook: world info that enters the prompt when the story mentions it.
 
-A ``LoreEntry`` is one character, place or rule: its ``keys``, its ``text``, and how
-it is chosen. A ``Lorebook`` is the entries and three settings. Both are frozen
-values; ``book.add(keys, text)`` returns a new book::
-
-    book = Lorebook().add("Mira", "Mira is a red fox who distrusts boats.")
-    book = book.add(["Skellig Varr", "the island"], "Skellig Varr is a rock in the north sea.")
-
-Which entries enter a prompt is ``complete.writing.lore_selection``'s business, and where they
-go is ``complete.writing.window``'s; files are ``complete.interchange.lorebooks``'s.
-
-Defaults, and where they come from (SillyTavern's ``public/scripts/world-info.js``,
-NovelAI's lorebook documentation, KoboldAI Lite's ``index.html``, read with the
-search tool):
-
-- Keys are plain text, case-insensitive (all three tools), matched as whole words
-  (NovelAI's keys are bounded; SillyTavern offers it as "match whole words"; Lite
-  matches substrings, so "Ann" fires in "Annual": we take the bounded kind, and the
-  importer keeps Lite's substrings). A key written ``/.../flags`` is a regular
-  expression (SillyTavern's and NovelAI's convention), case-sensitive unless ``i``.
-- ``secondary`` keys with ``logic`` "and_any", "and_all", "not_any" or "not_all":
-  SillyTavern's four, with its meaning (not_all: fire unless all of them are there).
-  They count only when there are some.
-- ``order`` 100 (SillyTavern's default weight): higher order wins the budget and sits
-  closer to the story's end, as in SillyTavern.
-- ``position`` "after_memory" (between memory and story: Lite's place and
-  SillyTavern's "after character"), "before_memory" (the very top of the prompt,
-  before the memory and the story) or "depth": ``depth`` paragraphs before the end,
-  like the author's note (SillyTavern's "@ depth", default 4).
-- ``probability`` 1.0: the chance that a matching entry enters (SillyTavern's and
-  Lite's trigger %, as a fraction); the draw comes from the call's seed.
-- ``Lorebook.scan_depth`` 512 tokens of the story's end are searched (None: all of
-  it, as Lite's default). NovelAI searches 1,000 characters and SillyTavern two chat
-  messages; a story's paragraphs run longer than chat lines, so about two NovelAI
-  ranges. ``budget`` 512 tokens: SillyTavern's 25 % of a 2,048-token window.
-  ``recursion`` 0: entries' text triggers nothing, as all three tools default to.
-
-What this deliberately does not have: SillyTavern's groups, timed effects (sticky,
-cooldown, delay), per-entry scan depth and vector matching, NovelAI's per-entry
-budgets and categories, Lite's anti-keys beside secondary keys; the importers list
-them when a file uses them.
+``LoreEntry`` (one character, place or rule: its keys, its text, how it is chosen)
+and ``Lorebook`` (the entries and three settings) are frozen values;
+``book.add(keys, text)`` returns a new book. What this module does not do: choose
+the entries for a prompt (``complete.writing.lore_selection``), place them
+(``complete.writing.window``) or read files (``complete.interchange.lorebooks``).
 """
 
 from __future__ import annotations
@@ -94,7 +59,37 @@ def _key_list(value: object) -> Any:
 
 @attrs.frozen
 class LoreEntry:
-    """One entry: ``LoreEntry("Mira", "Mira is a red fox.")``; see the module docstring.
+    """One entry: ``LoreEntry("Mira", "Mira is a red fox.")``.
+
+    Defaults, and where they come from (SillyTavern's ``public/scripts/world-info.js``,
+    NovelAI's lorebook documentation, KoboldAI Lite's ``index.html``, read with the search tool):
+
+    - Keys are plain text, case-insensitive (all three tools), matched as whole words
+      (NovelAI's keys are bounded; SillyTavern offers it as "match whole words"; Lite
+      matches substrings, so "Ann" fires in "Annual": we take the bounded kind, and the
+      importer keeps Lite's substrings). A key written ``/.../flags`` is a regular
+      expression (SillyTavern's and NovelAI's convention), case-sensitive unless ``i``.
+    - ``secondary`` keys with ``logic`` "and_any", "and_all", "not_any" or "not_all":
+      SillyTavern's four, with its meaning (not_all: fire unless all of them are there).
+      They count only when there are some.
+    - ``order`` 100 (SillyTavern's default weight): higher order wins the budget and sits
+      closer to the story's end, as in SillyTavern.
+    - ``position`` "after_memory" (between memory and story: Lite's place and
+      SillyTavern's "after character"), "before_memory" (the very top of the prompt,
+      before the memory and the story) or "depth": ``depth`` paragraphs before the end,
+      like the author's note (SillyTavern's "@ depth", default 4).
+    - ``probability`` 1.0: the chance that a matching entry enters (SillyTavern's and
+      Lite's trigger %, as a fraction); the draw comes from the call's seed.
+    - ``Lorebook.scan_depth`` 512 tokens of the story's end are searched (None: all of
+      it, as Lite's default). NovelAI searches 1,000 characters and SillyTavern two chat
+      messages; a story's paragraphs run longer than chat lines, so about two NovelAI
+      ranges. ``budget`` 512 tokens: SillyTavern's 25 % of a 2,048-token window.
+      ``recursion`` 0: entries' text triggers nothing, as all three tools default to.
+
+    What this deliberately does not have: SillyTavern's groups, timed effects (sticky,
+    cooldown, delay), per-entry scan depth and vector matching, NovelAI's per-entry
+    budgets and categories, Lite's anti-keys beside secondary keys; the importers list
+    them when a file uses them.
 
     An invalid field is a ``ParamsError`` (a ``ValueError``) naming the field and
     the entry.

@@ -1,19 +1,8 @@
 """Banned phrases as text: what each one is, and where it is (or may yet be) in a text.
 
-A phrase is a literal, matched case-insensitively anywhere (``"a testament to"``
-also finds ``"A Testament To"``, and inside longer words), or a regular expression
-written between slashes (``"/shivers? down (his|her) spine/"``), case-insensitive too
-(``(?-i:...)`` makes a part of it case-sensitive).
-
-``Phrases.find(text)`` is the earliest complete match. ``Phrases.hold(text)`` is
-where the part of ``text`` that could still become a match begins, so that a stream
-shows only what comes before it: for a literal, the longest end of the text that
-begins the phrase; for a regular expression, whose partial matches Python's ``re``
-cannot find, the last ``REGEX_HOLD`` characters. Both are moved back to the start of
-the word they fall in and the spaces before it (``rewind_point``), which is where a
-rewind starts over.
-
-What this module does not do: generate, rewind or ban tokens (``complete.writing.banning``).
+A phrase is a literal, matched case-insensitively anywhere, or a regular expression
+between slashes (``"/shivers? down (his|her) spine/"``), case-insensitive too. What
+this module does not do: generate, rewind or ban tokens (``complete.writing.banning``).
 """
 
 from __future__ import annotations
@@ -65,7 +54,17 @@ def rewind_point(text: str, start: int) -> int:
 
 @attrs.frozen
 class Phrases:
-    """The compiled banned phrases of one ``Params.banned``."""
+    """The compiled banned phrases of one ``Params.banned``.
+
+    ``"a testament to"`` also finds ``"A Testament To"``, and inside longer words;
+    ``(?-i:...)`` makes a part of a regular expression case-sensitive. ``find`` is the
+    earliest complete match; ``hold`` is where the part of a text that could still
+    become a match begins, so that a stream shows only what comes before it: for a
+    literal, the longest end of the text that begins the phrase; for a regular
+    expression, whose partial matches Python's ``re`` cannot find, the last
+    ``REGEX_HOLD`` characters. Both are moved back to the start of the word they fall
+    in and the spaces before it (``rewind_point``), where a rewind starts over.
+    """
 
     literals: tuple[str, ...]
     """The literal phrases, lower-cased, for partial matching."""

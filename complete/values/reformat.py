@@ -1,26 +1,8 @@
 """Prompt reformatting, exactly as the original README describes it.
 
-A prompt typed in a notebook cell is usually hard-wrapped::
-
-    Sometimes I marvel at how the sky contains no advertisements. Oh, sometimes
-    someone goes up in a little plane and skywrites a birthday greeting.
-
-``reformat`` turns it into the form a model reads best: a single line break inside a
-paragraph becomes one space, paragraphs (separated by one or more blank lines) are
-joined by a single newline, and the text is trimmed at both ends. Nothing is ever
-added, so a prompt that ends mid-sentence ("Thank you for") stays open and the model
-continues that sentence. Words are never lost or changed; spacing inside a line is
-kept as typed.
-
-Idempotence, stated precisely: the output uses a single newline between paragraphs
-(the README's rule), and a single newline in the *input* means "same paragraph", so
-``reformat(reformat(text))`` would merge paragraphs. What holds, and is tested, is
-that reformatting is stable on its own paragraph structure::
-
-    reformat(to_blank_line_paragraphs(reformat(text))) == reformat(text)
-
-and that text whose paragraphs are already separated by blank lines, with no
-hard wraps, comes out with exactly the same paragraphs.
+``reformat`` turns a hard-wrapped prompt typed in a notebook cell into the form a
+model reads best. It deliberately never adds or changes a word: a prompt that ends
+mid-sentence stays open, and spacing inside a line is kept as typed.
 """
 
 from __future__ import annotations
@@ -35,6 +17,17 @@ _LINE_BREAK = re.compile(r"[ \t\f\v]*\n[ \t\f\v]*")
 
 def reformat(text: str) -> str:
     r"""Join hard-wrapped lines and separate paragraphs by one newline.
+
+    A single line break inside a paragraph becomes one space, paragraphs (separated
+    by one or more blank lines) are joined by a single newline, and the text is trimmed
+    at both ends. Nothing is added, so a prompt that ends mid-sentence ("Thank you
+    for") stays open and the model continues that sentence.
+
+    Idempotence, stated precisely: a single newline in the *input* means "same
+    paragraph", so ``reformat(reformat(text))`` would merge paragraphs. What holds, and
+    is tested, is ``reformat(to_blank_line_paragraphs(reformat(text))) == reformat(text)``,
+    and that text whose paragraphs are already separated by blank lines, with no hard
+    wraps, comes out with exactly the same paragraphs.
 
     >>> reformat("\nOnce upon\na time.\n\nThe end of\n")
     'Once upon a time.\nThe end of'

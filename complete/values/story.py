@@ -1,29 +1,9 @@
 """The story: one immutable node of a persistent tree, like a commit.
 
-A ``Story`` is the text so far, represented as its last ``segment`` plus a link to
-the ``parent`` story it extends. Extending is O(1) and shares every earlier node, so
-undo, retry, alternatives and branches cost nothing but the new text: the old
-story is still there, unchanged, and any number of stories may share a past.
-
-Stories can be thousands of nodes deep, so nothing here recurses along parent links:
-equality walks both chains in a loop (and first compares a hash computed once per
-node from its parent's), ``repr`` is one short line, and ``text`` is cached. To keep
-memory linear in a long session, a node that builds its text from its parent's
-cached text takes that cache over (the parent rebuilds it, once, if asked again).
-
-An *edit* node (origin "edit") changes text anywhere: it records the span
-``replaces = (start, end)`` of its parent's text and the ``segment`` put there, so
-the text is still a fold over the chain (each node appends, or replaces one span),
-building a node stays O(1) and shares everything before it, undo is going back to
-the parent, and who wrote each character can be worked out from the chain
-(``complete.writing.editing.authorship``). Storing the whole edited text instead would cost
-a copy of the story per edit and lose who wrote what; a diff of several spans
-would buy nothing, as one edit is one place.
-
-A node does not know its children: a ``Session`` keeps the nodes of a writing
-session and finds children and siblings. The JSON form is written and read by
-``complete.interchange.story_json``, with the node codec every file format shares.
-This module does no I/O.
+A ``Story`` is its last ``segment`` and the ``parent`` it extends, so extending is
+O(1) and shares every earlier node. What it deliberately does not do: know its
+children (a ``Session`` keeps the tree), recurse along parent links (stories can be
+thousands of nodes deep), or do I/O (its JSON form is ``complete.values.story_json``).
 """
 
 from __future__ import annotations
@@ -38,6 +18,7 @@ from complete.values import checks as arguments
 from complete.values.generation import Generation
 from complete.values.params import Params
 from complete.values.reformat import reformat as _reformat
+from complete.values.story_json import story_from_dict, story_to_dict
 
 __all__ = ["ORIGINS", "Origin", "Story", "parents_first"]
 
@@ -56,6 +37,21 @@ def _span(value: object) -> tuple[int, int] | None:
 @attrs.frozen(eq=False, repr=False)
 class Story:
     """An immutable story: the ``segment`` this node adds after its ``parent``.
+
+    Extending shares every earlier node, so undo, retry, alternatives and branches
+    cost nothing but the new text: the old story is still there, unchanged, and any
+    number of stories may share a past. Equality walks both chains in a loop (and
+    first compares a hash computed once per node from its parent's), ``repr`` is one
+    short line, and ``text`` is cached; a node that builds its text from its parent's
+    cached text takes that cache over (the parent rebuilds it, once, if asked again),
+    so memory stays linear in a long session.
+
+    An *edit* node (origin "edit") changes text anywhere: it records the span
+    ``replaces = (start, end)`` of its parent's text and the ``segment`` put there, so
+    the text is still a fold over the chain, building a node stays O(1), undo is going
+    back to the parent, and who wrote each character can be worked out from the chain
+    (``complete.writing.editing.authorship``). Storing the whole edited text instead
+    would cost a copy of the story per edit and lose who wrote what.
 
     >>> story = Story.from_prompt("Once upon\\na time").extend(", a fox", origin="user")
     >>> story.text
@@ -243,16 +239,12 @@ class Story:
         >>> Story.from_prompt("Hello").to_dict()
         {'format': 'complete.story', 'version': 1, 'nodes': [{'segment': 'Hello', 'origin': 'prompt'}]}
         """
-        from complete.interchange.story_json import story_to_dict
-
-        return story_to_dict(self)
+        return story_to_dict(self.path)
 
     @classmethod
     def from_dict(cls, data: object) -> Story:
         """Rebuild a story written by ``to_dict``; anything else is a ``StoryFormatError``."""
-        from complete.interchange.story_json import story_from_dict
-
-        return story_from_dict(data)
+        return story_from_dict(data, cls)
 
 
 def _check_replaces(node: Story, parent: Story | None) -> int:

@@ -1,15 +1,9 @@
 """``Supplier``: a sampling parameter computed afresh for every request.
 
-The original project's way to vary a parameter from call to call without touching
-the cell: ``Completer("...", seed=Supplier(lambda: random.randrange(2**64)))``. The
-``Completer`` calls the function once per request it sends (once for all of
-``alternatives(n)``, whose seeds then shift as a fixed seed's do), and the value it
-returns is validated exactly as a literal one would be (``ParamsError``). A value
-given for one call (``bloom(seed=7)``) or set later (``bloom.seed = 7``) replaces it.
-
-Suppliers live in the ``Completer`` only: ``Params``, sessions and saved files hold
-values, never functions, so a saved session keeps the values each continuation
-used (``bloom.story.params``) but not the supplier.
+The original project's way to vary a parameter from call to call:
+``Completer("...", seed=Supplier(lambda: random.randrange(2**64)))``. Suppliers live
+in the ``Completer`` only: ``Params``, sessions and saved files hold values, never
+functions (a saved session keeps the values each continuation used).
 """
 
 from __future__ import annotations
@@ -27,6 +21,11 @@ __all__ = ["Supplier"]
 @attrs.frozen
 class Supplier:
     """A parameter value that ``function()`` supplies at every request.
+
+    The ``Completer`` calls the function once per request it sends (once for all of
+    ``alternatives(n)``, whose seeds then shift as a fixed seed's do), and the value it
+    returns is validated exactly as a literal one would be (``ParamsError``). A value
+    given for one call (``bloom(seed=7)``) or set later (``bloom.seed = 7``) replaces it.
 
     >>> import itertools
     >>> seeds = Supplier(itertools.count(10).__next__)

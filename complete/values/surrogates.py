@@ -1,18 +1,9 @@
 """Lone surrogates: characters a Python string can hold but UTF-8 cannot encode.
 
-JSON can carry them (``"\\ud800"``) and Python keeps them, but no terminal, file or
-server takes them, so a story holding one could no longer be printed or exported.
-The rule, in two parts:
-
-- text a writer gives (a prompt, their own words, memory, a note: anything checked
-  by ``arguments.text``) is refused at the door with a ``ParamsError`` saying where
-  the first one is;
-- text a model sends is made valid where it arrives (``complete.writing.core``): each lone
-  surrogate becomes U+FFFD, the replacement character, as a UTF-8 decoder with
-  ``errors="replace"`` would have made it. A surrogate pair split across two
-  streamed pieces is two replacement characters.
-
-This module only finds and replaces; it does no I/O.
+JSON can carry them and Python keeps them, but no terminal, file or server takes
+them. Text a writer gives is refused at the door (``arguments.text``, a
+``ParamsError`` saying where); text a model sends is made valid where it arrives
+(``complete.writing.core``, with ``replaced``). This module only finds and replaces.
 """
 
 from __future__ import annotations
@@ -39,6 +30,9 @@ def first_lone_surrogate(text: str) -> int | None:
 
 def replaced(text: str) -> str:
     """``text`` with every lone surrogate replaced by U+FFFD.
+
+    As a UTF-8 decoder with ``errors="replace"`` would have made it; a surrogate pair
+    split across two streamed pieces is two replacement characters.
 
     >>> replaced("a\\udc80b")
     'a\\ufffdb'

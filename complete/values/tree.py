@@ -1,18 +1,8 @@
 """Every node of a writing session, in the order met, with each node's children indexed.
 
 A ``Story`` knows its parent but not its children, so a session keeps its nodes in
-a ``Tree``: an immutable sequence of stories, parents before children, in which
-``children(node)`` is one dictionary lookup however large the tree (0.2 µs at
-50,000 nodes). ``adding`` returns a new tree and leaves this one as it was: the new
-tree copies the node tuple and the set and dictionary that index it rather than
-sharing them, so no tree ever changes under the sessions that hold it. The copies
-run at C speed: a ``Session.append`` costs about 25 µs at 1,000 nodes, 0.3 ms at
-10,000 and 3 ms at 50,000, against 8 ms and 50 ms to rebuild the index at the last
-two sizes (benchmarks/bench_session.py, on the project's two-core machine).
-
-Nodes are told apart by identity, not equality: two equal stories written at
-different times are two nodes (a retry that happens to give the same words is still
-a new try). Equal trees hold equal nodes in the same order.
+an immutable ``Tree``. It does not share its index between trees (no tree ever
+changes under the sessions that hold it) and does not compare nodes by equality.
 """
 
 from __future__ import annotations
@@ -26,7 +16,15 @@ __all__ = ["Tree"]
 
 
 class Tree(Sequence[Story]):
-    """The nodes of a session, parents first; see the module docstring.
+    """The nodes of a session, parents first.
+
+    ``children(node)`` is one dictionary lookup however large the tree. ``adding``
+    returns a new tree and leaves this one as it was: the new tree copies the node
+    tuple and the set and dictionary that index it rather than sharing them; the copies
+    run at C speed (``benchmarks/bench_session.py`` measures them). Nodes are told
+    apart by identity, not equality: two equal stories written at different times are
+    two nodes (a retry that happens to give the same words is still a new try). Equal
+    trees hold equal nodes in the same order.
 
     >>> root = Story.from_prompt("Once")
     >>> tree = Tree([root.extend(" upon", origin="model")])

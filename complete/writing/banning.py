@@ -1,31 +1,8 @@
 """Banned phrases kept out of a continuation: hold back, rewind, ban, sample again.
 
-KoboldCpp's "anti-slop" method, over any transport. The continuation streams in;
-the end of it that could still become a banned phrase (``Phrases.hold``) is not
-shown yet. When the text contains a banned phrase, the request is closed (the
-engine stops), the text is cut back to where the phrase began (the start of its
-word, before the spaces: ``phrases.rewind_point``), and generation starts again
-from there, the text kept so far appended to the prompt:
-
-- where the transport ``BansTokens`` (the embedded engine, llama-server, vLLM), the
-  first token of what was cut is banned at that one position: one request of one
-  token with that token's logit bias at -100 (and every token banned there
-  before, when the text comes back to the same place), then the rest as before.
-  The same token is free everywhere else.
-- elsewhere (TGI, Hugging Face, OpenAI itself, or when the server gives no ids),
-  the rest is sampled again with another seed (the seed plus the number of rewinds; a seed left unset is drawn
-  again by the backend). Greedy decoding gives the same text again there, so the
-  rewind limit ends it.
-
-After ``MAX_REWINDS`` rewinds in one call, the next banned phrase ends the call
-before it, with finish reason "banned". Nothing already shown is taken back, and
-the text is as long (in tokens) as asked for: tokens are counted as the stream's
-pieces (one per token on llama.cpp's and TGI's streams), or the server's count of a
-request that ran to its end. ``Generation.rewinds`` records the rewinds; log
-probabilities are kept only when there was none (a closed request reports none).
-
-What this module does not do: decide what a phrase is (``complete.values.phrases``), or
-send anything a transport does not already send (``logit_bias`` is a ``Params`` field).
+KoboldCpp's "anti-slop" method, over any transport (``stream``). What it does not
+do: decide what a phrase is (``complete.values.phrases``), or send anything a
+transport does not already send (``logit_bias`` is a ``Params`` field).
 """
 
 from __future__ import annotations
@@ -82,9 +59,31 @@ def _first_token(transport: Transport, tail: str) -> int | None:
 
 
 def stream(prompt: str, params: Params, transport: Transport) -> Generator[str, None, Generation]:
-    """``transport.stream`` with ``params.banned`` kept out of the text (see the
-    module docstring); yields the text pieces that can no longer change, returns
-    the ``Generation`` of the whole call.
+    """``transport.stream`` with ``params.banned`` kept out of the text; yields the
+    text pieces that can no longer change, returns the ``Generation`` of the whole call.
+
+    The end of the text that could still become a banned phrase (``Phrases.hold``) is
+    not shown yet. When the text contains a banned phrase, the request is closed (the
+    engine stops), the text is cut back to where the phrase began (the start of its
+    word, before the spaces: ``phrases.rewind_point``), and generation starts again
+    from there, the text kept so far appended to the prompt:
+
+    - where the transport ``BansTokens`` (the embedded engine, llama-server, vLLM), the
+      first token of what was cut is banned at that one position: one request of one
+      token with that token's logit bias at -100 (and every token banned there
+      before, when the text comes back to the same place), then the rest as before.
+      The same token is free everywhere else.
+    - elsewhere (TGI, Hugging Face, OpenAI itself, or when the server gives no ids),
+      the rest is sampled again with another seed (the seed plus the number of
+      rewinds; a seed left unset is drawn again by the backend). Greedy decoding gives the same text again there, so the
+      rewind limit ends it.
+
+    After ``MAX_REWINDS`` rewinds in one call, the next banned phrase ends the call
+    before it, with finish reason "banned". Nothing already shown is taken back, and
+    the text is as long (in tokens) as asked for: tokens are counted as the stream's
+    pieces (one per token on llama.cpp's and TGI's streams), or the server's count of a
+    request that ran to its end. ``Generation.rewinds`` records the rewinds; log
+    probabilities are kept only when there was none (a closed request reports none).
 
     >>> from complete.testing import ScriptedTransport
     >>> transport = ScriptedTransport([" It was a testament to her", " courage and grit", " will"])

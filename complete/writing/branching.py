@@ -1,48 +1,10 @@
 """Counterfactual branches: what if the model had chosen another token there?
 
-``swap(story, position, alternative, params, transport)`` takes a model segment
-with recorded token probabilities (``Params(logprobs=k)``), replaces the token at
-``position`` (as numbered by ``token_rows`` and the probability view) with
-``alternative``, and lets the model continue from there. It is pure, like
-``complete()``: it returns the end of a new branch and changes nothing; the
-original segment and everything after it are untouched, and the new branch is a
-sibling of the original segment (its first node is a child of ``story.parent``).
-
-The new branch, from ``story.parent`` down::
-
-    model  the tokens before ``position``, exactly as the model wrote them
-           (left out when ``position`` is 0)
-    user   ``alternative``
-    model  the continuation (``complete()``), the node returned
-
-Decisions:
-
-- The kept tokens stay a *model* node, with the original params and a copy of the
-  generation cut to those tokens (their log probabilities, ``completion_tokens``
-  set to their number, ``finish_reason`` None because the model did not stop
-  there, ``elapsed`` None because the time was spent on the whole segment). They
-  are the model's words, so the story says so, and the probability view and
-  ``swap`` keep working on them. The alternative is a *user* node: the writer
-  chose it, whatever the model thought of it.
-- ``alternative`` may be any non-empty string: one of the recorded top
-  alternatives, or anything else the writer wants to try (a word, a phrase, a
-  different punctuation mark). It is inserted verbatim, so include the leading
-  space a word needs (``" the"``, as tokens are shown). Giving the original token
-  is allowed: it resamples the rest of the segment from that point.
-- After an edit (an edit node on the current path after the model node), the
-  branch grows from the current story instead, so that the edits are kept: an
-  edit node puts ``alternative`` in place of the token and all that follows it
-  (``branch_after_edits``); a token an edit changed cannot be swapped.
-- ``story`` must itself be the model node (``Session.swap_request`` passes
-  ``latest_model_node`` of the current story, so that positions match what the
-  probability view showed).
-
-``branch_at`` builds the branch up to the alternative without asking the model,
-for a caller that continues it itself (``Session.swap_request``, whose request a
-Completer may stream).
-
-What this module deliberately does not do: rank or suggest alternatives (see
-``complete.writing.token_data``), or re-tokenize: positions are the backend's tokens.
+``swap`` replaces a recorded token of a model segment with an alternative and lets
+the model continue from there, on a new branch beside the original (which is
+untouched); ``branch_at`` builds that branch without asking the model. What it
+deliberately does not do: rank or suggest alternatives (``complete.writing.token_data``),
+or re-tokenize: positions are the backend's tokens.
 """
 
 from __future__ import annotations
@@ -153,6 +115,47 @@ def swap(
     window: Window | None = None,
 ) -> Story:
     """A sibling branch of ``story`` with the token at ``position`` replaced, continued by the model.
+
+    ``swap(story, position, alternative, params, transport)`` takes a model segment
+    with recorded token probabilities (``Params(logprobs=k)``), replaces the token at
+    ``position`` (as numbered by ``token_rows`` and the probability view) with
+    ``alternative``, and lets the model continue from there. It is pure, like
+    ``complete()``: it returns the end of a new branch and changes nothing; the
+    original segment and everything after it are untouched, and the new branch is a
+    sibling of the original segment (its first node is a child of ``story.parent``).
+
+    The new branch, from ``story.parent`` down::
+
+        model  the tokens before ``position``, exactly as the model wrote them
+               (left out when ``position`` is 0)
+        user   ``alternative``
+        model  the continuation (``complete()``), the node returned
+
+    Decisions:
+
+    - The kept tokens stay a *model* node, with the original params and a copy of the
+      generation cut to those tokens (their log probabilities, ``completion_tokens``
+      set to their number, ``finish_reason`` None because the model did not stop
+      there, ``elapsed`` None because the time was spent on the whole segment). They
+      are the model's words, so the story says so, and the probability view and
+      ``swap`` keep working on them. The alternative is a *user* node: the writer
+      chose it, whatever the model thought of it.
+    - ``alternative`` may be any non-empty string: one of the recorded top
+      alternatives, or anything else the writer wants to try (a word, a phrase, a
+      different punctuation mark). It is inserted verbatim, so include the leading
+      space a word needs (``" the"``, as tokens are shown). Giving the original token
+      is allowed: it resamples the rest of the segment from that point.
+    - After an edit (an edit node on the current path after the model node), the
+      branch grows from the current story instead, so that the edits are kept: an
+      edit node puts ``alternative`` in place of the token and all that follows it
+      (``branch_after_edits``); a token an edit changed cannot be swapped.
+    - ``story`` must itself be the model node (``Session.swap_request`` passes
+      ``latest_model_node`` of the current story, so that positions match what the
+      probability view showed).
+
+    ``branch_at`` builds the branch up to the alternative without asking the model,
+    for a caller that continues it itself (``Session.swap_request``, whose request a
+    Completer may stream).
 
     Returns the continuation node (its parent is the alternative). Errors are
     ``branch_at``'s, raised before any request, and the transport's; on any of

@@ -1,22 +1,9 @@
 """Continuing a ``Session``: the only writing operations that ask a transport.
 
-Each function takes a session and returns the session after the model answered
-(or, for ``send`` and ``stream``, a ``Continuation`` that also says what came
-back); the session passed in is unchanged, and on any error it is all the caller
-has, exactly as it was. The requests come from ``Session.request`` and its
-siblings; the answers go in through ``Session.add``, ``add_interrupted`` and
-``offer``. The model is asked through ``complete``, ``complete_stream`` and
-``complete_many``, and nothing else here does I/O::
-
-    session = continued(session, transport)             # one more segment
-    session = retried(session, transport)               # a new sample in place of it
-    session, failed = alternatives(session, transport, 3)
-    session = session.choose(1)
-
-``stream`` keeps what a stream delivered when it is interrupted (Ctrl-C raises
-``KeyboardInterrupt`` wherever the program is): the text becomes a node flagged
-``interrupted`` and the ``Continuation`` says so, instead of the interrupt
-propagating; a shell that should stop (the command line) stops after keeping it.
+Each function takes a session and returns the session after the model answered (or
+a ``Continuation`` that also says what came back); the session passed in is
+unchanged, and on any error it is all the caller has. Nothing here builds requests
+(``Session.request`` and its siblings do) or displays anything.
 """
 
 from __future__ import annotations
@@ -67,6 +54,11 @@ def send(session: Session, request: Request, transport: Transport) -> Continuati
 
 def stream(session: Session, request: Request, transport: Transport, show: Callable[[str], None]) -> Continuation:
     """Ask for the continuation as a stream, passing each piece to ``show`` as it arrives.
+
+    Ctrl-C raises ``KeyboardInterrupt`` wherever the program is: the text received
+    becomes a node flagged ``interrupted`` and the ``Continuation`` says so, instead of
+    the interrupt propagating; a shell that should stop (the command line) stops after
+    keeping it.
 
     An error other than an interrupt leaves nothing behind but the error (with the
     text received in ``.partial``).
@@ -133,5 +125,13 @@ def alternatives(
     session: Session, transport: Transport, n: int = 3, **overrides: Any
 ) -> tuple[Session, tuple[CompleteError, ...]]:
     """``n`` continuations put on offer (``Session.choose`` keeps one), and the errors of
-    those that failed (see ``send_many``)."""
+    those that failed (see ``send_many``).
+
+    ::
+
+        session = continued(session, transport)             # one more segment
+        session = retried(session, transport)               # a new sample in place of it
+        session, failed = alternatives(session, transport, 3)
+        session = session.choose(1)
+    """
     return send_many(session, session.alternative_requests(transport, n, **overrides), transport)

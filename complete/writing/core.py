@@ -1,23 +1,10 @@
 """The heart of the library: extend a story by asking a transport for more text.
 
-``complete(story, params, transport)`` is a pure function in the sense that matters
-here: it reads no globals, prints nothing and mutates nothing. The new ``Story`` it
-returns shares every node of the old one; on any failure it raises and the caller's
-story is exactly as it was, because nothing was changed. Given the same story,
-params and a deterministic transport (a cassette, a seeded local model, a scripted
-fake), it returns an equal story.
-
-``complete_stream`` is the streaming twin: it yields text pieces as they arrive
-and finally the new ``Story``. ``complete_many`` continues many stories at once
-for pipelines, with bounded concurrency and per-item errors returned, not raised.
-
-With ``params.banned`` set, or else a ``banned`` in the transport's ``defaults``
-(the embedded model's story preset), every call goes through ``complete.writing.banning``,
-which keeps those phrases out of the text (rewinding and sampling again) for all of
-these alike. The story records the call's own params.
-
-What this module deliberately does not do: display, retries (see
-``complete.transports.retrying``), or choosing a backend (see ``complete.transports.choice``).
+``complete`` (and its streaming twin ``complete_stream``, and ``complete_many`` for
+pipelines) reads no globals, prints nothing and mutates nothing: on any failure the
+caller's story is exactly as it was. What this module deliberately does not do:
+display, retries (``complete.transports.retrying``), or choosing a backend
+(``complete.transports.choice``).
 """
 
 from __future__ import annotations
@@ -65,6 +52,13 @@ def complete(
     story: Story, params: Params, transport: Transport, *, window: Window | None = None, prompt: str | None = None
 ) -> Story:
     """Ask ``transport`` for a continuation of ``story`` and return the longer story.
+
+    The new ``Story`` shares every node of the old one. Given the same story, params
+    and a deterministic transport (a cassette, a seeded local model, a scripted fake),
+    it returns an equal story. With ``params.banned`` set, or else a ``banned`` in the
+    transport's ``defaults`` (the embedded model's story preset), the call goes through
+    ``complete.writing.banning``, which keeps those phrases out of the text; the story
+    records the call's own params.
 
     ``window`` (memory, author's note, trimming to the model's window) shapes the
     prompt; the story itself always keeps everything. ``prompt`` overrides both

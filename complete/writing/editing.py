@@ -1,22 +1,9 @@
 """Editing a story anywhere, and who wrote each part of the result.
 
-An edit is a node of the tree like any other (origin "edit", see ``complete.values.story``):
-``replace_span`` puts new text in place of a span, ``rewrite`` turns a whole new text
-into the one edit that differs from the old (the common beginning and end are kept,
-so the node holds only what changed), and ``replace_once`` replaces one occurrence
-of a string, refusing when it is absent or, with no occurrence chosen, ambiguous.
-All three are pure: they return a new node and change nothing; the story before
-the edit is its parent, so undo, redo and retry need nothing new.
-
-``authorship(story)`` follows the chain once, from the root, and says for every
-character of the text which node wrote it (``Run``): text the model wrote and
-nobody changed is a run of its model node, everything else the writer's (the
-prompt, appended words, edits). ``unchanged_tokens`` uses it to keep only the
-recorded tokens of a model node that are still in the text, as they were written.
-
-What this module deliberately does not do: diff several places at once (one edit
-is one span; ``rewrite`` of a text changed in two places records the span from the
-first change to the last), or merge neighbouring edits into one node.
+An edit is a node of the tree like any other (origin "edit"); ``replace_span``,
+``rewrite`` and ``replace_once`` are pure, and ``authorship`` says who wrote each
+character. What it deliberately does not do: diff several places at once (one edit
+is one span), or merge neighbouring edits into one node.
 """
 
 from __future__ import annotations
@@ -51,6 +38,11 @@ def replace_span(story: Story, start: int, end: int, text: str) -> Story:
 
 def rewrite(story: Story, text: str) -> Story | None:
     """The edit node that makes ``story``'s text ``text``, or None when it already is.
+
+    The common beginning and end are kept, so the node holds only what changed; a
+    text changed in two places is recorded as the span from the first change to the
+    last. The story before the edit is its parent, so undo, redo and retry need
+    nothing new.
 
     >>> edit = rewrite(Story.from_prompt("The fox ran away."), "The old fox ran away.")
     >>> edit.replaces, edit.segment
@@ -136,6 +128,10 @@ class Run:
 
 def authorship(story: Story) -> tuple[Run, ...]:
     """Who wrote each part of ``story.text``, as runs in order that cover it exactly.
+
+    Text the model wrote and nobody changed is a run of its model node, everything
+    else the writer's (the prompt, appended words, edits). ``unchanged_tokens`` uses it
+    to keep only the recorded tokens of a model node still in the text as written.
 
     One pass from the root: an append adds a run, an edit splices its runs in place
     of the span it replaces, found from the nearer end of the text (edits are mostly

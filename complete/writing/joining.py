@@ -1,27 +1,8 @@
 """Where a space goes when the writer's own words are added to a story.
 
-``joined_segment(story_text, typed)`` is the segment to add after ``story_text`` for
-the words the writer ``typed`` (``Session.append``, ``bloom.append(...)`` and the
-command line's ``--resume FILE "words"`` all use it). The rules, in order:
-
-1. The words are reformatted like a prompt (hard-wrapped lines joined, paragraphs
-   kept, ends trimmed) unless ``reformat=False``.
-2. Words whose first line break comes before any other text start a new
-   paragraph: one line break is put in front, none when the story already ends
-   with one.
-3. Nothing is added where there is already white space on either side, so text
-   typed with its own leading space (``reformat=False``) keeps it.
-4. No space after an opening bracket or quote (``(``, ``[``, ``{``, ``“``, ``‘``,
-   ``«``, or a straight ``"``/``'`` that follows a space or starts the story), and
-   none before closing punctuation (``. , ; : ! ? ) ] } … ” ’ »``, a straight quote
-   followed by a space, punctuation or nothing, or a contraction such as ``'s``).
-5. A dash keeps the spacing it is written with: no space around ``—`` in
-   "was—gone", one space on each side of it in "was — gone".
-6. Otherwise, one space between words.
-
-Straight quotes are told apart by their neighbours, the way a reader does: a quote
-after a space opens, a quote before a space closes. This module only decides
-spacing; it never changes the story already written.
+``joined_segment`` is the segment to add for the words a writer typed
+(``Session.append``, ``bloom.append(...)``, the command line's ``--resume``). This
+module only decides spacing; it never changes the story already written.
 """
 
 from __future__ import annotations
@@ -40,7 +21,28 @@ _CONTRACTION = re.compile(r"'(s|t|d|m|ll|re|ve)\b", re.IGNORECASE)
 
 
 def joined_segment(story_text: str, typed: str, *, reformat: bool = True) -> str:
-    """The segment that adds ``typed`` after ``story_text`` (see the module docstring).
+    """The segment that adds ``typed`` after ``story_text`` (the rules below).
+
+    The rules, in order:
+
+    1. The words are reformatted like a prompt (hard-wrapped lines joined, paragraphs
+       kept, ends trimmed) unless ``reformat=False``.
+    2. Words whose first line break comes before any other text start a new
+       paragraph: one line break is put in front, none when the story already ends
+       with one.
+    3. Nothing is added where there is already white space on either side, so text
+       typed with its own leading space (``reformat=False``) keeps it.
+    4. No space after an opening bracket or quote (``(``, ``[``, ``{``, ``“``, ``‘``,
+       ``«``, or a straight ``"``/``'`` that follows a space or starts the story), and
+       none before closing punctuation (``. , ; : ! ? ) ] } … ” ’ »``, a straight quote
+       followed by a space, punctuation or nothing, or a contraction such as ``'s``).
+    5. A dash keeps the spacing it is written with: no space around ``—`` in
+       "was—gone", one space on each side of it in "was — gone".
+    6. Otherwise, one space between words.
+
+    Straight quotes are told apart by their neighbours, the way a reader does: a quote
+    after a space opens, a quote before a space closes. This module only decides
+    spacing; it never changes the story already written.
 
     >>> joined_segment('She smiles, "', "I never know what to say.")
     'I never know what to say.'

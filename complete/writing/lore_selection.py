@@ -1,31 +1,9 @@
 """Choosing the lore for one prompt: which entries fire, and which fit the budget.
 
-``choose(book, text, seed, count)`` searches the end of the story (``scan_depth``
-tokens, estimated at four characters each: the scan decides what is searched, not
-what is sent, so an estimate is enough and costs no request) and returns a
-``LoreChoice``: the entries that entered, each with the key that fired it, and
-those left out, each with why ("budget", "chance", or "window" when the prompt's
-window could not hold them).
-
-How, as SillyTavern's ``checkWorldInfo`` does it: constant entries and those whose
-primary key matched (and whose secondary keys satisfy their logic) are taken
-highest order first; each draws its chance (``probability``) from the call's seed,
-the entry's place in the book and the story's length, so a seeded call is
-reproducible and an unseeded one still pure; then entries enter while their
-tokens fit the budget, and from the first that does not, it and every lower
-one are left out. With ``recursion``, the text of the entries that entered is
-searched in turn, up to that many times, until the budget is spent.
-
-Fast at scale: the keys of a book are compiled once (an index kept on the book
-value) and the scanned text is read in one pass: its words are split out once
-and looked up in a table of every whole-word key, so a thousand keys cost one
-set intersection rather than a thousand searches. Substring and ``/regex/`` keys
-are searched one by one. Token counts of entry texts are remembered per
-tokenizer across calls (``remembered``), so an unchanged entry is never counted
-again.
-
-This module does not place the lore in the prompt (``complete.writing.window`` does) and
-does no I/O beyond the ``count`` it is given.
+``choose`` returns a ``LoreChoice``: the entries that entered, each with the key that
+fired it, and those left out, each with why. This module does not place the lore in
+the prompt (``complete.writing.window`` does) and does no I/O beyond the ``count``
+it is given.
 """
 
 from __future__ import annotations
@@ -114,7 +92,7 @@ NO_LORE = LoreChoice()
 
 @attrs.frozen
 class _Index:
-    """A book's keys compiled for one pass; see the module docstring."""
+    """A book's keys compiled for one pass (see ``choose``)."""
 
     keys: tuple[str, ...]  # key id -> the key as written
     words: dict[str, list[tuple[int, re.Pattern[str] | None]]]  # lower-cased first word -> (key id, whole check)
@@ -204,7 +182,7 @@ def _firing_key(index: _Index, place: int, entry: LoreEntry, matched: set[int]) 
 
 
 def _draw(entry: LoreEntry, place: int, seed: int | None, length: int) -> bool:
-    """Whether ``entry`` passes its probability on this call (pure: see the module docstring)."""
+    """Whether ``entry`` passes its probability on this call (pure: see ``choose``)."""
     if entry.probability >= 1:
         return True
     digest = hashlib.blake2b(f"{seed}:{place}:{length}".encode(), digest_size=8).digest()
@@ -212,7 +190,32 @@ def _draw(entry: LoreEntry, place: int, seed: int | None, length: int) -> bool:
 
 
 def choose(book: Lorebook, text: str, seed: int | None, count: Count) -> LoreChoice:
-    """The lore for a prompt continuing ``text``; ``count`` gives an entry text's tokens."""
+    """The lore for a prompt continuing ``text``; ``count`` gives an entry text's tokens.
+
+    ``choose(book, text, seed, count)`` searches the end of the story (``scan_depth``
+    tokens, estimated at four characters each: the scan decides what is searched, not
+    what is sent, so an estimate is enough and costs no request) and returns a
+    ``LoreChoice``: the entries that entered, each with the key that fired it, and
+    those left out, each with why ("budget", "chance", or "window" when the prompt's
+    window could not hold them).
+
+    How, as SillyTavern's ``checkWorldInfo`` does it: constant entries and those whose
+    primary key matched (and whose secondary keys satisfy their logic) are taken
+    highest order first; each draws its chance (``probability``) from the call's seed,
+    the entry's place in the book and the story's length, so a seeded call is
+    reproducible and an unseeded one still pure; then entries enter while their
+    tokens fit the budget, and from the first that does not, it and every lower
+    one are left out. With ``recursion``, the text of the entries that entered is
+    searched in turn, up to that many times, until the budget is spent.
+
+    Fast at scale: the keys of a book are compiled once (an index kept on the book
+    value) and the scanned text is read in one pass: its words are split out once
+    and looked up in a table of every whole-word key, so a thousand keys cost one
+    set intersection rather than a thousand searches. Substring and ``/regex/`` keys
+    are searched one by one. Token counts of entry texts are remembered per
+    tokenizer across calls (``remembered``), so an unchanged entry is never counted
+    again.
+    """
     if not book.entries:
         return NO_LORE
     index = _index(book)

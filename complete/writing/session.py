@@ -1,43 +1,9 @@
 """The writing state as one immutable value, and every writing operation on it.
 
-A ``Session`` is all that one writer has done in one place: the tree of story nodes
-(``nodes``), where the writer is (``current``), what they undid (``undone``), the
-sampling parameters, the prompt window settings, the lorebook, the backend's description, the
-alternatives on offer, the last request sent and where the newest text starts.
-Every operation is a method that returns a new ``Session`` and leaves the old one
-exactly as it was::
-
-    session = Session.start("Once upon a time", params=Params(seed=1))
-    session = continued(session, transport)          # complete.writing.continuing asks the model
-    session = session.append("Then the storm came.")
-    session = session.undo().redo()
-
-Only continuing asks a transport, and it lives in ``complete.writing.continuing``. This
-module builds what is sent (``request``, ``retry_request``, ``swap_request``,
-``alternative_requests``: the prompt fitted to the window, the parameters) and takes
-what comes back (``add``, ``add_interrupted``, ``offer``). Building a prompt may ask
-the transport's tokenizer to count tokens, and nothing else.
-
-Decisions:
-
-- Operations that cannot do anything (``undo`` at the prompt, ``redo`` with nothing
-  undone) return the session unchanged; ``can_undo`` and ``can_redo`` say so
-  beforehand, and ``retry_request`` / ``swap_request`` return None when there is
-  nothing to retry or swap, for a shell that wants to tell the writer.
-- New nodes clear the redo list and the alternatives on offer, as in any editor;
-  undone nodes stay in the tree, where ``children`` finds them.
-- A continuation that comes back empty is not added; the request is recorded.
-- Text received before a stream was interrupted becomes a model node flagged
-  ``interrupted``; an interruption before any text adds nothing.
-- An edit (``edit``, ``rewrite``) is a node of origin "edit" (``complete.writing.editing``):
-  undo goes back to the text before it, and nothing is marked new. ``retry`` right
-  after an edit has nothing to retry, as after the writer's own words: a retry never
-  throws an edit away; after the next continuation it retries that, from the edited
-  text. A swap after an edit keeps the edit (``branching.branch_after_edits``).
-- A retry or an alternative uses the current parameters; with a fixed seed it
-  shifts the seed by the number of model continuations already made from that
-  place (``shifted_seed``), so each sample is new yet reproducible. Continuing does
-  not shift it: the same seed from the same place gives the same text.
+A ``Session`` is all that one writer has done in one place; every operation returns
+a new ``Session`` and leaves the old one as it was. What it deliberately does not do:
+ask a transport for text (``complete.writing.continuing`` does; building a prompt
+may only ask the tokenizer to count), display anything, or read and write files.
 """
 
 from __future__ import annotations
@@ -105,7 +71,45 @@ def _story_list(value: Iterable[Story]) -> tuple[Story, ...]:
 
 @attrs.frozen(kw_only=True)
 class Session:
-    """The whole writing state; see the module docstring.
+    """The whole writing state.
+
+    A ``Session`` is all that one writer has done in one place: the tree of story nodes
+    (``nodes``), where the writer is (``current``), what they undid (``undone``), the
+    sampling parameters, the prompt window settings, the lorebook, the backend's description, the
+    alternatives on offer, the last request sent and where the newest text starts.
+    Every operation is a method that returns a new ``Session`` and leaves the old one
+    exactly as it was::
+
+        session = Session.start("Once upon a time", params=Params(seed=1))
+        session = continued(session, transport)          # complete.writing.continuing asks the model
+        session = session.append("Then the storm came.")
+        session = session.undo().redo()
+
+    It builds what is sent (``request``, ``retry_request``, ``swap_request``,
+    ``alternative_requests``: the prompt fitted to the window, the parameters) and takes
+    what comes back (``add``, ``add_interrupted``, ``offer``). Building a prompt may ask
+    the transport's tokenizer to count tokens, and nothing else.
+
+    Decisions:
+
+    - Operations that cannot do anything (``undo`` at the prompt, ``redo`` with nothing
+      undone) return the session unchanged; ``can_undo`` and ``can_redo`` say so
+      beforehand, and ``retry_request`` / ``swap_request`` return None when there is
+      nothing to retry or swap, for a shell that wants to tell the writer.
+    - New nodes clear the redo list and the alternatives on offer, as in any editor;
+      undone nodes stay in the tree, where ``children`` finds them.
+    - A continuation that comes back empty is not added; the request is recorded.
+    - Text received before a stream was interrupted becomes a model node flagged
+      ``interrupted``; an interruption before any text adds nothing.
+    - An edit (``edit``, ``rewrite``) is a node of origin "edit" (``complete.writing.editing``):
+      undo goes back to the text before it, and nothing is marked new. ``retry`` right
+      after an edit has nothing to retry, as after the writer's own words: a retry never
+      throws an edit away; after the next continuation it retries that, from the edited
+      text. A swap after an edit keeps the edit (``branching.branch_after_edits``).
+    - A retry or an alternative uses the current parameters; with a fixed seed it
+      shifts the seed by the number of model continuations already made from that
+      place (``shifted_seed``), so each sample is new yet reproducible. Continuing does
+      not shift it: the same seed from the same place gives the same text.
 
     ``nodes`` holds every node met, in that order, parents first; the nodes of
     ``current``, ``undone`` (what ``redo()`` returns to, the latest last) and

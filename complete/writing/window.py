@@ -1,35 +1,9 @@
 """Fitting a long story into the model's window, and what the prompt is made of.
 
-A story outgrows any model's window (the original README simply stopped working
-there). The story keeps everything; only the *prompt* is windowed:
-
-- ``memory``: text always kept at the top (characters, setting);
-- ``note``: an author's note inserted ``note_depth`` paragraphs before the end,
-  verbatim (write your own brackets, such as ``[Style: gothic]``);
-- the oldest story text is left out, whole paragraphs first, so that memory + note
-  + recent story + ``max_new_tokens`` fit the window. Only when the last paragraph
-  alone is too long is it cut, at a word boundary, from its start; a last word
-  that alone does not fit is a ``ContextLimitError``, never an empty prompt.
-
-Tokens are counted with the backend's own tokenizer when the transport offers one
-(``Tokenizes``: llama.cpp in process, TGI's ``/tokenize``); the window size comes
-from ``Window.size`` or the transport's ``context_window()``. When the
-backend has no tokenizer and a window size is known, counts are an estimate of one
-token per three characters (deliberately pessimistic for English) and the
-``Prompt`` says ``exact=False``. With no window size known, nothing is counted or
-trimmed (no extra requests are made), and the server has the last word.
-
-With no memory, no note and a story that fits, the prompt is exactly
-``story.text``, so a backend's prefix cache keeps working call after call.
-
-A ``Lorebook`` adds lore: the entries ``complete.writing.lore_selection`` chooses, as parts of
-kind "lore" at each entry's position (the top, after the memory, or some
-paragraphs before the end as the note is), counted like the rest. Trimming leaves
-out story text first; only when memory, note and lore alone do not fit is lore
-left out, lowest order first, and reported on the ``Prompt``.
-
-Names: a ``Window`` is these settings; its ``size`` (and a ``Prompt``'s
-``window_size``) is the model's window in tokens, prompt and new tokens together.
+The story keeps everything; only the *prompt* is windowed: memory at the top, an
+author's note some paragraphs before the end, lore, and as much recent story as
+fits. What it deliberately does not do: send anything (it may ask a tokenizer to
+count) or change the story.
 """
 
 from __future__ import annotations
@@ -116,6 +90,37 @@ def build_prompt(
 ) -> Prompt:
     """The prompt for the next request on ``story``, fitted to the window, with the
     lore of ``lorebook`` (see ``complete.writing.lore_selection``).
+
+    A story outgrows any model's window (the original README simply stopped working
+    there). The story keeps everything; only the *prompt* is windowed:
+
+    - ``memory``: text always kept at the top (characters, setting);
+    - ``note``: an author's note inserted ``note_depth`` paragraphs before the end,
+      verbatim (write your own brackets, such as ``[Style: gothic]``);
+    - the oldest story text is left out, whole paragraphs first, so that memory + note
+      + recent story + ``max_new_tokens`` fit the window. Only when the last paragraph
+      alone is too long is it cut, at a word boundary, from its start; a last word
+      that alone does not fit is a ``ContextLimitError``, never an empty prompt.
+
+    Tokens are counted with the backend's own tokenizer when the transport offers one
+    (``Tokenizes``: llama.cpp in process, TGI's ``/tokenize``); the window size comes
+    from ``Window.size`` or the transport's ``context_window()``. When the
+    backend has no tokenizer and a window size is known, counts are an estimate of one
+    token per three characters (deliberately pessimistic for English) and the
+    ``Prompt`` says ``exact=False``. With no window size known, nothing is counted or
+    trimmed (no extra requests are made), and the server has the last word.
+
+    With no memory, no note and a story that fits, the prompt is exactly
+    ``story.text``, so a backend's prefix cache keeps working call after call.
+
+    A ``Lorebook`` adds lore: the entries ``complete.writing.lore_selection`` chooses, as parts of
+    kind "lore" at each entry's position (the top, after the memory, or some
+    paragraphs before the end as the note is), counted like the rest. Trimming leaves
+    out story text first; only when memory, note and lore alone do not fit is lore
+    left out, lowest order first, and reported on the ``Prompt``.
+
+    Names: a ``Window`` is these settings; its ``size`` (and a ``Prompt``'s
+    ``window_size``) is the model's window in tokens, prompt and new tokens together.
 
     Raises ``ContextLimitError`` when memory, note and ``max_new_tokens`` alone do
     not fit, before anything is sent.

@@ -51,13 +51,14 @@ from complete.testing import ScriptedTransport
 from complete.transports.hf.inference import HFInference
 from complete.transports.http.sse import iter_events
 from complete.transports.openai.completions import OpenAICompletions
-from complete.values.generation import Generation, TokenLogprob
+from complete.values.generation import Generation
 from complete.values.params import Params
 from complete.values.story import Story
 from complete.writing.session import Session
 from complete.writing.window import Window
+from tests.helpers.strategies import json_values, story_nodes
+from tests.helpers.streams import drain
 from tests.values.test_params import params_strategy
-from tests.values.test_story import json_values
 
 EXAMPLES: dict[str, int] = {}
 """Test name -> the max_examples it runs (times its parametrizations)."""
@@ -214,14 +215,7 @@ def call(transport: Any, mode: str) -> Generation | CompleteError:
         if mode == "generate":
             generation = transport.generate("Once", Params(logprobs=2))
         else:
-            stream = transport.stream("Once", Params(logprobs=2))
-            pieces = []
-            while True:
-                try:
-                    pieces.append(next(stream))
-                except StopIteration as stop:
-                    generation = stop.value
-                    break
+            pieces, generation = drain(transport.stream("Once", Params(logprobs=2)))
             assert "".join(pieces) == generation.text
     except CompleteError as error:
         return error
@@ -368,44 +362,12 @@ def broken(draw: st.DrawFn, valid: Any) -> Any:
 
 
 segments = st.text(max_size=12)
-finish_reasons = st.sampled_from([None, "length", "stop", "eos"])
-token_logprobs = st.builds(
-    TokenLogprob,
-    token=st.text(max_size=4),
-    logprob=st.floats(allow_nan=False),
-    top=st.lists(st.tuples(st.text(max_size=4), st.floats(allow_nan=False)), max_size=2),
-)
-generations = st.builds(
-    Generation,
-    text=st.text(max_size=8),
-    finish_reason=finish_reasons,
-    prompt_tokens=st.none() | st.integers(0, 10**6),
-    completion_tokens=st.none() | st.integers(0, 10**6),
-    backend=st.none() | st.sampled_from(["hf", "openai", "local"]),
-    model=st.none() | st.text(max_size=8),
-    seed=st.none() | st.integers(0, 2**64 - 1),
-    logprobs=st.none() | st.lists(token_logprobs, max_size=3),
-    elapsed=st.none() | st.floats(0, 1e6),
-)
 
 
 @st.composite
 def sessions(draw: st.DrawFn) -> Session:
     """A whole tree of every kind of node, a position, a redo list and settings."""
-    nodes = [Story.from_prompt(draw(st.text(min_size=1, max_size=12).filter(str.strip)), reformat=False)]
-    for _ in range(draw(st.integers(0, 10))):
-        parent = draw(st.sampled_from(nodes))
-        if draw(st.booleans()):
-            node = parent.extend(
-                draw(segments),
-                origin="model",
-                params=draw(st.none() | params_strategy),
-                generation=draw(st.none() | generations),
-                interrupted=draw(st.booleans()),
-            )
-        else:
-            node = parent.extend(draw(segments), origin="user")
-        nodes.append(node)
+    nodes = draw(story_nodes(segments, params_strategy))
     window = Window(
         memory=draw(segments),
         note=draw(segments),

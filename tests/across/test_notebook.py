@@ -12,9 +12,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
-from tests.conftest import ROOT, child_environment
+from tests.conftest import ROOT
+from tests.helpers.notebooks import execute
 
 NOTEBOOK = ROOT / "examples.ipynb"
 
@@ -27,10 +27,7 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def executed(work: Path) -> nbformat.NotebookNode:
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
-    client = NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(work)}})
-    client.execute(env=child_environment())
-    return notebook
+    return execute(nbformat.read(NOTEBOOK, as_version=4), work, timeout=600)
 
 
 def _outputs(notebook: nbformat.NotebookNode) -> list[dict[str, object]]:

@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
-from tests.conftest import ROOT
+from tests.conftest import IMPORTED_FROM
+from tests.helpers.notebooks import run_cells
 
 CELLS = [
     "import complete\n"
@@ -34,19 +33,7 @@ CELLS = [
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory: pytest.TempPathFactory) -> nbformat.NotebookNode:
     work = tmp_path_factory.mktemp("notebook-edit")
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(source) for source in CELLS]
-    saved = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), saved]))  # the kernel imports this checkout
-    try:
-        NotebookClient(
-            notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(work)}}
-        ).execute()
-    finally:
-        if saved is None:
-            del os.environ["PYTHONPATH"]
-        else:
-            os.environ["PYTHONPATH"] = saved
+    notebook = run_cells(CELLS, work)
     notebook.metadata["work"] = str(work)
     return notebook
 
@@ -60,8 +47,8 @@ def _stories(cell: nbformat.NotebookNode) -> list[str]:
     ]
 
 
-def test_the_kernel_runs_this_checkout(executed: nbformat.NotebookNode) -> None:
-    assert executed.cells[0].outputs[0]["text"].strip() == str(ROOT / "complete" / "__init__.py")
+def test_the_kernel_runs_the_tested_package(executed: nbformat.NotebookNode) -> None:
+    assert executed.cells[0].outputs[0]["text"].strip() == str(IMPORTED_FROM / "complete" / "__init__.py")
     assert _stories(executed.cells[0]) == ["The fox saw the fox. It ran."]
 
 

@@ -15,7 +15,6 @@ from typing import Any
 import attrs
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from complete import (
     APIError,
@@ -32,7 +31,7 @@ from complete.testing import ScriptedTransport
 from complete.transports.hf.wire import request_body
 from complete.transports.openai.wire import DIALECTS, completion_body
 from complete.values import samplers
-from tests.conftest import child_environment
+from tests.helpers.notebooks import run_cells
 
 
 def _bloom(*replies: str | BaseException, **params: Any) -> tuple[Completer, ScriptedTransport]:
@@ -249,12 +248,8 @@ CELLS = [
 @pytest.fixture(scope="module")
 def notebook(tmp_path_factory: pytest.TempPathFactory) -> nbformat.NotebookNode:
     work = tmp_path_factory.mktemp("habits")
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(source) for source in CELLS]
-    client = NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(work)}})
     home = str(work / "hf_home")  # no token anywhere: the default is the embedded model
-    client.execute(env=child_environment(HF_HOME=home, XDG_CACHE_HOME=home, COLUMNS="43"))
-    return notebook
+    return run_cells(CELLS, work, timeout=120, HF_HOME=home, XDG_CACHE_HOME=home, COLUMNS="43")
 
 
 def _stdout(cell: nbformat.NotebookNode) -> list[str]:

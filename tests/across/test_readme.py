@@ -18,19 +18,9 @@ import pytest
 from complete import Completer, ModelNotFoundError
 from complete.testing import recording
 from tests.conftest import CASSETTES, FAKE_TOKEN
+from tests.helpers.seed_prompt import SEED_PROMPT
+from tests.helpers.seed_prompt import SEED_REFORMATTED as REFORMATTED
 
-SEED_PROMPT = """
-Sometimes I marvel at how the sky contains no advertisements. Oh, sometimes
-someone goes up in a little plane and skywrites a birthday greeting. But the
-sky... you don't have to watch an ad to see it.
-
-When people learn I fought in the war to free the sky, they say, "Thank you for
-"""
-REFORMATTED = (
-    "Sometimes I marvel at how the sky contains no advertisements. Oh, sometimes someone goes up in a "
-    "little plane and skywrites a birthday greeting. But the sky... you don't have to watch an ad to see it.\n"
-    'When people learn I fought in the war to free the sky, they say, "Thank you for'
-)
 FIRST = ' your service." I nod, but the truth is'
 SECOND = " that nobody freed the sky. We only stopped selling it."
 

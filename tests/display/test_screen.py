@@ -11,10 +11,10 @@ import pytest
 from complete import Completer, Params, TransportError
 from complete.display.render import render_html
 from complete.display.screen import Screen
+from complete.display.token_colours import ProbabilityView
 from complete.testing import ScriptedTransport
 from complete.transports.status import Status, report
 from complete.values.generation import Generation, TokenLogprob
-from complete.writing.token_data import ProbabilityView
 from tests.helpers import fake_kernel
 from tests.helpers.fake_kernel import Page
 

@@ -47,6 +47,7 @@ from complete.errors import CompleteError  # noqa: E402
 from complete.testing import recording  # noqa: E402
 from complete.transports.hf.inference import SERVERLESS_URL, HFInference  # noqa: E402
 from complete.values.params import Params  # noqa: E402
+from tests.helpers.streams import drain  # noqa: E402
 
 __all__ = ["REPLAY_ENDPOINT", "REPLAY_TGI", "SCENARIOS", "Scenario", "Target", "record_hf"]
 
@@ -81,13 +82,7 @@ class Scenario:
 
 
 def _stream(transport: HFInference, params: Params) -> object:
-    pieces = transport.stream(PROMPT, params)
-    received = []
-    while True:
-        try:
-            received.append(next(pieces))
-        except StopIteration as stop:
-            return received, stop.value
+    return drain(transport.stream(PROMPT, params))
 
 
 def _caught(action: Callable[[], object]) -> object:

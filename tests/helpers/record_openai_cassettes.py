@@ -36,6 +36,7 @@ from complete import CompleteError, Params, Story, complete, complete_stream
 from complete.testing import recording
 from complete.transports.openai.completions import OpenAICompletions
 from tests.helpers.llama_server import MODEL_ALIAS, MODEL_FILE, N_CTX, model_path
+from tests.helpers.streams import drain
 
 __all__ = ["REPLAY_BASE_URL", "SCENARIOS", "record_openai", "transport"]
 
@@ -52,16 +53,6 @@ PARAMS = Params(max_new_tokens=12, temperature=0.0, seed=7)
 def transport(base_url: str = REPLAY_BASE_URL, api_key: str | None = None) -> OpenAICompletions:
     """The transport every scenario uses: the llama.cpp dialect, the served alias."""
     return OpenAICompletions(base_url, model=MODEL_ALIAS, api_key=api_key, server="llama.cpp")
-
-
-def run_stream(stream: Iterator[str]) -> tuple[list[str], Any]:
-    """All pieces of a transport stream and its return value (the Generation)."""
-    pieces: list[str] = []
-    while True:
-        try:
-            pieces.append(next(stream))
-        except StopIteration as stop:
-            return pieces, stop.value
 
 
 def caught(action: Callable[[], object]) -> CompleteError:
@@ -82,9 +73,9 @@ def _story(openai: OpenAICompletions) -> Story:
 
 SCENARIOS: dict[str, Callable[[OpenAICompletions], Any]] = {
     "openai-generate": lambda openai: openai.generate(PROMPT, PARAMS.evolve(logprobs=2)),
-    "openai-stream": lambda openai: run_stream(openai.stream(PROMPT, PARAMS)),
+    "openai-stream": lambda openai: drain(openai.stream(PROMPT, PARAMS)),
     "openai-context-limit": lambda openai: caught(lambda: openai.generate(LONG_PROMPT, PARAMS)),
-    "openai-stream-context-limit": lambda openai: caught(lambda: run_stream(openai.stream(LONG_PROMPT, PARAMS))),
+    "openai-stream-context-limit": lambda openai: caught(lambda: drain(openai.stream(LONG_PROMPT, PARAMS))),
     "openai-tokenize": lambda openai: (openai.count_tokens(PROMPT), openai.context_window()),
     "openai-story": _story,
 }

@@ -16,12 +16,6 @@ OTHER_TOKEN = "hf_" + "OTHERother" * 3 + "4567"
 
 
 @pytest.fixture
-def cwd() -> Path:
-    """The empty working directory each test runs in (see conftest)."""
-    return Path.cwd()
-
-
-@pytest.fixture
 def hub_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     home = tmp_path / "hf-home"
     home.mkdir()

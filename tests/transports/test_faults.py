@@ -55,6 +55,7 @@ from complete.values.params import Params
 from complete.values.story import Story
 from complete.writing.core import complete, complete_stream
 from tests.conftest import FAKE_TOKEN
+from tests.helpers.clock import FakeClock
 from tests.helpers.fault_server import (
     FaultServer,
     Reply,
@@ -671,25 +672,10 @@ def test_the_matrix_is_as_large_as_the_docstring_says() -> None:
 # -- bounds, connections and timeouts, beyond the matrix ----------------------------------
 
 
-class Clock:
-    """A clock that only moves when the retry policy sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.waits: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.now += seconds
-
-
 @pytest.mark.parametrize("target", TARGETS, ids=lambda target: target.name)
 def test_retries_stop_when_the_time_is_up_even_with_tries_left(server: FaultServer, target: Target) -> None:
     server.always(json_reply(429, {"error": "slow down"}, headers={"Retry-After": "10"}))
-    clock = Clock()
+    clock = FakeClock()
     transport = RetryingTransport(
         target.build(server.url, TIMEOUT), attempts=10, max_seconds=25, sleep=clock.sleep, clock=clock
     )

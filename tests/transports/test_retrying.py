@@ -28,21 +28,8 @@ from complete.testing import Cut, ScriptedTransport
 from complete.transports.retrying import RetryingTransport
 from complete.values.generation import Generation
 from complete.values.params import Params
-
-
-class FakeClock:
-    """``clock`` and ``sleep`` for the transport: time passes only when it sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.waits: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.now += seconds
+from tests.helpers.clock import FakeClock
+from tests.helpers.streams import drain
 
 
 @pytest.fixture
@@ -53,15 +40,6 @@ def clock() -> FakeClock:
 def retrying(inner: Any, clock: FakeClock, **settings: Any) -> RetryingTransport:
     settings.setdefault("jitter", 0.0)
     return RetryingTransport(inner, sleep=clock.sleep, clock=clock, **settings)
-
-
-def drain(pieces: Iterator[str]) -> tuple[list[str], Any]:
-    received = []
-    while True:
-        try:
-            received.append(next(pieces))
-        except StopIteration as stop:
-            return received, stop.value
 
 
 def test_rate_limit_waits_as_long_as_the_server_asks(clock: FakeClock) -> None:

@@ -6,14 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from complete.values.reformat import reformat, to_blank_line_paragraphs
-
-SEED_PROMPT = """
-Sometimes I marvel at how the sky contains no advertisements. Oh, sometimes
-someone goes up in a little plane and skywrites a birthday greeting. But the
-sky... you don't have to watch an ad to see it.
-
-When people learn I fought in the war to free the sky, they say, "Thank you for
-"""
+from tests.helpers.seed_prompt import SEED_PROMPT
 
 
 def test_seed_prompt_is_reformatted_as_the_readme_says() -> None:

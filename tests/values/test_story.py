@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from complete import Generation, Params, ParamsError, Story, StoryFormatError, TokenLogprob
+from tests.helpers.strategies import json_values
 
 
 def test_from_prompt_reformats_unless_asked_not_to() -> None:
@@ -192,11 +193,6 @@ def test_from_dict_rejects_bad_data_naming_the_field(data: Any, message: str) ->
     assert str(caught.value).startswith(message)
 
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-    max_leaves=12,
-)
 node_like = st.fixed_dictionaries(
     {},
     optional={

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Generator, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import attrs
 import pytest
@@ -24,6 +22,7 @@ from complete import (
 )
 from complete.testing import Cut, ScriptedTransport
 from complete.transports.openai.completions import OpenAICompletions
+from tests.helpers.fault_server import FaultServer, Handler, Received, json_reply
 
 PARAMS = Params(max_new_tokens=8, seed=1)
 
@@ -217,74 +216,46 @@ def test_results_equal_one_by_one_completion() -> None:
 # -- one connection pool, counted at a loopback server ----------------------------------
 
 
-class CountingServer:
-    """Answers every completion request, counting connections; ``gate`` requests at a
-    time are held until they are all in flight."""
+def counting_server(gate: int) -> FaultServer:
+    """A ``FaultServer`` answering every completion request with " after <prompt>";
+    ``gate`` requests at a time are held until they are all in flight."""
+    server = FaultServer()
+    barrier = threading.Barrier(gate)
 
-    def __init__(self, gate: int) -> None:
-        self.connections = 0
-        self.requests = 0
-        barrier = threading.Barrier(gate)
-        lock = threading.Lock()
-        server = self
+    def after(handler: Handler, received: Received) -> None:
+        barrier.wait(timeout=10)
+        json_reply(200, {"choices": [{"text": f" after {received.json()['prompt']}", "finish_reason": "length"}]})(
+            handler, received
+        )
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def setup(self) -> None:
-                super().setup()
-                with lock:
-                    server.connections += 1
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                prompt = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["prompt"]
-                with lock:
-                    server.requests += 1
-                barrier.wait(timeout=10)
-                body = json.dumps({"choices": [{"text": f" after {prompt}", "finish_reason": "length"}]}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, args=(0.01,), daemon=True).start()
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+    server.always(after)
+    return server
 
 
 @pytest.fixture
-def counting() -> Iterator[CountingServer]:
-    server = CountingServer(gate=8)
+def counting() -> Iterator[FaultServer]:
+    server = counting_server(gate=8)
     yield server
     server.close()
 
 
-def test_many_requests_share_one_pool_of_at_most_concurrency_connections(counting: CountingServer) -> None:
-    transport = OpenAICompletions(counting.base_url, server="openai")
+def test_many_requests_share_one_pool_of_at_most_concurrency_connections(counting: FaultServer) -> None:
+    transport = OpenAICompletions(f"{counting.url}/v1", server="openai")
     prompts = [f"story {i}" for i in range(32)]
     results = complete_many(stories(*prompts), PARAMS, transport, concurrency=8)
     assert [result.text for result in results] == [f"{prompt} after {prompt}" for prompt in prompts]
     # 8 held at once need 8 connections; the other 24 requests reuse them.
-    assert (counting.requests, counting.connections) == (32, 8)
+    assert (counting.requests(), counting.connections) == (32, 8)
 
 
 def test_one_story_after_another_uses_one_connection() -> None:
-    server = CountingServer(gate=1)
+    server = counting_server(gate=1)
     try:
-        transport = OpenAICompletions(server.base_url, server="openai")
+        transport = OpenAICompletions(f"{server.url}/v1", server="openai")
         story = Story.from_prompt("Once")
         for _ in range(5):
             story = complete(story, PARAMS, transport)
-        assert (server.requests, server.connections) == (5, 1)
+        assert (server.requests(), server.connections) == (5, 1)
         assert story.segments[:3] == ("Once", " after Once", " after Once after Once")
         assert len(story.segments) == 6
     finally:
@@ -292,8 +263,8 @@ def test_one_story_after_another_uses_one_connection() -> None:
 
 
 def test_errors_from_a_real_transport_are_complete_errors_in_place() -> None:
-    server = CountingServer(gate=1)
-    url = server.base_url
+    server = counting_server(gate=1)
+    url = f"{server.url}/v1"
     server.close()
     results = complete_many(stories("a", "b"), PARAMS, OpenAICompletions(url), concurrency=2)
     assert [type(result) for result in results] == [TransportError, TransportError]

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from complete import Completer, Generation, Params, ParamsError, Story, StoryFormatError, TokenLogprob
+from complete.display.token_colours import render_probabilities_html, render_probabilities_text
 from complete.interchange import from_jsonl, from_markdown, to_jsonl, to_markdown
 from complete.interchange.session_json import read_session, session_dict, session_from_dict
 from complete.testing import ScriptedTransport
 from complete.writing.editing import authorship, replace_once, replace_span, rewrite
 from complete.writing.session import Session
-from complete.writing.token_data import render_probabilities_html, render_probabilities_text
 
 DATA = Path(__file__).parents[1] / "data"
 

@@ -1,46 +1,13 @@
-"""Token probabilities: plain data, the HTML and terminal views, the once-only notice."""
+"""Token probabilities as data: rows, offsets, the newest model node, the once-only notice."""
 
 from __future__ import annotations
-
-import math
-import re
 
 import pytest
 
 from complete import Completer, Generation, Params, Story, TokenLogprob, complete
 from complete.testing import ScriptedTransport
-from complete.writing.token_data import (
-    BANDS,
-    ProbabilityView,
-    latest_model_node,
-    missing_logprobs,
-    render_probabilities_html,
-    render_probabilities_text,
-    token_offsets,
-    token_rows,
-)
-
-LN = math.log
-
-
-def _generation() -> Generation:
-    return Generation(
-        text=" a <fox>",
-        backend="scripted",
-        model="m",
-        logprobs=[
-            TokenLogprob(" a", LN(0.95), top=[(" a", LN(0.95)), (" the", LN(0.04))]),
-            TokenLogprob(" <", LN(0.05), top=[(" dog", LN(0.5)), (" cat", LN(0.25)), (" &", LN(0.1))]),
-            TokenLogprob("fox>", LN(0.5), top=[]),
-        ],
-    )
-
-
-def _story() -> Story:
-    generation = _generation()
-    return Story.from_prompt("Once there was").extend(
-        generation.text, origin="model", params=Params(logprobs=3), generation=generation
-    )
+from complete.writing.token_data import latest_model_node, missing_logprobs, token_offsets, token_rows
+from tests.helpers.stories import LN, logprob_generation, logprob_story
 
 
 def _close(row: dict[str, object], probability: float) -> None:
@@ -48,7 +15,7 @@ def _close(row: dict[str, object], probability: float) -> None:
 
 
 def test_token_rows_give_positions_offsets_ranks_and_alternatives() -> None:
-    rows = token_rows(_story())
+    rows = token_rows(logprob_story())
     assert [(r["position"], r["token"], r["offset"], r["rank"]) for r in rows] == [
         (0, " a", 0, 0),
         (1, " <", 2, None),
@@ -66,18 +33,18 @@ def test_token_rows_give_positions_offsets_ranks_and_alternatives() -> None:
 def test_token_rows_are_json_ready_plain_data() -> None:
     import json
 
-    rows = token_rows(_story())
+    rows = token_rows(logprob_story())
     assert json.loads(json.dumps(rows))[1]["alternatives"][0][0] == " dog"
 
 
 def test_token_rows_use_the_newest_model_segment_after_user_text() -> None:
-    story = _story().extend(" And then", origin="user")
+    story = logprob_story().extend(" And then", origin="user")
     assert latest_model_node(story) is story.parent
     assert [row["token"] for row in token_rows(story)] == [" a", " <", "fox>"]
 
 
-def test_token_rows_accept_a_generation() -> None:
-    assert [row["token"] for row in token_rows(_generation())] == [" a", " <", "fox>"]
+def test_token_rows_accept_alogprob_generation() -> None:
+    assert [row["token"] for row in token_rows(logprob_generation())] == [" a", " <", "fox>"]
 
 
 @pytest.mark.parametrize(
@@ -101,92 +68,6 @@ def test_offsets_follow_a_character_split_over_tokens_and_stop_at_cut_text() -> 
 def test_offsets_resynchronise_after_a_token_that_differs_from_the_text() -> None:
     tokens = tuple(TokenLogprob(t, -1.0) for t in (" The", " Fox", " ran"))
     assert token_offsets(" The fox ran", tokens) == [0, 4, 8]
-
-
-def test_text_view_is_a_compact_table() -> None:
-    assert render_probabilities_text(_story()) == (
-        "  pos  token     prob  alternatives\n"
-        "    0  ' a'     95.0%  ' the' 4.0%\n"
-        "    1  ' <'      5.0%  ' dog' 50.0%, ' cat' 25.0%, ' &' 10.0%\n"
-        "    2  'fox>'   50.0%"
-    )
-
-
-def test_text_view_cuts_long_lines_and_marks_cut_off_tokens() -> None:
-    generation = Generation(
-        text="x",
-        logprobs=[
-            TokenLogprob("x", LN(0.5), top=[(f" option{i}", LN(0.01)) for i in range(20)]),
-            TokenLogprob("\n", 0),
-        ],
-    )
-    lines = render_probabilities_text(generation, width=60).split("\n")
-    assert lines[1] == "    0  'x'     50.0%  ' option0' 1.0%, ' option1' 1.0%, ' o…"
-    assert len(lines[1]) == 60
-    assert lines[2] == "    1  '\\n'     100%  (cut off)"
-
-
-def test_text_view_says_what_to_do_without_probabilities() -> None:
-    story = Story.from_prompt("Hi").extend(" there", origin="model")
-    assert render_probabilities_text(story) == (
-        "No token probabilities were recorded for this segment. Ask for them with "
-        "logprobs=5 (for example bloom.set(logprobs=5)) before continuing."
-    )
-    assert render_probabilities_text(Story.from_prompt("Hi")) == "No model segment yet: continue the story first."
-
-
-def test_html_view_colours_each_token_and_shows_alternatives_on_hover() -> None:
-    markup = render_probabilities_html(_story())
-    assert markup.startswith("<style>")
-    assert "<script" not in markup
-    assert "onmouseover" not in markup
-    spans = re.findall(
-        r'<span class="complete-probs-token" tabindex="0" data-position="(\d)" style="background: ([^"]+)">', markup
-    )
-    assert spans == [("0", BANDS[0][1]), ("1", BANDS[4][1]), ("2", BANDS[2][1])]
-    # The tooltip of token 1: its position, probability and alternatives, escaped.
-    assert (
-        "#1  &#x27; &lt;&#x27;  5.0%\nalternatives:\n  &#x27; dog&#x27;  50.0%\n  &#x27; cat&#x27;  25.0%\n" in markup
-    )
-    assert "&#x27; &amp;&#x27;  10.0%</span>" in markup
-    assert ".complete-probs-token:hover > .complete-probs-tip" in markup
-    # Hidden by an inline style, so nothing shows if a sanitizer drops the <style> block.
-    assert markup.count('class="complete-probs-tip" style="display: none;') == 3
-    assert '<span class="complete-probs-context" style="opacity: 0.55">Once there was</span>' in markup
-
-
-def test_html_view_has_a_legend_and_lists_the_least_likely_tokens() -> None:
-    markup = render_probabilities_html(_story())
-    for _floor, colour, label in BANDS:
-        assert (
-            f'<span style="background: {colour}; border-radius: 3px; padding: 0 0.45em; margin-left: 0.35em">{label}'
-            in markup
-        )
-    assert "3 tokens, model m; hover a token for its position and alternatives" in markup
-    assert (
-        "least likely: #1 &#x27; &lt;&#x27; 5.0% (instead: &#x27; dog&#x27; 50.0%, &#x27; cat&#x27; 25.0%, "
-        "&#x27; &amp;&#x27; 10.0%) · #2 &#x27;fox&gt;&#x27; 50.0% · #0 &#x27; a&#x27; 95.0% (instead: "
-        "&#x27; the&#x27; 4.0%) — branch with swap(position, alternative)"
-    ) in markup
-
-
-def test_html_view_shows_line_breaks_as_visible_tokens() -> None:
-    generation = Generation(text="a\nb", logprobs=[TokenLogprob("a", 0), TokenLogprob("\n", 0), TokenLogprob("b", 0)])
-    assert '<span style="opacity: 0.45">↵</span>\n<span class="complete-probs-tip"' in render_probabilities_html(
-        generation
-    )
-
-
-def test_html_view_without_probabilities_is_one_line() -> None:
-    markup = render_probabilities_html(Story.from_prompt("Hi"))
-    assert "No model segment yet: continue the story first." in markup
-    assert "<style>" not in markup
-
-
-def test_probability_view_renders_both_ways() -> None:
-    view = ProbabilityView(_story())
-    assert view._repr_html_() == render_probabilities_html(_story())
-    assert str(view) == render_probabilities_text(_story())
 
 
 def _asked(generation: Generation | None, **story: object) -> Story:
@@ -233,30 +114,7 @@ def test_the_notice_is_given_once_per_backend(capsys: pytest.CaptureFixture[str]
 
 
 def test_scripted_logprobs_are_stored_on_the_node_by_complete() -> None:
-    story = complete(Story.from_prompt("Once there was"), Params(logprobs=3), ScriptedTransport([_generation()]))
+    story = complete(Story.from_prompt("Once there was"), Params(logprobs=3), ScriptedTransport([logprob_generation()]))
     assert story.generation is not None
-    assert story.generation.logprobs == _generation().logprobs
+    assert story.generation.logprobs == logprob_generation().logprobs
     assert [row["token"] for row in token_rows(story)] == [" a", " <", "fox>"]
-
-
-def test_the_embedded_model_stores_and_shows_probabilities() -> None:
-    from complete import LocalModel
-
-    params = Params(max_new_tokens=8, logprobs=3, seed=1, temperature=0.8)
-    story = complete(Story.from_prompt("Once upon a time"), params, LocalModel())
-    assert story.generation is not None
-    logprobs = story.generation.logprobs
-    assert logprobs is not None
-    assert len(logprobs) == 8
-    assert "".join(item.token for item in logprobs) == story.segment
-    rows = token_rows(story)
-    assert [row["offset"] for row in rows] == [sum(len(t.token) for t in logprobs[:i]) for i in range(8)]
-    for row, item in zip(rows, logprobs, strict=True):
-        assert row["probability"] == pytest.approx(math.exp(item.logprob))
-        assert 0 < row["probability"] <= 1
-        assert len(item.top) == 3
-        assert item.top[0][1] >= item.top[1][1] >= item.top[2][1]
-    markup = render_probabilities_html(story)
-    assert markup.count('class="complete-probs-token"') == 8
-    assert render_probabilities_text(story).count("\n") == 8
-    assert missing_logprobs(story) is None

@@ -2,47 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from complete import ContextLimitError, Generation, Params, ParamsError, Story, Window
+from complete import ContextLimitError, Params, ParamsError, Story, Window
 from complete.writing.window import build_prompt
-
-
-class WordCounter:
-    """A transport whose tokenizer counts words plus one BOS token."""
-
-    def __init__(self, window: int | None) -> None:
-        self.window = window
-        self.counted: list[str] = []
-
-    def count_tokens(self, text: str) -> int | None:
-        self.counted.append(text)
-        return len(text.split()) + 1
-
-    def context_window(self) -> int | None:
-        return self.window
-
-    def generate(self, prompt: str, params: Params) -> Generation:
-        raise AssertionError("not used")
-
-    def stream(self, prompt: str, params: Params) -> Iterator[str]:
-        raise AssertionError("not used")
-
+from tests.helpers.word_counter import WordCounter
 
 STORY = Story.from_prompt("one two\n\nthree four five\n\nsix seven\n\neight nine ten eleven")
 
 
 def test_fits_unchanged_and_counted_exactly() -> None:
-    prompt = build_prompt(STORY, Params(max_new_tokens=5), WordCounter(100), Window())
+    prompt = build_prompt(STORY, Params(max_new_tokens=5), WordCounter(100, bos=1), Window())
     assert prompt.text == STORY.text
     assert (prompt.tokens, prompt.window_size, prompt.exact, prompt.trimmed) == (12, 100, True, "")
     assert [(part.kind, part.tokens) for part in prompt.parts] == [("story", 12)]
 
 
 def test_without_a_window_size_nothing_is_counted_or_trimmed() -> None:
-    counter = WordCounter(None)
+    counter = WordCounter(None, bos=1)
     prompt = build_prompt(STORY, Params(), counter, Window())
     assert (prompt.text, prompt.tokens, prompt.window_size, prompt.exact) == (STORY.text, None, None, False)
     assert counter.counted == []
@@ -50,7 +27,7 @@ def test_without_a_window_size_nothing_is_counted_or_trimmed() -> None:
 
 def test_oldest_paragraphs_are_left_out_first() -> None:
     # 12 tokens do not fit 10 - 2; dropping "one two" gives 10, dropping two paragraphs gives 7.
-    prompt = build_prompt(STORY, Params(max_new_tokens=2), WordCounter(10), Window())
+    prompt = build_prompt(STORY, Params(max_new_tokens=2), WordCounter(10, bos=1), Window())
     assert prompt.text == "six seven\neight nine ten eleven"
     assert prompt.trimmed == "one two\nthree four five\n"
     assert prompt.trimmed + prompt.text == STORY.text
@@ -59,14 +36,14 @@ def test_oldest_paragraphs_are_left_out_first() -> None:
 
 def test_a_too_long_last_paragraph_is_cut_at_a_word() -> None:
     story = Story.from_prompt("alpha\n\nb c d e f g h")
-    prompt = build_prompt(story, Params(max_new_tokens=1), WordCounter(5), Window())
+    prompt = build_prompt(story, Params(max_new_tokens=1), WordCounter(5, bos=1), Window())
     assert prompt.text == "f g h"
     assert prompt.trimmed + prompt.text == story.text
 
 
 def test_memory_on_top_and_note_before_the_last_paragraphs() -> None:
     window = Window(memory="[Setting: sky]", note="[Tone: calm]", note_depth=1)
-    prompt = build_prompt(STORY, Params(max_new_tokens=1), WordCounter(100), window)
+    prompt = build_prompt(STORY, Params(max_new_tokens=1), WordCounter(100, bos=1), window)
     assert prompt.text == ("[Setting: sky]\none two\nthree four five\nsix seven\n[Tone: calm]\neight nine ten eleven")
     assert [part.kind for part in prompt.parts] == ["memory", "story", "note", "story"]
     assert [part.tokens for part in prompt.parts] == [3, 8, 3, 5]
@@ -74,7 +51,7 @@ def test_memory_on_top_and_note_before_the_last_paragraphs() -> None:
 
 def test_memory_and_note_are_kept_when_the_story_is_trimmed() -> None:
     window = Window(memory="M", note="N", note_depth=1)
-    prompt = build_prompt(STORY, Params(max_new_tokens=1), WordCounter(10), window)
+    prompt = build_prompt(STORY, Params(max_new_tokens=1), WordCounter(10, bos=1), window)
     assert prompt.text == "M\nsix seven\nN\neight nine ten eleven"
     assert prompt.trimmed == "one two\nthree four five\n"
 
@@ -82,7 +59,7 @@ def test_memory_and_note_are_kept_when_the_story_is_trimmed() -> None:
 def test_memory_that_cannot_fit_is_a_context_limit_error() -> None:
     window = Window(memory="a b c d e f g h i j")
     with pytest.raises(ContextLimitError) as caught:
-        build_prompt(STORY, Params(max_new_tokens=2), WordCounter(10), window)
+        build_prompt(STORY, Params(max_new_tokens=2), WordCounter(10, bos=1), window)
     assert (caught.value.limit, caught.value.prompt_tokens) == (10, 11)
     assert "memory and author's note (11 tokens) plus max_new_tokens 2 do not fit the window of 10" in str(caught.value)
 
@@ -95,7 +72,7 @@ def test_without_a_tokenizer_a_given_window_uses_a_marked_estimate() -> None:
 
 
 def test_describe_reports_parts_and_what_was_left_out() -> None:
-    prompt = build_prompt(STORY, Params(max_new_tokens=2), WordCounter(10), Window())
+    prompt = build_prompt(STORY, Params(max_new_tokens=2), WordCounter(10, bos=1), Window())
     report = prompt.describe()
     assert "story        7 tokens" in report
     assert "prompt       7 tokens + max_new_tokens 2; window 10" in report

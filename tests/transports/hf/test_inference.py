@@ -15,10 +15,9 @@ from __future__ import annotations
 import io
 import json
 import socket
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +49,9 @@ from complete.values.params import Params
 from complete.values.story import Story
 from complete.writing.core import complete, complete_stream
 from tests.conftest import CASSETTES, FAKE_TOKEN
+from tests.helpers.fault_server import FaultServer, Received
 from tests.helpers.record_cassettes import REPLAY_TGI, SCENARIOS, Scenario, Target, record_hf
+from tests.helpers.streams import drain
 
 PROMPT = "The lighthouse keeper climbed the stairs one last time."
 SERVERLESS = "https://router.huggingface.co/hf-inference/models"
@@ -74,28 +75,12 @@ CONTEXT_HINT = (
 )
 
 
-@pytest.fixture
-def cwd() -> Path:
-    """The empty working directory each test runs in (see conftest)."""
-    return Path.cwd()
-
-
 @contextmanager
 def replay(name: str) -> Iterator[Any]:
     """Replay one hand-written cassette; every interaction in it must be used."""
     with recording(CASSETTES / name, record_mode="none") as cassette:
         yield cassette
     assert cassette.all_played, f"{name}: not every recorded request was made"
-
-
-def drain(pieces: Iterator[str]) -> tuple[list[str], Any]:
-    """Every piece of a stream, and its return value."""
-    received = []
-    while True:
-        try:
-            received.append(next(pieces))
-        except StopIteration as stop:
-            return received, stop.value
 
 
 def drain_until_error(pieces: Iterator[str]) -> tuple[list[str], CompleteError]:
@@ -667,58 +652,37 @@ class Seen:
 Reply = Callable[[BaseHTTPRequestHandler, Seen], None]
 
 
-class QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Clients hanging up on purpose (timeouts, cut streams) are not news."""
-
-
-class Loopback:
-    """An HTTP/1.1 server on 127.0.0.1 at a random port, answering with ``reply``."""
+class Loopback(FaultServer):
+    """A ``FaultServer`` answering every request with ``reply``, which is given the
+    request as ``Seen`` (its body decoded); ``seen`` holds every request so far."""
 
     def __init__(self) -> None:
-        self.reply: Reply = send_json(200, [{"generated_text": " ok"}])
-        self.seen: list[Seen] = []
-        self.connections = 0
-        self.release = threading.Event()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def setup(self) -> None:
-                server.connections += 1
-                super().setup()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def answer(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                seen = Seen(self.command, self.path, dict(self.headers), json.loads(raw) if raw else None)
-                server.seen.append(seen)
-                server.reply(self, seen)
-
-            do_POST = do_GET = answer  # noqa: N815
-
-        self.httpd = QuietServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.httpd.block_on_close = False  # type: ignore[attr-defined]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.01,), daemon=True)
+        super().__init__()
+        self.reply = send_json(200, [{"generated_text": " ok"}])
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_port}"
+    def reply(self) -> Reply:
+        return self._reply
+
+    @reply.setter
+    def reply(self, reply: Reply) -> None:
+        self._reply = reply
+        self.always(lambda handler, received: reply(handler, _seen(received)))
+
+    @property
+    def seen(self) -> list[Seen]:
+        return [_seen(received) for received in self.received]
+
+
+def _seen(received: Received) -> Seen:
+    return Seen(received.method, received.path, dict(received.headers), received.json())
 
 
 @pytest.fixture
 def loopback() -> Iterator[Loopback]:
     server = Loopback()
-    server.thread.start()
     yield server
-    server.release.set()
-    server.httpd.shutdown()
-    server.httpd.server_close()
+    server.close()
 
 
 def send_json(status: int, data: Any, headers: dict[str, str] | None = None) -> Reply:

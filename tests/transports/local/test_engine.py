@@ -28,6 +28,7 @@ from complete.transports.local.server import engine_for
 from complete.transports.openai.completions import OpenAICompletions
 from complete.values.generation import Generation
 from tests.conftest import ROOT
+from tests.helpers.streams import drain
 
 PROMPT = "Once upon a time"
 DRAGON = "Tell me a story about a dragon."
@@ -174,13 +175,13 @@ def test_stop_string_ends_the_text_before_it(model: LocalModel) -> None:
     stopped = model.generate(PROMPT, params.evolve(stop=[word, "never appears"]))
     assert stopped.text == full[: full.index(word)]
     assert stopped.finish_reason == "stop"
-    streamed, final = _drain(model.stream(PROMPT, params.evolve(stop=[word])))
+    streamed, final = drain(model.stream(PROMPT, params.evolve(stop=[word])))
     assert "".join(streamed) == final.text == stopped.text
 
 
 def test_stream_pieces_join_to_the_generation_text(model: LocalModel) -> None:
     params = Params(seed=9, max_new_tokens=16)
-    pieces, final = _drain(model.stream(PROMPT, params))
+    pieces, final = drain(model.stream(PROMPT, params))
     assert len(pieces) > 1
     assert "".join(pieces) == final.text
     assert final == model.generate(PROMPT, params)
@@ -495,16 +496,6 @@ def test_import_complete_does_not_import_the_engine() -> None:
 
 def _metric(model: LocalModel, name: str) -> float:
     return model._engine().metrics()[name]
-
-
-def _drain(stream: object) -> tuple[list[str], Generation]:
-    pieces: list[str] = []
-    iterator = iter(stream)  # type: ignore[call-overload]
-    while True:
-        try:
-            pieces.append(next(iterator))
-        except StopIteration as stop:
-            return pieces, stop.value
 
 
 def test_a_wait_on_the_engine_is_said_in_the_model_s_name(model: LocalModel) -> None:

@@ -13,10 +13,8 @@ Three kinds of test, none reaching beyond loopback:
 from __future__ import annotations
 
 import json
-import threading
 import warnings
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import attrs
@@ -46,6 +44,7 @@ from complete.testing import recording
 from complete.transports.openai import completions as openai_transport
 from complete.transports.openai.completions import DIALECTS, OpenAICompletions
 from tests.conftest import CASSETTES
+from tests.helpers.fault_server import FaultServer, Handler, Received
 from tests.helpers.llama_server import API_KEY, MODEL_ALIAS, N_CTX
 from tests.helpers.record_openai_cassettes import (
     LONG_PROMPT,
@@ -54,9 +53,9 @@ from tests.helpers.record_openai_cassettes import (
     REPLAY_BASE_URL,
     SCENARIOS,
     caught,
-    run_stream,
     transport,
 )
+from tests.helpers.streams import drain
 
 KEY = "sk-SECRETsecretSECRETsecret0123456789"
 CONTEXT_HINT = "Shorten the prompt (a Window trims the oldest text to fit), or lower max_new_tokens."
@@ -66,13 +65,31 @@ CONTEXT_HINT = "Shorten the prompt (a Window trims the oldest text to fit), or l
 
 @attrs.define
 class Reply:
-    """Exact bytes to answer one request with."""
+    """Exact bytes to answer one request with (a ``FaultServer`` reply)."""
 
     status: int = 200
     headers: dict[str, str] = attrs.Factory(dict)
     parts: list[bytes] = attrs.Factory(list)
     chunked: bool = False
     cut: bool = False  # close the connection before the body is complete
+
+    def __call__(self, handler: Handler, received: Received) -> None:
+        headers = dict(self.headers)
+        size = sum(map(len, self.parts))
+        if self.chunked:
+            headers["Transfer-Encoding"] = "chunked"
+        else:
+            headers["Content-Length"] = str(size + 100 if self.cut else size)
+        handler.head(self.status, headers, reason="Scripted")
+        for part in self.parts:
+            if self.chunked:
+                handler.chunk(part)
+            else:
+                handler.wfile.write(part)
+                handler.wfile.flush()
+        if self.chunked and not self.cut:
+            handler.end_chunks()
+        handler.close_connection = self.cut
 
 
 @attrs.define
@@ -113,72 +130,25 @@ def completion(text: str = " and then", finish: str | None = "length", **choice:
     }
 
 
-class _QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # a client hanging up mid-answer is what some tests do on purpose
-
-
-class Stub:
-    """A loopback HTTP/1.1 server answering each request with the next scripted reply."""
+class Stub(FaultServer):
+    """A ``FaultServer`` answering each request with the next of ``replies``; ``seen``
+    holds each request with its body decoded, ``base_url`` its ``/v1`` address."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.replies: list[Reply] = []
-        self.seen: list[Seen] = []
-        self.connections = 0
-        lock = threading.Lock()
-        stub = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+    def take(self, received: Received) -> Reply:
+        super().take(received)
+        return self.replies.pop(0) if self.replies else text_reply("nothing scripted", 599)
 
-            def setup(self) -> None:
-                super().setup()
-                with lock:
-                    stub.connections += 1
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with lock:
-                    stub.seen.append(
-                        Seen(self.command, self.path, dict(self.headers), json.loads(raw) if raw else None)
-                    )
-                    reply = stub.replies.pop(0) if stub.replies else text_reply("nothing scripted", 599)
-                self._write(reply)
-
-            def do_GET(self) -> None:
-                self.do_POST()
-
-            def _write(self, reply: Reply) -> None:
-                head = [f"HTTP/1.1 {reply.status} Scripted", *(f"{k}: {v}" for k, v in reply.headers.items())]
-                size = sum(map(len, reply.parts))
-                if reply.chunked:
-                    head.append("Transfer-Encoding: chunked")
-                else:
-                    head.append(f"Content-Length: {size + 100 if reply.cut else size}")
-                self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode())
-                for part in reply.parts:
-                    self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part) if reply.chunked else part)
-                    self.wfile.flush()
-                if reply.chunked and not reply.cut:
-                    self.wfile.write(b"0\r\n\r\n")
-                self.wfile.flush()
-                self.close_connection = reply.cut
-
-        self._server = _QuietServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.01,), daemon=True)
-        self._thread.start()
+    @property
+    def seen(self) -> list[Seen]:
+        return [Seen(r.method, r.path, dict(r.headers), r.json()) for r in self.received]
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return f"{self.url}/v1"
 
 
 @pytest.fixture
@@ -190,10 +160,6 @@ def stub() -> Iterator[Stub]:
 
 def openai(stub: Stub, server: str | None = "openai", **kwargs: Any) -> OpenAICompletions:
     return OpenAICompletions(stub.base_url, kwargs.pop("model", "m"), server=server, **kwargs)
-
-
-def drain(stream: Iterator[str]) -> tuple[list[str], Any]:
-    return run_stream(stream)
 
 
 # -- construction, repr, describe ----------------------------------------------------
@@ -1146,7 +1112,7 @@ def test_live_prompt_over_the_window_is_a_context_limit_error_streamed_or_not(ll
     assert prompt_tokens > N_CTX
     for error in (
         caught(lambda: live.generate(LONG_PROMPT, PARAMS)),
-        caught(lambda: run_stream(live.stream(LONG_PROMPT, PARAMS))),
+        caught(lambda: drain(live.stream(LONG_PROMPT, PARAMS))),
     ):
         assert isinstance(error, ContextLimitError)
         assert (error.status, error.limit, error.prompt_tokens, error.partial) == (400, N_CTX, prompt_tokens, "")
