@@ -20,14 +20,11 @@ import time
 import weakref
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager, suppress
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import attrs
 
 from complete.errors import CompleteError, ParamsError, TransportError
-
-if TYPE_CHECKING:
-    from complete.transports.http.edge import Response
 
 __all__ = [
     "DEFAULT_DEADLINE",
@@ -41,6 +38,18 @@ __all__ = [
     "watched",
     "within",
 ]
+
+
+class Response(Protocol):
+    """What a deadline reads of an answer (``complete.transports.http.edge.Response``
+    has it): its address, for the error, and the urllib3 response under it, whose
+    socket the watchdog hangs up."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def raw(self) -> Any: ...
+
 
 DEFAULT_DEADLINE = 600.0
 """Seconds a call may take in all, unless ``deadline=`` says otherwise."""
