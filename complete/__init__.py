@@ -28,6 +28,7 @@ from complete.errors import (
     TransportError,
     UnexpectedResponseError,
 )
+from complete.interchange import lorebooks as _lorebook_formats  # noqa: F401  (Lorebook.load, save)
 from complete.transports.base import Transport
 from complete.values.generation import Generation, TokenLogprob
 from complete.values.lorebook import Lorebook, LoreEntry

@@ -18,7 +18,8 @@ import attrs
 
 from complete.errors import ParamsError, StoryFormatError
 from complete.interchange.files import Source, read_file, write_atomic
-from complete.values.lorebook import Lorebook, LoreEntry
+from complete.values import lorebook
+from complete.values.lorebook import Lorebook, LorebookFile, LoreEntry
 from complete.values.story_json import check_fields, check_header, mapping
 from complete.writing.lore_selection import CHARS_PER_SCAN_TOKEN
 
@@ -52,16 +53,6 @@ _NAI_CONFIG_USUAL = {
     "trimDirection": "trimBottom", "insertionType": "newline", "maximumTrimType": "sentence",
     "insertionPosition": -1,
 }  # fmt: skip
-
-
-@attrs.frozen
-class LorebookFile:
-    """A lorebook read from a file: ``format`` is "sillytavern", "novelai" or
-    "complete"; ``ignored`` lists what was not taken."""
-
-    lorebook: Lorebook
-    format: str
-    ignored: tuple[str, ...] = ()
 
 
 def _text(value: object, where: str, default: str = "") -> str:
@@ -326,3 +317,16 @@ def read_lorebook(path: Source) -> LorebookFile:
 def write_lorebook(path: Source, book: Lorebook) -> None:
     """Write ``book`` as SillyTavern World Info JSON, atomically."""
     write_atomic(path, json.dumps(to_sillytavern(book), ensure_ascii=False, indent=1) + "\n")
+
+
+class _Files:
+    """This module's formats, as ``Lorebook.load``, ``read``, ``save``, ``to_dict`` and
+    ``from_dict`` reach them (``complete.values.lorebook.FILES``)."""
+
+    read = staticmethod(read_lorebook)
+    write = staticmethod(write_lorebook)
+    to_dict = staticmethod(lorebook_dict)
+    from_dict = staticmethod(lorebook_from_dict)
+
+
+lorebook.FILES[:] = [_Files()]

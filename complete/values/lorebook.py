@@ -12,17 +12,14 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import attrs
 
 from complete.errors import ParamsError
 from complete.values import checks as arguments
 
-if TYPE_CHECKING:
-    from complete.interchange.lorebooks import LorebookFile
-
-__all__ = ["LOGICS", "POSITIONS", "LoreEntry", "Lorebook", "key_pattern"]
+__all__ = ["FILES", "LOGICS", "POSITIONS", "LoreEntry", "Lorebook", "LorebookFile", "LorebookFiles", "key_pattern"]
 
 LOGICS = ("and_any", "and_all", "not_any", "not_all")
 """How secondary keys combine with a primary key that matched."""
@@ -212,7 +209,7 @@ class Lorebook:
         """This book with settings changed: ``book.evolve(budget=1024)``."""
         return attrs.evolve(self, **changes)
 
-    # --- files (complete.interchange.lorebooks) ---------------------------------------
+    # --- files: complete.interchange.lorebooks, reached through FILES -----------------
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Lorebook:
@@ -229,25 +226,42 @@ class Lorebook:
     @classmethod
     def read(cls, path: str | os.PathLike[str]) -> LorebookFile:
         """Like ``load``, but the book comes with its format and what was not taken."""
-        from complete.interchange.lorebooks import read_lorebook
-
-        return read_lorebook(path)
+        return FILES[0].read(path)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write this book as SillyTavern World Info JSON, atomically (it loads back whole)."""
-        from complete.interchange.lorebooks import write_lorebook
-
-        write_lorebook(path, self)
+        FILES[0].write(path, self)
 
     def to_dict(self) -> dict[str, Any]:
         """Our own JSON form (``{"format": "complete.lorebook", ...}``), as sessions keep it."""
-        from complete.interchange.lorebooks import lorebook_dict
-
-        return lorebook_dict(self)
+        return FILES[0].to_dict(self)
 
     @classmethod
     def from_dict(cls, data: object) -> Lorebook:
         """Read our own JSON form; a bad field is a ``StoryFormatError`` naming it."""
-        from complete.interchange.lorebooks import lorebook_from_dict
+        return FILES[0].from_dict(data)
 
-        return lorebook_from_dict(data)
+
+@attrs.frozen
+class LorebookFile:
+    """A lorebook read from a file: ``format`` is "sillytavern", "novelai" or
+    "complete"; ``ignored`` lists what was not taken."""
+
+    lorebook: Lorebook
+    format: str
+    ignored: tuple[str, ...] = ()
+
+
+class LorebookFiles(Protocol):
+    """The lorebook file formats the ``Lorebook`` methods reach, in ``FILES``."""
+
+    def read(self, path: str | os.PathLike[str]) -> LorebookFile: ...
+    def write(self, path: str | os.PathLike[str], book: Lorebook) -> None: ...
+    def to_dict(self, book: Lorebook) -> dict[str, Any]: ...
+    def from_dict(self, data: object) -> Lorebook: ...
+
+
+FILES: list[LorebookFiles] = []
+"""The file formats, put here by ``complete.interchange.lorebooks`` when it is imported
+(``import complete`` imports it), so that ``Lorebook.load`` and ``save`` work while
+values never import the layer that reads files."""
