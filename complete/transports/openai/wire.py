@@ -1,49 +1,9 @@
 """OpenAI's completions wire as each compatible server speaks it: request bodies and answers.
 
-``OpenAICompletions`` does the requests; this module says what goes in them and
-what comes back.
-
-What is sent. Every server gets ``prompt``, ``stream`` and ``max_tokens``
-(``max_new_tokens``); the other parameters go where that server takes them, under
-the name it gives them: each ``Params`` field says so itself
-(``complete.values.samplers``; the README's sampler table shows them all), and
-``DIALECTS`` reads them from there. ``server=`` names the dialect; left out, the
-dialect is asked of the server once, before the first request (``detect_server``:
-llama-server answers ``/props``, vLLM ``/version``, Ollama ``/api/version``, TGI
-``/info``; anything else is "openai"). The rules of this wire beyond names:
-``do_sample=False`` is sent as ``temperature: 0`` (these servers have no
-``do_sample``); a seed larger than the server takes is a ``ParamsError`` before
-sending (llama.cpp's are 32-bit and 2**32-1 means "random"; TGI's are u64, the
-others signed 64-bit); ``logprobs=0`` is sent to llama-server as 1 (it reports
-nothing for 0; the extra is cut when read); ``logit_bias`` takes another shape on
-each server (``complete.transports.logit_bias``).
-
-The names were checked against each server's schema: OpenAI's legacy completions
-API (``CreateCompletionRequest``), vLLM's ``CompletionRequest`` (2026), llama.cpp's
-``llama-server`` (``tools/server/README.md``, ``server-schema.cpp``; live, with its
-``/slots`` report, ``tests/transports/test_sampler_wire.py``), TGI 3.3's
-``CompletionRequest`` (``router/src/lib.rs``) and Ollama's
-``openai.CompletionRequest`` (``openai/openai.go``). llama-cpp-python's 0.3 server
-takes the classic samplers, min-p and the penalties, and silently ignores the rest.
-
-A parameter the chosen server cannot take is left out and a ``UserWarning`` says so,
-once per transport and parameter, naming the ``server=`` values that honour it.
-Nothing fails: a story written with ``top_k`` still continues on a server without it.
-``banned`` is not sent at all: ``complete()`` keeps those phrases out itself.
-
-When streaming, "openai", "vllm" and "ollama" are also sent ``stream_options:
-{"include_usage": true}`` so that a stream reports token counts too (llama.cpp's
-servers and TGI do not document it; their streams carry no counts).
-
-What is read. ``choices[0].text``; ``usage.prompt_tokens`` / ``completion_tokens``;
-``model``; ``logprobs`` in OpenAI's legacy shape (``tokens``, ``token_logprobs``,
-``top_logprobs``) or the newer ``{"content": [...]}`` shape (Ollama, llama-server),
-as ``TokenLogprob`` values. ``finish_reason``: "length" is "length"; TGI's
-"eos_token" is "eos" and "stop_sequence" is "stop"; OpenAI's "stop" cannot tell an
-end-of-text token from a stop string, so it is "stop" when the writer gave stop
-strings and "eos" when none were given (vLLM's ``stop_reason``, when present,
-decides instead: null means end of text). ``""`` or null means not finished, and a
-reason outside these (``content_filter``, ``abort``) is None.
+``completion_body`` says what goes in a request for each server's dialect
+(``DIALECTS``, built from the ``Params`` fields' own facts); ``CompletionAnswer``
+reads what comes back. Deliberately not done: sending requests (``OpenAICompletions``
+does), or asking a server which dialect it speaks (``detect``).
 """
 
 from __future__ import annotations
@@ -108,7 +68,40 @@ def completion_body(
 ) -> dict[str, Any]:
     """The request body for ``prompt`` and ``params`` in ``dialect``; ``left_out``
     hears of every parameter set that the dialect cannot take, ``token_ids`` turns
-    the strings of a ``logit_bias`` into ids (``complete.transports.logit_bias``)."""
+    the strings of a ``logit_bias`` into ids (``complete.transports.logit_bias``).
+
+    What is sent. Every server gets ``prompt``, ``stream`` and ``max_tokens``
+    (``max_new_tokens``); the other parameters go where that server takes them, under
+    the name it gives them: each ``Params`` field says so itself
+    (``complete.values.samplers``; the README's sampler table shows them all), and
+    ``DIALECTS`` reads them from there. ``server=`` names the dialect; left out, the
+    dialect is asked of the server once, before the first request (``detect_server``:
+    llama-server answers ``/props``, vLLM ``/version``, Ollama ``/api/version``, TGI
+    ``/info``; anything else is "openai"). The rules of this wire beyond names:
+    ``do_sample=False`` is sent as ``temperature: 0`` (these servers have no
+    ``do_sample``); a seed larger than the server takes is a ``ParamsError`` before
+    sending (llama.cpp's are 32-bit and 2**32-1 means "random"; TGI's are u64, the
+    others signed 64-bit); ``logprobs=0`` is sent to llama-server as 1 (it reports
+    nothing for 0; the extra is cut when read); ``logit_bias`` takes another shape on
+    each server (``complete.transports.logit_bias``).
+
+    The names were checked against each server's schema: OpenAI's legacy completions
+    API (``CreateCompletionRequest``), vLLM's ``CompletionRequest`` (2026), llama.cpp's
+    ``llama-server`` (``tools/server/README.md``, ``server-schema.cpp``; live, with its
+    ``/slots`` report, ``tests/transports/test_sampler_wire.py``), TGI 3.3's
+    ``CompletionRequest`` (``router/src/lib.rs``) and Ollama's
+    ``openai.CompletionRequest`` (``openai/openai.go``). llama-cpp-python's 0.3 server
+    takes the classic samplers, min-p and the penalties, and silently ignores the rest.
+
+    A parameter the chosen server cannot take is left out and a ``UserWarning`` says so,
+    once per transport and parameter, naming the ``server=`` values that honour it.
+    Nothing fails: a story written with ``top_k`` still continues on a server without it.
+    ``banned`` is not sent at all: ``complete()`` keeps those phrases out itself.
+
+    When streaming, "openai", "vllm" and "ollama" are also sent ``stream_options:
+    {"include_usage": true}`` so that a stream reports token counts too (llama.cpp's
+    servers and TGI do not document it; their streams carry no counts).
+    """
     body: dict[str, Any] = {}
     if model is not None:
         body["model"] = model
@@ -146,6 +139,16 @@ def completion_body(
 
 class CompletionAnswer(Reader):
     """Reads one completions answer, whole or streamed.
+
+    What is read. ``choices[0].text``; ``usage.prompt_tokens`` / ``completion_tokens``;
+    ``model``; ``logprobs`` in OpenAI's legacy shape (``tokens``, ``token_logprobs``,
+    ``top_logprobs``) or the newer ``{"content": [...]}`` shape (Ollama, llama-server),
+    as ``TokenLogprob`` values. ``finish_reason``: "length" is "length"; TGI's
+    "eos_token" is "eos" and "stop_sequence" is "stop"; OpenAI's "stop" cannot tell an
+    end-of-text token from a stop string, so it is "stop" when the writer gave stop
+    strings and "eos" when none were given (vLLM's ``stop_reason``, when present,
+    decides instead: null means end of text). ``""`` or null means not finished, and a
+    reason outside these (``content_filter``, ``abort``) is None.
 
     ``backend`` is recorded in its ``Generation``; ``cut_short(events)`` may raise a
     better error than a stream that ended before ``data: [DONE]``. With
