@@ -34,18 +34,49 @@ plain settings in ``complete.values.presets``.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
 
 from complete.errors import ParamsError
-from complete.values import presets
-from complete.values.samplers import described, on, sampler
+from complete.values import presets, samplers
+from complete.values.samplers import described, facts, on, sampler
 
 __all__ = ["PARAM_NAMES", "Params", "check_names"]
 
 _OPENAI = ("openai", "vllm", "llama.cpp", "tgi", "ollama")
+
+
+Strings = str | Iterable[str]
+"""One string, or several, where a field holds a tuple of them."""
+Biases = Mapping[Any, float] | Iterable[tuple[int | str, float]]
+"""``{token: bias}``, or ``(token, bias)`` pairs, a token being an id or a string."""
+
+
+def _strings(name: str, value: Strings) -> tuple[str, ...]:
+    checked: tuple[str, ...] = samplers.check(Params, name, value)
+    return checked
+
+
+def _stop(value: Strings) -> tuple[str, ...]:
+    """The four fields below take more shapes than they hold, so each has a named
+    converter typed for what it takes (type checkers read ``Params``' arguments from
+    them); the field's ``Sampler`` checks the value."""
+    return _strings("stop", value)
+
+
+def _dry_breakers(value: Strings) -> tuple[str, ...]:
+    return _strings("dry_breakers", value)
+
+
+def _banned(value: Strings) -> tuple[str, ...]:
+    return _strings("banned", value)
+
+
+def _logit_bias(value: Biases) -> tuple[tuple[int | str, float], ...]:
+    checked: tuple[tuple[int | str, float], ...] = samplers.check(Params, "logit_bias", value)
+    return checked
 
 
 @attrs.frozen(kw_only=True)
@@ -92,7 +123,9 @@ class Params:
         wire=on("vllm", ("llama.cpp", "repeat_penalty"), "tgi", "hf"),
     )
     seed: int | None = sampler("integer", "makes sampling reproducible", low=0, high=2**64 - 1, wire=on("all"))
-    stop: tuple[str, ...] = sampler("strings", "strings that end the text", default=(), wire=on("all"))
+    stop: tuple[str, ...] = attrs.field(
+        default=(), converter=_stop, metadata=facts("strings", "strings that end the text", wire=on("all"))
+    )
     do_sample: bool | None = sampler(
         "switch",
         "False: always the likeliest token (greedy decoding)",
@@ -166,8 +199,10 @@ class Params:
         note="tokens looked back at; 0 turns DRY off",
         wire=on(("llama.cpp", "dry_penalty_last_n")),
     )
-    dry_breakers: tuple[str, ...] = sampler(
-        "strings", "DRY: strings that end a sequence", default=(), wire=on(("llama.cpp", "dry_sequence_breakers"))
+    dry_breakers: tuple[str, ...] = attrs.field(
+        default=(),
+        converter=_dry_breakers,
+        metadata=facts("strings", "DRY: strings that end a sequence", wire=on(("llama.cpp", "dry_sequence_breakers"))),
     )
     xtc_probability: float | None = sampler(
         "number",
@@ -197,17 +232,19 @@ class Params:
     mirostat_eta: float | None = sampler(
         "number", "Mirostat: how fast it adapts", low=0, above=True, note="the learning rate", wire=on("llama.cpp")
     )
-    banned: tuple[str, ...] = sampler(
-        "phrases",
-        "phrases never written (in any case); /.../ is a regular expression",
+    banned: tuple[str, ...] = attrs.field(
         default=(),
-        sent=False,
+        converter=_banned,
+        metadata=facts("phrases", "phrases never written (in any case); /.../ is a regular expression", sent=False),
     )
-    logit_bias: tuple[tuple[int | str, float], ...] = sampler(
-        "bias",
-        "added to a token's logits, for a token id or each token of a string (-100 bans it)",
+    logit_bias: tuple[tuple[int | str, float], ...] = attrs.field(
         default=(),
-        wire=on("openai", "vllm", "llama.cpp"),
+        converter=_logit_bias,
+        metadata=facts(
+            "bias",
+            "added to a token's logits, for a token id or each token of a string (-100 bans it)",
+            wire=on("openai", "vllm", "llama.cpp"),
+        ),
     )
 
     def __repr__(self) -> str:

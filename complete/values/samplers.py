@@ -153,6 +153,19 @@ def sampler(kind: Kind, meaning: str, *, default: Any = None, **facts: Any) -> A
     )
 
 
+def facts(kind: Kind, meaning: str, **facts: Any) -> dict[str, Sampler]:
+    """The metadata of a field written as ``attrs.field(converter=...)`` with a named,
+    typed converter of its own (a field that takes more shapes than it holds, such as
+    one string for a tuple of them): type checkers read what ``Params`` takes only from
+    an ``attrs.field`` written out. Its converter calls ``check``."""
+    return {"sampler": Sampler(kind, meaning, optional=False, **facts)}
+
+
+def check(params: type[Any], name: str, value: object) -> Any:
+    """``value`` for ``params``' field ``name``, checked by the field's ``Sampler``."""
+    return of(attrs.fields_dict(params)[name]).check(name, value)
+
+
 def of(field: attrs.Attribute[Any]) -> Sampler:
     """The ``Sampler`` of a ``Params`` field."""
     spec: Sampler = field.metadata["sampler"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import typing
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from hypothesis import strategies as st
 from complete import Params, ParamsError, Story
 from complete.interchange import from_jsonl, to_jsonl
 from complete.interchange.session_json import read_session, write_session
+from complete.values import params as params_module
 from complete.values import samplers
 from complete.writing.session import Session
 
@@ -235,3 +238,30 @@ def test_every_sampler_survives_a_session_file_and_jsonl(tmp_path: Path, params:
     loaded = read_session(tmp_path / "story.json")
     assert (loaded.params, loaded.current.params) == (params, params)
     assert from_jsonl(to_jsonl(story)).current.params == params
+
+
+def test_the_fields_that_take_more_shapes_than_they_hold_say_so_to_type_checkers() -> None:
+    """``Params(stop="\\n")`` and ``Params(logit_bias={...})`` work, so ``__init__``'s
+    annotations (what mypy's and pyright's attrs support read from a named converter)
+    take those shapes, while the fields hold tuples."""
+    taken = typing.get_type_hints(Params.__init__, vars(params_module))
+    held = typing.get_type_hints(Params, vars(params_module))
+    strings = str | Iterable[str]
+    assert {name: taken[name] for name in ("stop", "dry_breakers", "banned")} == dict.fromkeys(
+        ("stop", "dry_breakers", "banned"), strings
+    )
+    assert taken["logit_bias"] == Mapping[Any, float] | Iterable[tuple[int | str, float]]
+    assert {name: held[name] for name in ("stop", "banned", "logit_bias")} == {
+        "stop": tuple[str, ...],
+        "banned": tuple[str, ...],
+        "logit_bias": tuple[tuple[int | str, float], ...],
+    }
+    given = Params(stop="\n", dry_breakers="\n", banned="as an ai", logit_bias={"x": -100, 15: 2})
+    assert (given.stop, given.dry_breakers, given.banned, given.logit_bias) == (
+        ("\n",),
+        ("\n",),
+        ("as an ai",),
+        (("x", -100.0), (15, 2.0)),
+    )
+    with pytest.raises(ParamsError, match=r"^stop=3 is not allowed: expected a string or a list of non-empty strings"):
+        Params(stop=3)  # type: ignore[arg-type]
