@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ import yaml
 
 from complete import Completer, Generation, Params, Story, TransportError, complete, complete_stream
 from complete.testing import Cut, ReplayTransport, ScriptedTransport, recording
+from tests.helpers.fault_server import json_reply, serve
 
 
 def test_scripted_replies_in_order_and_calls_recorded() -> None:
@@ -58,41 +58,20 @@ def test_replay_works_with_the_pure_function() -> None:
 
 
 def test_recording_filters_the_token_and_drops_cookies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import http.server
-    import threading
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers["Content-Length"]))
-            body = json.dumps([{"generated_text": " ok"}]).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Set-Cookie", "session=abc")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.delenv("CI", raising=False)
     from complete import HFInference
 
     cassette = tmp_path / "c.yaml"
     token = "hf_" + "Q" * 34
-    try:
-        with recording(cassette):
-            HFInference(endpoint=f"http://127.0.0.1:{server.server_port}", token=token).generate("Hi", Params())
-    finally:
-        server.shutdown()
+    with serve() as server, recording(cassette):
+        server.always(json_reply(200, [{"generated_text": " ok"}], headers={"Set-Cookie": "session=abc"}))
+        HFInference(endpoint=server.url, token=token).generate("Hi", Params())
     text = cassette.read_text()
     assert token not in text
     recorded = yaml.safe_load(text)["interactions"][0]
     assert "Authorization" not in recorded["request"]["headers"]
     assert "Set-Cookie" not in recorded["response"]["headers"]
-    replayed = HFInference(endpoint=f"http://127.0.0.1:{server.server_port}", token=token)
+    replayed = HFInference(endpoint=server.url, token=token)
     with recording(cassette, record_mode="none"):  # replays with no server
         generation = replayed.generate("Hi", Params())
     assert generation.text == " ok"

@@ -97,6 +97,8 @@ class Received:
     path: str
     headers: Mapping[str, str]
     body: bytes
+    connection: int = 0
+    """Which connection it came on: 1 for the server's first, and so on."""
 
     def json(self) -> Any:
         """The body decoded as JSON (None when empty)."""
@@ -119,7 +121,7 @@ class Handler(BaseHTTPRequestHandler):
         # Every write goes out at once: Nagle's algorithm would hold small writes back
         # until the client's (delayed) ACK, 40 ms a time.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.server.fault.connected()
+        self.number = self.server.fault.connected()
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: failures are what these tests are about."""
@@ -127,7 +129,7 @@ class Handler(BaseHTTPRequestHandler):
     def answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        received = Received(self.command, self.path, dict(self.headers.items()), body)
+        received = Received(self.command, self.path, dict(self.headers.items()), body, self.number)
         reply = self.server.fault.take(received)
         reply(self, received)
 
@@ -228,9 +230,11 @@ class FaultServer:
         with self._lock:
             return sum(1 for seen in self.received if path is None or seen.path.partition("?")[0] == path)
 
-    def connected(self) -> None:
+    def connected(self) -> int:
+        """Count a new connection; its number."""
         with self._lock:
             self.connections += 1
+            return self.connections
 
     def take(self, received: Received) -> Reply:
         with self._lock:

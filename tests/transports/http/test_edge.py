@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import io
-import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -18,6 +15,17 @@ from complete.errors import (
     TransportError,
 )
 from complete.transports.http import edge as http
+from tests.helpers.fault_server import (
+    FaultServer,
+    Received,
+    Reply,
+    echo,
+    events,
+    hang_up,
+    redirect,
+    respond,
+    serve,
+)
 
 URL = "http://127.0.0.1:9/generate"
 
@@ -64,29 +72,11 @@ def test_read_body_reads_everything_under_the_limit() -> None:
 # -- requests ----------------------------------------------------------------------------
 
 
-class Redirecting(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers["Content-Length"]))
-        self.send_response(307)
-        self.send_header("Location", "http://127.0.0.1:1/elsewhere")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-
 @pytest.fixture
 def redirecting() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with serve() as server:
+        server.always(redirect(307, "http://127.0.0.1:1/elsewhere"))
+        yield server.url
 
 
 def test_post_does_not_follow_redirects(redirecting: str) -> None:
@@ -181,7 +171,6 @@ def test_a_host_name_that_does_not_resolve_says_to_check_the_name(monkeypatch: p
 def test_a_request_reports_that_it_waits_for_its_host() -> None:
     from complete.transports import status
     from complete.transports.http import edge
-    from tests.helpers.fault_server import respond, serve
 
     reports: list[status.Status] = []
     with serve() as server, status.reporting(reports.append):
@@ -197,7 +186,6 @@ def _sent_by(session: requests.Session) -> list[tuple[str, str, dict[str, str], 
     """What a server received from ``post`` through ``session``, a POST then a GET
     (without the Host header)."""
     from complete.transports.http import pools
-    from tests.helpers.fault_server import respond, serve
 
     session.headers["User-Agent"] = "story-teller/1"
     session.headers["Accept-Encoding"] = None  # type: ignore[assignment]  # requests: None leaves a header out
@@ -241,8 +229,6 @@ def test_post_sends_what_requests_sends_for_the_same_call() -> None:
 
 
 def test_credentials_in_the_url_are_sent_as_requests_sends_them() -> None:
-    from tests.helpers.fault_server import respond, serve
-
     def heard(session: requests.Session) -> tuple[str, str]:
         with serve() as server:
             server.always(respond(200, b"{}"))
@@ -256,8 +242,6 @@ def test_credentials_in_the_url_are_sent_as_requests_sends_them() -> None:
 
 def test_a_session_with_an_adapter_of_its_own_sends_through_it() -> None:
     from requests.adapters import HTTPAdapter
-
-    from tests.helpers.fault_server import respond, serve
 
     sent: list[str] = []
 
@@ -288,58 +272,29 @@ def test_a_missing_ca_bundle_is_a_transport_error(monkeypatch: pytest.MonkeyPatc
 # -- a kept-alive connection the server closed --------------------------------------
 
 
-class ClosingAfterStreams:
-    """A loopback HTTP/1.1 server that streams its first answer on each connection and
-    hangs up, without a word, on the next request that comes on that connection, as
+class ClosingAfterStreams(FaultServer):
+    """A ``FaultServer`` that streams its first answer on each connection and hangs
+    up, without a word, on the next request that comes on that connection, as
     llama.cpp's server does with a connection it closes after a stream.
 
     ``answer_fresh=False`` makes it hang up on every request, fresh connection or not.
     """
 
     def __init__(self, *, answer_fresh: bool = True) -> None:
+        super().__init__()
         self.answer_fresh = answer_fresh
-        self.connections = 0
-        self.requests: list[tuple[int, str]] = []  # (connection number, path)
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
+        self.always(echo(self._choose))
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                connection, _ = self._listener.accept()
-            except OSError:
-                return
-            self.connections += 1
-            threading.Thread(target=self._talk, args=(connection, self.connections), daemon=True).start()
+    def _choose(self, received: Received) -> Reply:
+        on_this_connection = [seen for seen in self.received if seen.connection == received.connection]
+        if len(on_this_connection) > 1 or not self.answer_fresh:
+            return hang_up()
+        return events(b"data: {}\n\n")
 
-    def _talk(self, connection: socket.socket, number: int) -> None:
-        with connection, connection.makefile("rb") as reader:
-            answered = 0
-            while True:
-                line = reader.readline()
-                if not line:
-                    return
-                path = line.split()[1].decode()
-                length = 0
-                while (header := reader.readline()) not in (b"\r\n", b""):
-                    name, _, value = header.decode().partition(":")
-                    if name.lower() == "content-length":
-                        length = int(value)
-                reader.read(length)
-                self.requests.append((number, path))
-                if answered or not self.answer_fresh:
-                    return  # hang up before the status line
-                body = b"data: {}\n\n"
-                connection.sendall(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
-                    + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
-                )
-                answered += 1
-
-    def close(self) -> None:
-        self._listener.close()
+    @property
+    def requests(self) -> list[tuple[int, str]]:
+        """(connection number, path) of each request."""
+        return [(seen.connection, seen.path) for seen in self.received]
 
 
 @pytest.fixture

@@ -7,44 +7,27 @@ what it found for each host (issue 21: about half of the time per request).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 import requests.sessions
 
 from complete.transports.http import edge as http
-
-
-class _Recorder(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    seen: list[str]
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        type(self).seen.append(self.path)
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
+from tests.helpers.fault_server import FaultServer, json_reply, serve
 
 
 @pytest.fixture
-def server() -> Iterator[tuple[str, list[str]]]:
-    """(its root URL, the request targets it received: a path, or a whole URL when it was a proxy)."""
-    seen: list[str] = []
-    handler = type("Handler", (_Recorder,), {"seen": seen})
-    with ThreadingHTTPServer(("127.0.0.1", 0), handler) as running:
-        thread = threading.Thread(target=running.serve_forever, daemon=True)
-        thread.start()
-        yield f"http://127.0.0.1:{running.server_address[1]}", seen
-        running.shutdown()
+def server() -> Iterator[FaultServer]:
+    """A server answering every request with ``{}``."""
+    with serve() as running:
+        running.always(json_reply(200, {}))
+        yield running
+
+
+def targets(server: FaultServer) -> list[str]:
+    """The request targets ``server`` received: a path, or a whole URL when it was a proxy."""
+    return [received.path for received in server.received]
 
 
 def _post(session: requests.Session, url: str) -> None:
@@ -65,28 +48,26 @@ def scans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return looked
 
 
-def test_the_environment_is_read_once_per_host(server: tuple[str, list[str]], scans: list[str]) -> None:
-    url, seen = server
+def test_the_environment_is_read_once_per_host(server: FaultServer, scans: list[str]) -> None:
+    url = server.url
     session = http.new_session()
     for _ in range(3):
         _post(session, url + "/generate")
     _post(session, url + "/other")
     assert scans == [url + "/generate"]
-    assert seen == ["/generate"] * 3 + ["/other"]
+    assert targets(server) == ["/generate"] * 3 + ["/other"]
 
 
-def test_a_session_passed_in_reads_it_per_request_as_requests_does(
-    server: tuple[str, list[str]], scans: list[str]
-) -> None:
-    url, _ = server
+def test_a_session_passed_in_reads_it_per_request_as_requests_does(server: FaultServer, scans: list[str]) -> None:
+    url = server.url
     session = requests.Session()
     _post(session, url + "/generate")
     _post(session, url + "/generate")
     assert len(scans) == 4  # requests' own reading, and the keep-alive check's
 
 
-def test_a_proxy_from_the_environment_is_used(server: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
-    url, seen = server
+def test_a_proxy_from_the_environment_is_used(server: FaultServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = server.url
     for name in ("HTTP_PROXY", "http_proxy"):
         monkeypatch.setenv(name, url)
     for name in ("NO_PROXY", "no_proxy"):
@@ -94,23 +75,21 @@ def test_a_proxy_from_the_environment_is_used(server: tuple[str, list[str]], mon
     session = http.new_session()
     _post(session, "http://story.invalid/generate")
     _post(session, "http://story.invalid/generate")
-    assert seen == ["http://story.invalid/generate"] * 2  # the whole URL: a request to a proxy
+    assert targets(server) == ["http://story.invalid/generate"] * 2  # the whole URL: a request to a proxy
 
 
-def test_no_proxy_is_obeyed_per_host(server: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
-    url, seen = server
+def test_no_proxy_is_obeyed_per_host(server: FaultServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = server.url
     for name in ("HTTP_PROXY", "http_proxy"):
         monkeypatch.setenv(name, "http://127.0.0.1:9")  # nothing listens there
     for name in ("NO_PROXY", "no_proxy"):
         monkeypatch.setenv(name, "127.0.0.1")
     _post(http.new_session(), url + "/generate")
-    assert seen == ["/generate"]
+    assert targets(server) == ["/generate"]
 
 
-def test_settings_given_for_one_request_are_not_kept(
-    server: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    url, _ = server
+def test_settings_given_for_one_request_are_not_kept(server: FaultServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = server.url
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/my-bundle.pem")
     session = http.new_session()
     chosen = session.merge_environment_settings(url, {"http": "http://proxy.example:3128"}, True, False, None)
