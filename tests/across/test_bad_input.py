@@ -38,7 +38,10 @@ from complete.transports.retrying import RetryingTransport
 from complete.values import samplers
 from complete.values.params import Params
 from tests.conftest import FAKE_TOKEN
-from tests.helpers.fault_server import FaultServer, deadline, html_page, json_reply, serve
+from tests.helpers.fault_server import FaultServer, deadline, html_page, json_reply
+from tests.helpers.fault_server import infoless_server as server
+
+__all__ = ["server"]  # the shared fixture, by the name these tests use
 
 PROMPT = "The lighthouse keeper climbed the stairs one last time."
 NAMES = (
@@ -58,13 +61,6 @@ LOCAL_HINT = (
 def _guard() -> Iterator[None]:
     with deadline(60):
         yield
-
-
-@pytest.fixture
-def server() -> Iterator[FaultServer]:
-    with serve() as running:
-        running.route("/info", json_reply(404, {"error": "Not Found"}))  # a Completer asks TGI for its window
-        yield running
 
 
 def scripted() -> ScriptedTransport:

@@ -24,7 +24,14 @@ from complete.transports.credentials import hugging_face_host
 from complete.values.params import Params
 from complete.writing.session import Session
 from tests.conftest import FAKE_TOKEN
-from tests.helpers.fault_server import FaultServer, fault_server, hf_generation, json_reply, openai_completion
+from tests.helpers.fault_server import (
+    FaultServer,
+    fault_server,
+    hf_generation,
+    json_reply,
+    openai_completion,
+    without_info,
+)
 
 __all__ = ["fault_server"]
 
@@ -85,7 +92,7 @@ def test_a_shared_file_naming_another_server_gets_no_token_and_says_where(
     tmp_path: Path, fault_server: FaultServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("HF_TOKEN", FAKE_TOKEN)
-    fault_server.route("/info", json_reply(404, {"error": "Not Found"}))
+    without_info(fault_server)
     fault_server.always(json_reply(200, hf_generation(" and then")))
     path = session_file(
         tmp_path / "shared.json", {"backend": "hf", "model": "bigscience/bloom", "endpoint": fault_server.url}
@@ -129,7 +136,7 @@ def test_resuming_a_shared_file_from_the_command_line_sends_no_token(
     tmp_path: Path, fault_server: FaultServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     Path(".hf_token").write_text(FAKE_TOKEN)
-    fault_server.route("/info", json_reply(404, {"error": "Not Found"}))
+    without_info(fault_server)
     fault_server.always(json_reply(200, hf_generation(" and then")))
     path = session_file(
         tmp_path / "shared.json", {"backend": "hf", "model": "bigscience/bloom", "endpoint": fault_server.url}

@@ -23,7 +23,16 @@ from complete.transports.hf.inference import HFInference
 from complete.transports.http.edge import EXCERPT_CHARS
 from complete.transports.openai.completions import OpenAICompletions
 from complete.values.params import Params
-from tests.helpers.fault_server import FaultServer, Received, Reply, echo, fault_server, json_reply, respond
+from tests.helpers.fault_server import (
+    FaultServer,
+    Received,
+    Reply,
+    echo,
+    fault_server,
+    json_reply,
+    respond,
+    without_info,
+)
 
 __all__ = ["fault_server"]
 
@@ -64,7 +73,7 @@ def test_a_cassette_never_holds_a_credential_the_requests_sent(
 
 
 def test_an_hf_token_too_short_for_any_pattern_is_scrubbed(fault_server: FaultServer, tmp_path: Path) -> None:
-    fault_server.route("/info", json_reply(404, {"error": "Not Found"}))
+    without_info(fault_server)
     fault_server.always(
         echo(lambda received: respond(400, json.dumps({"error": received.headers["Authorization"]}).encode()))
     )

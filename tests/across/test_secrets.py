@@ -42,23 +42,17 @@ from tests.helpers.fault_server import (
     json_reply,
     redirect,
     respond,
-    serve,
     sse,
 )
+from tests.helpers.fault_server import infoless_server as server
+
+__all__ = ["server"]  # the shared fixture, by the name these tests use
 
 PROMPT = "The lighthouse keeper climbed the stairs one last time."
 PARAMS = Params(max_new_tokens=8)
 TIMEOUT = (2.0, 5.0)
 OPENAI_KEY = "sk-proj-SECRETsecretSECRETsecret0123456789"
 """An OpenAI-style key: not shaped like a Hugging Face token, so no pattern catches it."""
-
-
-@pytest.fixture
-def server() -> Iterator[FaultServer]:
-    """A fault server; TGI's ``/info`` (which a Completer asks for the window) is absent."""
-    with serve() as running:
-        running.route("/info", json_reply(404, {"error": "Not Found"}))
-        yield running
 
 
 @pytest.fixture(autouse=True)

@@ -27,7 +27,7 @@ from complete.testing import ScriptedTransport
 from complete.transports.hf.inference import HFInference
 from complete.values.story import Story
 from complete.writing.session import Session
-from tests.helpers.fault_server import FaultServer, fault_server, hf_error, hf_generation, json_reply
+from tests.helpers.fault_server import FaultServer, fault_server, hf_error, hf_generation, json_reply, without_info
 
 __all__ = ["fault_server"]
 
@@ -131,7 +131,7 @@ def test_a_prompt_with_a_lone_surrogate_is_refused_at_the_door() -> None:
 def test_a_models_lone_surrogates_become_replacement_characters(
     fault_server: FaultServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    fault_server.route("/info", json_reply(404, {"error": "Not Found"}))
+    without_info(fault_server)
     fault_server.always(json_reply(200, hf_generation(" bad \ud800 text")))  # json.dumps writes "\ud800"
     bloom = Completer("Once", transport=HFInference(endpoint=fault_server.url), stream=False)
     bloom()

@@ -18,9 +18,10 @@ and OpenAI-compatible servers (and the proxies in front of them) really send:
   ``fastapi_detail``; ``hf_generation``, ``tgi_token``, ``openai_completion``,
   ``openai_chunk`` for answers and stream events.
 
-The server counts requests (``received``, with method, path, headers and body)
-and connections (``connections``), so a test can assert exactly how many tries a
-client made and whether it reused its connection. Which reply answers a request:
+The server counts requests (``received``, with method, path, headers, body and
+the number of the connection each came on) and connections (``connections``), so
+a test can assert exactly how many tries a client made and whether it reused its
+connection. Which reply answers a request:
 a reply routed to its path (``route``), else the next one scripted (``script``),
 else the ``default`` (which says, with status 599, that nothing was scripted).
 
@@ -31,7 +32,8 @@ pytest-level guard for the client side: it fails a test that hangs, from a
 SIGALRM timer, instead of letting the run stall.
 
 Use it through the ``fault_server`` fixture (list ``tests.helpers.fault_server`` in
-``pytest_plugins``) or ``with serve() as server:``. This module does no I/O at
+``pytest_plugins``), ``infoless_server`` (one with no TGI ``/info``, which a
+``Completer`` asks for first) or ``with serve() as server:``. This module does no I/O at
 import and needs nothing outside the standard library, attrs and pytest.
 """
 
@@ -69,6 +71,7 @@ __all__ = [
     "hf_error",
     "hf_generation",
     "html_page",
+    "infoless_server",
     "json_reply",
     "openai_chunk",
     "openai_completion",
@@ -80,6 +83,7 @@ __all__ = [
     "stall",
     "tgi_token",
     "vllm_error",
+    "without_info",
 ]
 
 BUFFER = 64 * 1024
@@ -265,6 +269,20 @@ def fault_server() -> Iterator[FaultServer]:
     """A fresh ``FaultServer`` for one test."""
     with serve() as server:
         yield server
+
+
+def without_info(server: FaultServer) -> FaultServer:
+    """``server``, answering TGI's ``/info`` with a 404 as HF's serverless API does (a
+    ``Completer`` asks it for the model's window before its first request)."""
+    server.route("/info", json_reply(404, {"error": "Not Found"}))
+    return server
+
+
+@pytest.fixture
+def infoless_server() -> Iterator[FaultServer]:
+    """A fresh ``FaultServer`` ``without_info``, for one test."""
+    with serve() as server:
+        yield without_info(server)
 
 
 def closed_port() -> int:

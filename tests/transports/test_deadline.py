@@ -30,7 +30,16 @@ from complete.transports.openai.completions import OpenAICompletions
 from complete.transports.retrying import RetryingTransport
 from complete.values.params import Params
 from complete.values.story import Story
-from tests.helpers.fault_server import FaultServer, Reply, deadline, endless, json_reply, serve, stall, trickle
+from tests.helpers.fault_server import (
+    FaultServer,
+    Reply,
+    deadline,
+    endless,
+    serve,
+    stall,
+    trickle,
+    without_info,
+)
 from tests.transports.test_faults import MODES, PROMPT, TARGETS, WRAPS, Target, first_piece, run
 
 DEADLINE = 0.6
@@ -53,7 +62,7 @@ def shared_server() -> Iterator[FaultServer]:
 @pytest.fixture
 def server(shared_server: FaultServer) -> Iterator[FaultServer]:
     shared_server.reset()
-    shared_server.route("/info", json_reply(404, {"error": "Not Found"}))
+    without_info(shared_server)
     yield shared_server
     shared_server.reset()
 
