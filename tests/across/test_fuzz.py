@@ -56,9 +56,8 @@ from complete.values.params import Params
 from complete.values.story import Story
 from complete.writing.session import Session
 from complete.writing.window import Window
-from tests.helpers.strategies import json_values, story_nodes
+from tests.helpers.strategies import json_values, params_strategy, story_nodes
 from tests.helpers.streams import drain
-from tests.values.test_params import params_strategy
 
 EXAMPLES: dict[str, int] = {}
 """Test name -> the max_examples it runs (times its parametrizations)."""

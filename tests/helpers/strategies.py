@@ -1,7 +1,4 @@
-"""Hypothesis strategies shared by the property tests: JSON values, generations, story trees.
-
-``params_strategy`` (any valid ``Params``) still lives in ``tests/values/test_params.py``.
-"""
+"""Hypothesis strategies shared by the property tests: JSON values, params, generations, story trees."""
 
 from __future__ import annotations
 
@@ -17,6 +14,35 @@ json_values = st.recursive(
     max_leaves=12,
 )
 """Anything ``json.loads`` can return (no NaN, which is not equal to itself)."""
+
+params_strategy = st.builds(
+    Params,
+    temperature=st.none() | st.floats(0, 5),
+    top_k=st.none() | st.integers(1, 1000),
+    top_p=st.none() | st.floats(0.001, 1),
+    max_new_tokens=st.integers(1, 4096),
+    repetition_penalty=st.none() | st.floats(0.01, 3),
+    seed=st.none() | st.integers(0, 2**64 - 1),
+    stop=st.lists(st.text(min_size=1), max_size=3),
+    do_sample=st.none() | st.booleans(),
+    logprobs=st.none() | st.integers(0, 20),
+    min_p=st.none() | st.floats(0, 1),
+    typical_p=st.none() | st.floats(0.001, 1),
+    presence_penalty=st.none() | st.floats(-2, 2),
+    frequency_penalty=st.none() | st.floats(-2, 2),
+    repetition_window=st.none() | st.integers(0, 100_000),
+    dry_multiplier=st.none() | st.floats(0, 100),
+    dry_base=st.none() | st.floats(1, 10),
+    dry_allowed_length=st.none() | st.integers(0, 100),
+    dry_window=st.none() | st.integers(0, 100_000),
+    dry_breakers=st.lists(st.text(min_size=1, max_size=4), max_size=5),
+    xtc_probability=st.none() | st.floats(0, 1),
+    xtc_threshold=st.none() | st.floats(0, 1),
+    mirostat=st.none() | st.sampled_from([0, 1, 2]),
+    mirostat_tau=st.none() | st.floats(0, 20),
+    mirostat_eta=st.none() | st.floats(0.001, 1),
+)
+"""A valid ``Params``, each sampler set or not (all but ``banned`` and ``logit_bias``, which it leaves unset)."""
 
 token_logprobs = st.builds(
     TokenLogprob,

@@ -18,8 +18,7 @@ from complete.interchange import (
     write_jsonl,
 )
 from tests.helpers.stories import four_nodes
-from tests.helpers.strategies import story_nodes
-from tests.values.test_params import params_strategy
+from tests.helpers.strategies import params_strategy, story_nodes
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

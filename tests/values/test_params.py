@@ -21,6 +21,7 @@ from complete.interchange.session_json import read_session, write_session
 from complete.values import params as params_module
 from complete.values import samplers
 from complete.writing.session import Session
+from tests.helpers.strategies import params_strategy
 
 
 def test_defaults_are_unset_except_length() -> None:
@@ -177,35 +178,6 @@ def test_evolve_validates_and_rejects_unknown_names() -> None:
 def test_from_dict_rejects_non_mappings() -> None:
     with pytest.raises(ParamsError):
         Params.from_dict([("top_k", 3)])  # type: ignore[arg-type]
-
-
-params_strategy = st.builds(
-    Params,
-    temperature=st.none() | st.floats(0, 5),
-    top_k=st.none() | st.integers(1, 1000),
-    top_p=st.none() | st.floats(0.001, 1),
-    max_new_tokens=st.integers(1, 4096),
-    repetition_penalty=st.none() | st.floats(0.01, 3),
-    seed=st.none() | st.integers(0, 2**64 - 1),
-    stop=st.lists(st.text(min_size=1), max_size=3),
-    do_sample=st.none() | st.booleans(),
-    logprobs=st.none() | st.integers(0, 20),
-    min_p=st.none() | st.floats(0, 1),
-    typical_p=st.none() | st.floats(0.001, 1),
-    presence_penalty=st.none() | st.floats(-2, 2),
-    frequency_penalty=st.none() | st.floats(-2, 2),
-    repetition_window=st.none() | st.integers(0, 100_000),
-    dry_multiplier=st.none() | st.floats(0, 100),
-    dry_base=st.none() | st.floats(1, 10),
-    dry_allowed_length=st.none() | st.integers(0, 100),
-    dry_window=st.none() | st.integers(0, 100_000),
-    dry_breakers=st.lists(st.text(min_size=1, max_size=4), max_size=5),
-    xtc_probability=st.none() | st.floats(0, 1),
-    xtc_threshold=st.none() | st.floats(0, 1),
-    mirostat=st.none() | st.sampled_from([0, 1, 2]),
-    mirostat_tau=st.none() | st.floats(0, 20),
-    mirostat_eta=st.none() | st.floats(0.001, 1),
-)
 
 
 @given(params_strategy)
