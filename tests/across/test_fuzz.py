@@ -32,7 +32,6 @@ from typing import Any
 
 import pytest
 import requests
-import urllib3
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -56,6 +55,7 @@ from complete.values.params import Params
 from complete.values.story import Story
 from complete.writing.session import Session
 from complete.writing.window import Window
+from tests.helpers.responses import response
 from tests.helpers.strategies import json_values, params_strategy, story_nodes
 from tests.helpers.streams import drain
 
@@ -108,15 +108,7 @@ class AnswerSession:
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         assert kwargs["timeout"] is not None
         self.requests += 1
-        response = requests.Response()
-        response.status_code = self.status
-        response.url = url
-        response.reason = "Scripted"
-        response.headers = requests.structures.CaseInsensitiveDict(self.headers)
-        response.raw = urllib3.HTTPResponse(
-            body=Reads(list(self.pieces)), headers=self.headers, status=self.status, preload_content=False
-        )
-        return response
+        return response(Reads(list(self.pieces)), status=self.status, headers=self.headers, reason="Scripted", url=url)
 
 
 HF_FRAGMENTS = [

@@ -29,6 +29,7 @@ from complete.transports.retrying import RetryingTransport
 from complete.values.generation import Generation
 from complete.values.params import Params
 from tests.helpers.clock import FakeClock
+from tests.helpers.responses import response
 from tests.helpers.streams import drain
 
 
@@ -283,20 +284,11 @@ def test_retries_an_hf_transport_against_a_loading_model(monkeypatch: pytest.Mon
 
     class Answers:
         def request(self, method: str, url: str, **kwargs: Any) -> Any:
-            import io
-
-            import requests
-            import urllib3
-
             sent.append(kwargs["json"])
             status, data = answers.pop(0)
-            response = requests.Response()
-            response.status_code, response.url = status, url
-            response.headers = requests.structures.CaseInsensitiveDict({"Content-Type": "application/json"})
-            response.raw = urllib3.HTTPResponse(
-                body=io.BytesIO(json.dumps(data).encode()), status=status, preload_content=False
+            return response(
+                json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"}, url=url
             )
-            return response
 
     serverless = "https://router.huggingface.co/hf-inference/models"  # named directly: no provider mapping asked
     transport = retrying(HFInference("m", base_url=serverless, session=Answers()), clock)  # type: ignore[arg-type]

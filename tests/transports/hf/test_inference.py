@@ -12,7 +12,6 @@ Three kinds of tests, none touching the internet:
 
 from __future__ import annotations
 
-import io
 import json
 import socket
 from collections.abc import Callable, Iterator
@@ -51,6 +50,7 @@ from complete.writing.core import complete, complete_stream
 from tests.conftest import CASSETTES, FAKE_TOKEN
 from tests.helpers.fault_server import FaultServer, Received
 from tests.helpers.record_cassettes import REPLAY_TGI, SCENARIOS, Scenario, Target, record_hf
+from tests.helpers.responses import response
 from tests.helpers.streams import drain
 
 PROMPT = "The lighthouse keeper climbed the stairs one last time."
@@ -985,14 +985,7 @@ class BytesSession:
         self.content_type = content_type
 
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        response = requests.Response()
-        response.status_code = 200
-        response.url = url
-        response.headers = requests.structures.CaseInsensitiveDict({"Content-Type": self.content_type})
-        response.raw = urllib3.HTTPResponse(
-            body=io.BytesIO(self.body), headers=dict(response.headers), status=200, preload_content=False
-        )
-        return response
+        return response(self.body, headers={"Content-Type": self.content_type}, url=url)
 
 
 # Arbitrary bytes fed to the stream (and to every other parser): tests/across/test_fuzz.py.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,20 +25,7 @@ from tests.helpers.fault_server import (
     respond,
     serve,
 )
-
-URL = "http://127.0.0.1:9/generate"
-
-
-def response(body: bytes = b"", *, status: int = 200, headers: dict[str, str] | None = None, reason: str = "") -> Any:
-    """A ``requests.Response`` whose unread body is ``body``."""
-    made = requests.Response()
-    made.status_code = status
-    made.reason = reason
-    made.url = URL
-    made.headers = requests.structures.CaseInsensitiveDict(headers or {})
-    made.raw = urllib3.HTTPResponse(body=io.BytesIO(body), status=status, preload_content=False)
-    return made
-
+from tests.helpers.responses import URL, response
 
 # -- bodies ----------------------------------------------------------------------------
 

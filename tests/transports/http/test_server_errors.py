@@ -15,7 +15,7 @@ from complete.errors import (
 )
 from complete.transports.http import server_errors
 from tests.conftest import FAKE_TOKEN
-from tests.transports.http.test_edge import response
+from tests.helpers.responses import response
 
 # -- Retry-After ---------------------------------------------------------------------
 
