@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 
 from complete import Completer, Params, TransportError
-from complete.display import render as display
 from complete.display.render import render_html
 from complete.testing import ScriptedTransport
 from complete.widget import UNSET_CLASS, UNSET_NOTE
+from tests.helpers.fake_kernel import notebook
+
+__all__ = ["notebook"]  # the shared fixture
 
 
 class Panel:
@@ -36,12 +38,6 @@ class Panel:
     def number_shown(self, name: str) -> bool:
         """Whether the slider's number is visible (it is hidden while the parameter is unset)."""
         return UNSET_CLASS not in self.sliders[name]._dom_classes
-
-
-@pytest.fixture
-def notebook(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The Completer believes it runs in a kernel (the panel routes its renderings)."""
-    monkeypatch.setattr(display, "in_notebook", lambda: True)
 
 
 def test_unset_sliders_say_the_backend_default_applies_and_show_no_number() -> None:

@@ -7,8 +7,11 @@ from typing import Any
 import pytest
 
 from complete import Completer
-from complete.display import render as display
 from complete.testing import ScriptedTransport
+from tests.helpers.fake_kernel import notebook
+
+__all__ = ["notebook"]  # the shared fixture
+pytestmark = pytest.mark.usefixtures("notebook")
 
 
 def _panel(bloom: Completer) -> dict[str, Any]:
@@ -16,11 +19,6 @@ def _panel(bloom: Completer) -> dict[str, Any]:
     *_, buttons, editor, story, messages, _style, _tree = box.children
     parts = {button.description: button for button in buttons.children}
     return {**parts, "editor": editor, "story": story, "messages": messages}
-
-
-@pytest.fixture(autouse=True)
-def _notebook(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(display, "in_notebook", lambda: True)
 
 
 def test_a_change_typed_in_the_box_is_an_edit_that_continue_continues_and_undo_takes_back() -> None:

@@ -16,8 +16,9 @@ from complete.display.live import LiveView
 from complete.display.render import render_alternatives_text, render_html, render_text
 from complete.transports import status
 from complete.transports.status import Status
-from tests.helpers import fake_kernel
-from tests.helpers.fake_kernel import Page
+from tests.helpers.fake_kernel import Page, page
+
+__all__ = ["page"]  # the shared fixture
 
 
 def test_plain_text_for_a_file_or_pipe_has_no_marks() -> None:
@@ -185,11 +186,6 @@ def test_alternatives_as_plain_text_stand_alone_and_in_a_terminal_follow_the_sto
     assert render_alternatives_text("It was late.", [" Snow"], width=40, style="ansi") == (
         "[0]  \x1b[2m…It was late.\x1b[0m\x1b[1m Snow\x1b[0m\n\nChoose one with .choose(i)."
     )
-
-
-@pytest.fixture
-def page(monkeypatch: pytest.MonkeyPatch) -> Page:
-    return fake_kernel.install(monkeypatch)
 
 
 def test_in_notebook_detects_a_kernel(page: Page) -> None:

@@ -15,18 +15,14 @@ from complete.display.token_colours import ProbabilityView
 from complete.testing import ScriptedTransport
 from complete.transports.status import Status, report
 from complete.values.generation import Generation, TokenLogprob
-from tests.helpers import fake_kernel
-from tests.helpers.fake_kernel import Page
+from tests.helpers.fake_kernel import Page, page
+
+__all__ = ["page"]  # the shared fixture
 
 
 @pytest.fixture(autouse=True)
 def _narrow_plain_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "31")
-
-
-@pytest.fixture
-def page(monkeypatch: pytest.MonkeyPatch) -> Page:
-    return fake_kernel.install(monkeypatch)
 
 
 class Terminal(io.StringIO):

@@ -11,14 +11,12 @@ from typing import Any
 import pytest
 
 from complete import Completer
-from complete.display import render as display
 from complete.display.tree_panel import HIT_CLASS
 from complete.testing import ScriptedTransport
+from tests.helpers.fake_kernel import notebook
 
-
-@pytest.fixture(autouse=True)
-def notebook(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(display, "in_notebook", lambda: True)
+__all__ = ["notebook"]  # the shared fixture
+pytestmark = pytest.mark.usefixtures("notebook")
 
 
 def current_nodes(tree: Any) -> list[str]:

@@ -4,7 +4,9 @@
 IPython: a shell with a kernel and the header of the request it runs (which cell),
 and ``IPython.display.display`` with display handles. What lands on the page is
 kept per output, every in-place update included, so a test can say exactly what
-the writer saw. The real front end is tested in tests/across/test_browser.py.
+the writer saw. The ``page`` fixture does that for one test; ``notebook`` only makes
+the display code believe it runs in a kernel (``render.in_notebook``), as the widget
+and the tree panel ask. The real front end is tested in tests/across/test_browser.py.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from complete.display import cells
+from complete.display import cells, render
 
 
 class Page:
@@ -58,3 +60,15 @@ def install(monkeypatch: pytest.MonkeyPatch) -> Page:
     monkeypatch.setitem(sys.modules, "IPython.display", ipython_display)
     monkeypatch.setattr(cells, "flush_to_front_end", lambda: setattr(shown, "flushes", shown.flushes + 1))
     return shown
+
+
+@pytest.fixture
+def page(monkeypatch: pytest.MonkeyPatch) -> Page:
+    """A running kernel for one test (``install``): the page its displays land on."""
+    return install(monkeypatch)
+
+
+@pytest.fixture
+def notebook(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Completer believes it runs in a kernel (the panel routes its renderings)."""
+    monkeypatch.setattr(render, "in_notebook", lambda: True)

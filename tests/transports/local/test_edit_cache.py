@@ -7,10 +7,11 @@ from __future__ import annotations
 import contextlib
 import io
 
-import pytest
-
 from complete import Completer
 from complete.transports.local.engine import LocalModel
+from tests.helpers.local_model import model
+
+__all__ = ["model"]  # the shared fixture
 
 FIRST = (
     "The lighthouse keeper had not spoken to anyone in eleven days when the boat came. It was a small boat, "
@@ -20,11 +21,6 @@ SECOND = (
     "In the desert city the merchants argued about the price of water, and the children sold shade by the "
     "hour under blankets stretched between the market stalls.\n"
 ) * 5
-
-
-@pytest.fixture(scope="module")
-def model() -> LocalModel:
-    return LocalModel(n_ctx=1024)
 
 
 def _read(model: LocalModel, action: object) -> int:

