@@ -32,7 +32,8 @@ pytest-level guard for the client side: it fails a test that hangs, from a
 SIGALRM timer, instead of letting the run stall.
 
 Use it through the ``fault_server`` fixture (list ``tests.helpers.fault_server`` in
-``pytest_plugins``), ``infoless_server`` (one with no TGI ``/info``, which a
+``pytest_plugins``), ``fresh_server`` (one server per module, reset for each
+test), ``infoless_server`` (one with no TGI ``/info``, which a
 ``Completer`` asks for first) or ``with serve() as server:``. This module does no I/O at
 import and needs nothing outside the standard library, attrs and pytest.
 """
@@ -66,6 +67,7 @@ __all__ = [
     "events",
     "fastapi_detail",
     "fault_server",
+    "fresh_server",
     "gigantic",
     "hang_up",
     "hf_error",
@@ -73,6 +75,7 @@ __all__ = [
     "html_page",
     "infoless_server",
     "json_reply",
+    "module_server",
     "openai_chunk",
     "openai_completion",
     "openai_error",
@@ -269,6 +272,22 @@ def fault_server() -> Iterator[FaultServer]:
     """A fresh ``FaultServer`` for one test."""
     with serve() as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def module_server() -> Iterator[FaultServer]:
+    """One ``FaultServer`` for a whole test module (starting one costs more than a
+    case); tests take it through ``fresh_server``."""
+    with serve() as server:
+        yield server
+
+
+@pytest.fixture
+def fresh_server(module_server: FaultServer) -> Iterator[FaultServer]:
+    """The module's server, as good as new for each test (``reset`` before and after)."""
+    module_server.reset()
+    yield module_server
+    module_server.reset()
 
 
 def without_info(server: FaultServer) -> FaultServer:

@@ -35,12 +35,15 @@ from tests.helpers.fault_server import (
     Reply,
     deadline,
     endless,
-    serve,
+    fresh_server,
+    module_server,
     stall,
     trickle,
     without_info,
 )
 from tests.transports.test_faults import MODES, PROMPT, TARGETS, WRAPS, Target, first_piece, run
+
+__all__ = ["fresh_server", "module_server"]  # the shared fixtures
 
 DEADLINE = 0.6
 SLACK = 1.0
@@ -51,20 +54,17 @@ LONGEST: list[float] = []
 """Every call's time, for the longest (printed at the end of the module)."""
 
 
-@pytest.fixture(scope="module")
-def shared_server() -> Iterator[FaultServer]:
-    with serve() as running:
-        yield running
+@pytest.fixture(scope="module", autouse=True)
+def _longest() -> Iterator[None]:
+    yield
     if LONGEST:
         print(f"\nlongest call against a trickling or endless server: {max(LONGEST):.2f}s of {len(LONGEST)}")
 
 
 @pytest.fixture
-def server(shared_server: FaultServer) -> Iterator[FaultServer]:
-    shared_server.reset()
-    without_info(shared_server)
-    yield shared_server
-    shared_server.reset()
+def server(fresh_server: FaultServer) -> FaultServer:
+    """The module's server, reset, with no TGI ``/info``."""
+    return without_info(fresh_server)
 
 
 SLOW: dict[str, Reply] = {

@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 import gzip
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -70,17 +70,20 @@ from tests.helpers.fault_server import (
     hf_generation,
     html_page,
     json_reply,
+    module_server,
     openai_chunk,
     openai_completion,
     openai_error,
     redirect,
     respond,
-    serve,
     sse,
     stall,
     tgi_token,
     vllm_error,
 )
+from tests.helpers.fault_server import fresh_server as server
+
+__all__ = ["module_server", "server"]  # the shared fixtures, by the names these tests use
 
 PROMPT = "The lighthouse keeper climbed the stairs one last time."
 PARAMS = Params(max_new_tokens=8)
@@ -93,20 +96,6 @@ ATTEMPTS = 3
 GUARD_SECONDS = 30.0
 BACKOFF = (1.0, 2.0)
 """RetryingTransport's waits with initial_wait=1 and no jitter, between 3 tries."""
-
-
-@pytest.fixture(scope="module")
-def shared_server() -> Iterator[FaultServer]:
-    with serve() as running:
-        yield running
-
-
-@pytest.fixture
-def server(shared_server: FaultServer) -> Iterator[FaultServer]:
-    """The module's server, as good as new for each test (starting one costs more than a case)."""
-    shared_server.reset()
-    yield shared_server
-    shared_server.reset()
 
 
 # -- the transports ----------------------------------------------------------------
