@@ -3,8 +3,8 @@
 Every assertion is on the page's text, never on the kernel's state: these tests
 exist because the kernel can be right while the screen is wrong (issue 16: the
 widget's Continue changed the story in the kernel and nothing on the page).
-Screenshots of each step go to ``$COMPLETE_SCREENSHOTS`` when it is set (CI keeps
-them as artifacts), else to a temporary folder named in the test output.
+Screenshots of each step go to ``$COMPLETE_SCREENSHOTS`` when it is set (see
+tests/helpers/lab_fixtures.py).
 
 The stories come from the embedded model (what a new writer runs first), from a
 ``ScriptedTransport``, or from a loopback server this test process runs
@@ -15,60 +15,21 @@ needs to know it.
 from __future__ import annotations
 
 import itertools
-import os
 import re
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
-import pytest
 
 from tests.conftest import needs_programs
 from tests.helpers.fault_server import Handler, Received, closed_port, openai_chunk, serve, sse
 from tests.helpers.lab import (
     BROWSER_PROGRAMS,
     INSTALL_BROWSER,
-    Lab,
     NotebookPage,
     Seen,
-    kernel_environment,
-    missing,
-    start_browser,
-    start_lab,
 )
+from tests.helpers.lab_fixtures import browser, lab, page, screenshots
 
 pytestmark = needs_programs(BROWSER_PROGRAMS, INSTALL_BROWSER)
 
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    why = missing()
-    if why:  # the test extra installs the rest, and CI the programs: a gap is a broken set-up
-        pytest.fail(why)
-    environment = kernel_environment(tmp_path_factory.mktemp("hf_home"))
-    with start_lab(tmp_path_factory.mktemp("lab"), environment) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    with start_browser(tmp_path_factory.mktemp("chromium-profile")) as driver:
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    chosen = os.environ.get("COMPLETE_SCREENSHOTS")
-    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    print(f"\nbrowser screenshots: {folder}")
-    return folder
-
-
-@pytest.fixture
-def page(lab: Lab, browser: Any, screenshots: Path) -> Iterator[NotebookPage]:
-    yield NotebookPage(browser, lab, screenshots)
-    lab.shut_down_kernels()
+__all__ = ["browser", "lab", "page", "screenshots"]  # the fixtures this module uses
 
 
 ISSUE_16 = """\

@@ -1,17 +1,17 @@
 """The widget's text box in real JupyterLab and headless Chromium: a writer types a change
 into the story, clicks Continue, then Undo, and the page shows what Python would.
 
-Assertions are on the page's text, as in tests/across/test_browser.py, whose fixtures (a
-JupyterLab server, a browser, a page) this module uses.
+Assertions are on the page's text, as in tests/across/test_browser.py; the fixtures (a
+JupyterLab server, a browser, a page) are tests/helpers/lab_fixtures.py's.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from tests.across.test_browser import browser, lab, page, screenshots
 from tests.conftest import needs_programs
 from tests.helpers.lab import BROWSER_PROGRAMS, INSTALL_BROWSER, NotebookPage
+from tests.helpers.lab_fixtures import browser, lab, page, screenshots
 
 pytestmark = needs_programs(BROWSER_PROGRAMS, INSTALL_BROWSER)
 

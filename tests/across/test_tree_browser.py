@@ -9,12 +9,7 @@ that the test knows each node's index and text; screenshots go to
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from complete import Session
 from complete.display.tree_layout import session_layout
@@ -22,15 +17,13 @@ from tests.conftest import needs_programs
 from tests.helpers.lab import (
     BROWSER_PROGRAMS,
     INSTALL_BROWSER,
-    Lab,
     NotebookPage,
-    kernel_environment,
-    missing,
-    start_browser,
-    start_lab,
 )
+from tests.helpers.lab_fixtures import browser, lab, page, screenshots
 
 pytestmark = needs_programs(BROWSER_PROGRAMS, INSTALL_BROWSER)
+
+__all__ = ["browser", "lab", "page", "screenshots"]  # the fixtures this module uses
 
 TREE = """\
 from complete import Completer, Session, Story
@@ -55,27 +48,6 @@ while len(nodes) < 30:
     if n == 14:
         marks['the ship'] = story
 session = Session(current=nodes[17], nodes=Tree(nodes[:30]), bookmarks=marks)"""
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    why = missing()
-    if why:  # the notebook extra and CI install all of it: a gap is a broken set-up
-        pytest.fail(why)
-    environment = kernel_environment(tmp_path_factory.mktemp("hf_home"))
-    with start_lab(tmp_path_factory.mktemp("lab"), environment) as running:
-        yield running
-
-
-@pytest.fixture
-def page(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[NotebookPage]:
-    chosen = os.environ.get("COMPLETE_SCREENSHOTS")
-    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    print(f"\nbrowser screenshots: {folder}")
-    with start_browser(tmp_path_factory.mktemp("chromium-profile")) as driver:
-        yield NotebookPage(driver, lab, folder)
-    lab.shut_down_kernels()
 
 
 _OFFSETS = """
