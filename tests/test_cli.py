@@ -13,22 +13,15 @@ import pytest
 from complete import Params, Session, TransportError, Window, cli
 from complete.interchange.session_json import read_session, write_session
 from complete.testing import Cut, ScriptedTransport
-from complete.transports.choice import Choice
 from complete.values import samplers
 from tests.conftest import child_environment
+from tests.helpers.scripted_cli import script_cli
 
 
 @pytest.fixture
 def scripted(monkeypatch: pytest.MonkeyPatch) -> ScriptedTransport:
     transport = ScriptedTransport([" there was a fox.", " It ran."])
-    chosen: list[tuple[object, ...]] = []
-
-    def choose(backend: str | None = None, **kwargs: object) -> Choice:
-        chosen.append((backend, kwargs))
-        return Choice(transport, "complete: using a scripted backend (test).")
-
-    monkeypatch.setattr(cli, "choose", choose)
-    transport.chosen = chosen  # type: ignore[attr-defined]
+    transport.chosen = script_cli(monkeypatch, transport, "complete: using a scripted backend (test).")  # type: ignore[attr-defined]
     return transport
 
 
@@ -134,7 +127,7 @@ def test_unknown_option_is_an_argparse_error(capsys: pytest.CaptureFixture[str])
 
 def test_backend_failure_exits_1(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     transport = ScriptedTransport([TransportError("could not connect to http://127.0.0.1:9: refused")])
-    monkeypatch.setattr(cli, "choose", lambda *a, **k: Choice(transport, "complete: scripted."))
+    script_cli(monkeypatch, transport)
     assert run(["x"]) == (1, "")
     assert capsys.readouterr().err.endswith("complete: error: could not connect to http://127.0.0.1:9: refused\n")
 
@@ -177,8 +170,7 @@ def test_end_to_end_on_the_embedded_model(tmp_path: Path) -> None:
 
 def _scripted(monkeypatch: pytest.MonkeyPatch, replies: list[object]) -> ScriptedTransport:
     transport = ScriptedTransport(replies)  # type: ignore[arg-type]
-    monkeypatch.setattr(cli, "choose", lambda *args, **kwargs: Choice(transport, "complete: scripted."))
-    monkeypatch.setattr(cli, "saved_transport", lambda description: Choice(transport, "complete: scripted."))
+    script_cli(monkeypatch, transport, resumed=True)
     return transport
 
 

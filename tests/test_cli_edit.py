@@ -14,7 +14,7 @@ from complete import Session, cli
 from complete.editor import edit_text
 from complete.interchange.session_json import read_session, write_session
 from complete.testing import ScriptedTransport
-from complete.transports.choice import Choice
+from tests.helpers.scripted_cli import script_cli
 
 EDITOR = """
 import pathlib, sys
@@ -42,8 +42,7 @@ def editor(tmp_path: Path) -> str:
 def saved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, ScriptedTransport]:
     """A session file holding "The fox saw the fox. It ran.", and the scripted backend."""
     transport = ScriptedTransport([" It hid."])
-    monkeypatch.setattr(cli, "saved_transport", lambda description: Choice(transport, "complete: scripted."))
-    monkeypatch.setattr(cli, "choose", lambda *args, **kwargs: Choice(transport, "complete: scripted."))
+    script_cli(monkeypatch, transport, resumed=True)
     session = Session.start("The fox saw the fox.").append("It ran.")
     path = tmp_path / "story.json"
     write_session(path, session)

@@ -30,7 +30,7 @@ from complete.errors import (
     ParamsError,
 )
 from complete.testing import ScriptedTransport
-from complete.transports.choice import Choice, from_description
+from complete.transports.choice import from_description
 from complete.transports.hf.inference import HFInference
 from complete.transports.local.engine import LocalModel
 from complete.transports.openai.completions import OpenAICompletions
@@ -40,6 +40,7 @@ from complete.values.params import Params
 from tests.conftest import FAKE_TOKEN
 from tests.helpers.fault_server import FaultServer, deadline, html_page, json_reply
 from tests.helpers.fault_server import infoless_server as server
+from tests.helpers.scripted_cli import script_cli
 
 __all__ = ["server"]  # the shared fixture, by the name these tests use
 
@@ -225,7 +226,7 @@ def test_an_unknown_parameter_name_is_refused_with_a_hint(name: str, hint: str) 
 @pytest.fixture
 def cli_transport(monkeypatch: pytest.MonkeyPatch) -> ScriptedTransport:
     transport = scripted()
-    monkeypatch.setattr(cli, "choose", lambda *args, **kwargs: Choice(transport, "complete: scripted (test)."))
+    script_cli(monkeypatch, transport, "complete: scripted (test).")
     return transport
 
 

@@ -10,8 +10,8 @@ import pytest
 from complete import Completer, Lorebook, LoreEntry, ParamsError, Session, cli
 from complete.interchange.session_json import read_session
 from complete.testing import ScriptedTransport
-from complete.transports.choice import Choice
 from complete.widget import lore_line
+from tests.helpers.scripted_cli import script_cli
 
 DATA = Path(__file__).parents[1] / "data"
 PROMPT = "Mira walked to the shore. The sea was grey."
@@ -81,7 +81,7 @@ def test_the_command_line_takes_a_lorebook_file_and_keeps_it_in_the_session(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     transport = ScriptedTransport([" It ran."])
-    monkeypatch.setattr(cli, "choose", lambda backend=None, **kwargs: Choice(transport, "scripted"))
+    script_cli(monkeypatch, transport, "scripted")
     argv = ["--lorebook", str(DATA / "novelai.lorebook"), "--save", str(tmp_path / "s.json"), "The fox sat."]
     assert cli.main(argv, stdin=io.StringIO(), stdout=io.StringIO()) == 0
     assert transport.calls[0][0] == (

@@ -28,6 +28,7 @@ from complete.transports.hf.inference import HFInference
 from complete.values.story import Story
 from complete.writing.session import Session
 from tests.helpers.fault_server import FaultServer, fault_server, hf_error, hf_generation, json_reply, without_info
+from tests.helpers.scripted_cli import script_cli
 
 __all__ = ["fault_server"]
 
@@ -73,9 +74,7 @@ def test_the_command_line_shows_escapes_on_a_terminal_and_the_exact_text_in_a_pi
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     transport = ScriptedTransport([HOSTILE, HOSTILE, HOSTILE])
-    from complete.transports.choice import Choice
-
-    monkeypatch.setattr(cli, "choose", lambda *args, **kwargs: Choice(transport, "complete: scripted."))
+    script_cli(monkeypatch, transport)
     on_screen, streamed, piped = Terminal(), Terminal(), io.StringIO()
     assert cli.main(["Once"], stdout=on_screen) == 0
     assert cli.main(["--stream", "--full", "Once"], stdout=streamed) == 0

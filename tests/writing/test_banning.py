@@ -12,7 +12,6 @@ import pytest
 from complete import Completer, Params, Story, cli, complete, complete_many, complete_stream
 from complete.errors import ParamsError
 from complete.testing import ScriptedTransport
-from complete.transports.choice import Choice
 from complete.transports.hf import wire as hf_wire
 from complete.transports.local.engine import LocalModel
 from complete.transports.openai.completions import OpenAICompletions
@@ -22,6 +21,7 @@ from complete.values.generation import Generation
 from complete.values.phrases import Phrases, rewind_point
 from complete.writing.banning import MAX_REWINDS
 from tests.helpers.llama_server import API_KEY
+from tests.helpers.scripted_cli import script_cli
 
 PROMPT = "Once upon a time, in a small village,"
 
@@ -204,7 +204,7 @@ def test_a_story_with_bans_and_a_banned_finish_round_trips_through_its_json_form
 
 def test_the_command_line_bans_phrases_and_biases_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
     transport = ScriptedTransport([" It was a testament", " grand"])
-    monkeypatch.setattr(cli, "choose", lambda *args, **kwargs: Choice(transport, "complete: scripted."))
+    script_cli(monkeypatch, transport)
     argv = ["--ban", "TESTAMENT", "--ban", "/sh(iver|udder)s/", "--logit-bias", "15=-100", "--logit-bias", "Hi=2.5"]
     out = io.StringIO()
     assert cli.main([*argv, "--max-new-tokens", "4", "Once"], stdin=io.StringIO(), stdout=out) == 0
