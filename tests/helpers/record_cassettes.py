@@ -134,7 +134,7 @@ def readme_session(target: Target) -> object:
     """The original README's session: its prompt, temperature=1.0, top_k=30, two calls, streamed."""
     from complete.values.story import Story
     from complete.writing.core import complete_stream
-    from tests.across.test_readme import SEED_PROMPT
+    from tests.helpers.seed_prompt import SEED_PROMPT
 
     transport = HFInference("bigscience/bloom", token=target.token)
     story: object = Story.from_prompt(SEED_PROMPT)
