@@ -19,7 +19,7 @@ and OpenAI-compatible servers (and the proxies in front of them) really send:
   ``openai_chunk`` for answers and stream events.
 
 The server counts requests (``received``, with method, path, headers, body and
-the number of the connection each came on) and connections (``connections``), so
+the number of the connection each came on; ``seen``, the bodies decoded) and connections (``connections``), so
 a test can assert exactly how many tries a client made and whether it reused its
 connection. Which reply answers a request:
 a reply routed to its path (``route``), else the next one scripted (``script``),
@@ -60,6 +60,7 @@ __all__ = [
     "Handler",
     "Received",
     "Reply",
+    "Seen",
     "closed_port",
     "cut_body",
     "deadline",
@@ -115,6 +116,16 @@ class Received:
     def token(self) -> str:
         """The bearer token the client sent, or "" when it sent none."""
         return self.headers.get("Authorization", "").removeprefix("Bearer ")
+
+
+@attrs.frozen
+class Seen:
+    """A request with its body decoded from JSON (None when empty), for assertions."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -231,6 +242,12 @@ class FaultServer:
     def route(self, path: str, reply: Reply) -> None:
         """Answer every request for ``path`` (query string ignored) with ``reply``."""
         self.routes[path] = reply
+
+    @property
+    def seen(self) -> list[Seen]:
+        """Every request so far, its body decoded from JSON."""
+        with self._lock:
+            return [Seen(got.method, got.path, dict(got.headers), got.json()) for got in self.received]
 
     def requests(self, path: str | None = None) -> int:
         """How many requests arrived (for ``path`` only, when given)."""

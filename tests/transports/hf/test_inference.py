@@ -16,11 +16,9 @@ import json
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-import attrs
 import pytest
 import requests
 import urllib3
@@ -48,7 +46,7 @@ from complete.values.params import Params
 from complete.values.story import Story
 from complete.writing.core import complete, complete_stream
 from tests.conftest import CASSETTES, FAKE_TOKEN
-from tests.helpers.fault_server import FaultServer, Received
+from tests.helpers.fault_server import FaultServer, Handler, Received, Reply, events, json_reply, respond
 from tests.helpers.record_cassettes import REPLAY_TGI, SCENARIOS, Scenario, Target, record_hf
 from tests.helpers.responses import response
 from tests.helpers.streams import drain
@@ -641,41 +639,21 @@ def test_parse_generation_rejects_other_shapes(data: Any, excerpt: str) -> None:
 # -- a loopback server: what cassettes cannot show ---------------------------------
 
 
-@attrs.frozen
-class Seen:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: Any
-
-
-Reply = Callable[[BaseHTTPRequestHandler, Seen], None]
-
-
 class Loopback(FaultServer):
-    """A ``FaultServer`` answering every request with ``reply``, which is given the
-    request as ``Seen`` (its body decoded); ``seen`` holds every request so far."""
+    """A ``FaultServer`` answering every request with ``reply`` (one generation until
+    told otherwise)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.reply = send_json(200, [{"generated_text": " ok"}])
+        self.reply = json_reply(200, [{"generated_text": " ok"}])
 
     @property
     def reply(self) -> Reply:
-        return self._reply
+        return self.default
 
     @reply.setter
     def reply(self, reply: Reply) -> None:
-        self._reply = reply
-        self.always(lambda handler, received: reply(handler, _seen(received)))
-
-    @property
-    def seen(self) -> list[Seen]:
-        return [_seen(received) for received in self.received]
-
-
-def _seen(received: Received) -> Seen:
-    return Seen(received.method, received.path, dict(received.headers), received.json())
+        self.always(reply)
 
 
 @pytest.fixture
@@ -683,39 +661,6 @@ def loopback() -> Iterator[Loopback]:
     server = Loopback()
     yield server
     server.close()
-
-
-def send_json(status: int, data: Any, headers: dict[str, str] | None = None) -> Reply:
-    def reply(handler: BaseHTTPRequestHandler, seen: Seen) -> None:
-        body = json.dumps(data).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(body)
-
-    return reply
-
-
-def send_chunks(parts: list[bytes], *, finish: bool = True, content_type: str = "text/event-stream") -> Reply:
-    """A chunked body; without ``finish`` the connection is dropped after ``parts``."""
-
-    def reply(handler: BaseHTTPRequestHandler, seen: Seen) -> None:
-        handler.send_response(200)
-        handler.send_header("Content-Type", content_type)
-        handler.send_header("Transfer-Encoding", "chunked")
-        handler.end_headers()
-        for part in parts:
-            handler.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
-            handler.wfile.flush()
-        if finish:
-            handler.wfile.write(b"0\r\n\r\n")
-        else:
-            handler.close_connection = True
-
-    return reply
 
 
 def event(data: dict[str, Any]) -> bytes:
@@ -737,7 +682,7 @@ def token(text: str, *, special: bool = False, final: str | None = None, **more:
 def test_one_generate_is_exactly_one_request_even_when_it_fails(loopback: Loopback) -> None:
     transport = HFInference(endpoint=loopback.url)
     assert transport.generate(PROMPT, Params()).text == " ok"
-    loopback.reply = send_json(503, {"error": "Model m is currently loading", "estimated_time": 5.0})
+    loopback.reply = json_reply(503, {"error": "Model m is currently loading", "estimated_time": 5.0})
     with pytest.raises(ModelLoadingError):
         transport.generate(PROMPT, Params())
     assert [seen.body for seen in loopback.seen] == [request_body(PROMPT, Params())] * 2
@@ -747,16 +692,16 @@ def test_requests_share_one_connection(loopback: Loopback) -> None:
     transport = HFInference(endpoint=loopback.url)
     for _ in range(3):
         transport.generate(PROMPT, Params())
-    loopback.reply = send_json(200, [{"id": 1, "text": "a", "start": 0, "stop": 1}])
+    loopback.reply = json_reply(200, [{"id": 1, "text": "a", "start": 0, "stop": 1}])
     transport.count_tokens("a")
     assert (len(loopback.seen), loopback.connections) == (4, 1)
 
 
 def test_a_finished_stream_gives_its_connection_back(loopback: Loopback) -> None:
     transport = HFInference(endpoint=loopback.url)
-    loopback.reply = send_chunks([token(" a"), token(" b", final=" a b")])
+    loopback.reply = events(token(" a"), token(" b", final=" a b"))
     drain(transport.stream(PROMPT, Params()))
-    loopback.reply = send_json(200, [{"generated_text": " ok"}])
+    loopback.reply = json_reply(200, [{"generated_text": " ok"}])
     transport.generate(PROMPT, Params())
     assert (len(loopback.seen), loopback.connections) == (2, 1)
 
@@ -779,14 +724,14 @@ def test_token_found_at_construction_is_used(loopback: Loopback, cwd: Path, monk
 
 
 def test_a_token_echoed_by_the_server_is_scrubbed(loopback: Loopback) -> None:
-    loopback.reply = send_json(400, {"error": f"token {FAKE_TOKEN} is malformed", "warnings": [f"saw {FAKE_TOKEN}"]})
+    loopback.reply = json_reply(400, {"error": f"token {FAKE_TOKEN} is malformed", "warnings": [f"saw {FAKE_TOKEN}"]})
     with pytest.raises(APIError) as caught:
         HFInference(endpoint=loopback.url, token=FAKE_TOKEN).generate(PROMPT, Params())
     assert str(caught.value) == "HTTP 400: token *** is malformed (warnings: saw ***)"
 
 
 def test_read_timeout_is_a_transport_error(loopback: Loopback) -> None:
-    def stall(handler: BaseHTTPRequestHandler, seen: Seen) -> None:
+    def stall(handler: Handler, received: Received) -> None:
         loopback.release.wait(5)
 
     loopback.reply = stall
@@ -808,15 +753,7 @@ def test_connection_refused_is_a_transport_error() -> None:
 
 
 def test_a_200_that_is_not_json_is_a_response_error(loopback: Loopback) -> None:
-    def html(handler: BaseHTTPRequestHandler, seen: Seen) -> None:
-        body = b"<html>gateway</html>"
-        handler.send_response(200)
-        handler.send_header("Content-Type", "text/html")
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        handler.wfile.write(body)
-
-    loopback.reply = html
+    loopback.reply = respond(200, b"<html>gateway</html>", content_type="text/html")
     with pytest.raises(ResponseError) as caught:
         HFInference(endpoint=loopback.url).generate(PROMPT, Params())
     assert str(caught.value) == (
@@ -826,7 +763,7 @@ def test_a_200_that_is_not_json_is_a_response_error(loopback: Loopback) -> None:
 
 
 def test_stream_sends_stream_true_and_accepts_event_stream(loopback: Loopback) -> None:
-    loopback.reply = send_chunks([token(" a"), b":\n\n", token(" b", final=" a b")])
+    loopback.reply = events(token(" a"), b":\n\n", token(" b", final=" a b"))
     pieces, generation = drain(HFInference(endpoint=loopback.url).stream(PROMPT, Params(max_new_tokens=2)))
     assert pieces == [" a", " b"]
     assert generation == Generation(
@@ -837,25 +774,23 @@ def test_stream_sends_stream_true_and_accepts_event_stream(loopback: Loopback) -
 
 
 def test_stream_collects_logprobs_when_asked(loopback: Loopback) -> None:
-    loopback.reply = send_chunks(
-        [
-            token(" a", top_tokens=[{"id": 1, "text": " a", "logprob": -1.0, "special": False}]),
-            token("</s>", special=True, final=" a", top_tokens=[]),
-        ]
+    loopback.reply = events(
+        token(" a", top_tokens=[{"id": 1, "text": " a", "logprob": -1.0, "special": False}]),
+        token("</s>", special=True, final=" a", top_tokens=[]),
     )
     _, generation = drain(HFInference(endpoint=loopback.url).stream(PROMPT, Params(logprobs=1)))
     assert generation.logprobs == (TokenLogprob(" a", -1.0, ((" a", -1.0),)),)
 
 
 def test_stream_delivers_text_the_token_pieces_missed(loopback: Loopback) -> None:
-    loopback.reply = send_chunks([token(" caf"), token("", final=" café")])
+    loopback.reply = events(token(" caf"), token("", final=" café"))
     pieces, generation = drain(HFInference(endpoint=loopback.url).stream(PROMPT, Params()))
     assert pieces == [" caf", "é"]
     assert generation.text == "".join(pieces)
 
 
 def test_stream_cut_mid_event_is_a_transport_error(loopback: Loopback) -> None:
-    def cut(handler: BaseHTTPRequestHandler, seen: Seen) -> None:
+    def cut(handler: Handler, received: Received) -> None:
         handler.send_response(200)
         handler.send_header("Content-Type", "text/event-stream")
         handler.send_header("Connection", "close")
@@ -872,8 +807,8 @@ def test_stream_cut_mid_event_is_a_transport_error(loopback: Loopback) -> None:
 
 
 def test_stream_cut_mid_chunk_is_a_transport_error(loopback: Loopback) -> None:
-    def cut(handler: BaseHTTPRequestHandler, seen: Seen) -> None:
-        send_chunks([token(" a")], finish=False)(handler, seen)
+    def cut(handler: Handler, received: Received) -> None:
+        events(token(" a"), end=False)(handler, received)
         handler.wfile.write(b"400\r\ndata:")  # promises 1024 bytes, sends 5, hangs up
 
     loopback.reply = cut
@@ -885,8 +820,8 @@ def test_stream_cut_mid_chunk_is_a_transport_error(loopback: Loopback) -> None:
 
 
 def test_stream_stalling_mid_way_is_a_transport_error(loopback: Loopback) -> None:
-    def stall(handler: BaseHTTPRequestHandler, seen: Seen) -> None:
-        send_chunks([token(" a")], finish=False)(handler, seen)
+    def stall(handler: Handler, received: Received) -> None:
+        events(token(" a"), end=False)(handler, received)
         loopback.release.wait(5)
 
     loopback.reply = stall
@@ -936,7 +871,7 @@ KEPT = " (kept 2 characters received before the failure in .partial)"
 def test_error_events_inside_a_200_stream_map_like_http_errors(
     loopback: Loopback, payload: dict[str, Any], kind: type[CompleteError], message: str, fields: dict[str, Any]
 ) -> None:
-    loopback.reply = send_chunks([token(" a"), event(payload)])
+    loopback.reply = events(token(" a"), event(payload))
     _, error = drain_until_error(HFInference(endpoint=loopback.url, token=FAKE_TOKEN).stream(PROMPT, Params()))
     assert type(error) is kind
     assert str(error) == message + KEPT
@@ -945,7 +880,7 @@ def test_error_events_inside_a_200_stream_map_like_http_errors(
 
 
 def test_stream_http_errors_are_mapped_before_any_piece(loopback: Loopback) -> None:
-    loopback.reply = send_json(429, {"error": "Model is overloaded", "error_type": "overloaded"}, {"Retry-After": "3"})
+    loopback.reply = json_reply(429, {"error": "Model is overloaded", "error_type": "overloaded"}, {"Retry-After": "3"})
     pieces, error = drain_until_error(HFInference(endpoint=loopback.url).stream(PROMPT, Params()))
     assert pieces == []
     assert type(error) is RateLimitError
@@ -953,21 +888,21 @@ def test_stream_http_errors_are_mapped_before_any_piece(loopback: Loopback) -> N
 
 
 def test_a_server_that_ignores_stream_answers_in_one_piece(loopback: Loopback) -> None:
-    loopback.reply = send_json(200, [{"generated_text": " whole", "details": {"finish_reason": "length"}}])
+    loopback.reply = json_reply(200, [{"generated_text": " whole", "details": {"finish_reason": "length"}}])
     pieces, generation = drain(HFInference(endpoint=loopback.url).stream(PROMPT, Params()))
     assert pieces == [" whole"]
     assert generation == Generation(text=" whole", finish_reason="length", backend="hf", model=loopback.url)
 
 
 def test_count_tokens_without_a_tokenize_route_says_none_once(loopback: Loopback) -> None:
-    loopback.reply = send_json(404, {"error": "No fast tokenizer or tokenizer.json for this model"})
+    loopback.reply = json_reply(404, {"error": "No fast tokenizer or tokenizer.json for this model"})
     transport = HFInference(endpoint=loopback.url + "/")
     assert (transport.count_tokens("a"), transport.count_tokens("b")) == (None, None)
     assert [(seen.method, seen.path) for seen in loopback.seen] == [("POST", "/tokenize")]
 
 
 def test_context_window_errors_are_mapped(loopback: Loopback) -> None:
-    loopback.reply = send_json(401, {"error": "Unauthorized"})
+    loopback.reply = json_reply(401, {"error": "Unauthorized"})
     with pytest.raises(AuthError) as caught:
         HFInference(endpoint=loopback.url).context_window()
     assert str(caught.value) == f"HTTP 401: Unauthorized\n{anonymous()}"
@@ -1020,15 +955,15 @@ def test_every_hf_cassette_has_a_recording_scenario() -> None:
 def test_recorder_rewrites_the_live_address_and_labels_the_cassette(
     loopback: Loopback, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def tgi_like(handler: BaseHTTPRequestHandler, seen: Seen) -> None:
-        if seen.path == "/tokenize":
-            send_json(200, [{"id": 1, "text": "The", "start": 0, "stop": 3}])(handler, seen)
-        elif seen.path == "/info":
-            send_json(200, {"model_id": "m", "max_total_tokens": 2048})(handler, seen)
-        elif seen.body.get("stream"):
-            send_chunks([token(" a", final=" a")])(handler, seen)
+    def tgi_like(handler: Handler, received: Received) -> None:
+        if received.path == "/tokenize":
+            json_reply(200, [{"id": 1, "text": "The", "start": 0, "stop": 3}])(handler, received)
+        elif received.path == "/info":
+            json_reply(200, {"model_id": "m", "max_total_tokens": 2048})(handler, received)
+        elif received.json().get("stream"):
+            events(token(" a", final=" a"))(handler, received)
         else:
-            send_json(200, [{"generated_text": f" live at {loopback.url}"}])(handler, seen)
+            json_reply(200, [{"generated_text": f" live at {loopback.url}"}])(handler, received)
 
     loopback.reply = tgi_like
     monkeypatch.setenv("TGI_URL", loopback.url)

@@ -44,7 +44,7 @@ from complete.testing import recording
 from complete.transports.openai import completions as openai_transport
 from complete.transports.openai.completions import DIALECTS, OpenAICompletions
 from tests.conftest import CASSETTES
-from tests.helpers.fault_server import FaultServer, Handler, Received
+from tests.helpers.fault_server import FaultServer, Handler, Received, sse
 from tests.helpers.llama_server import API_KEY, MODEL_ALIAS, N_CTX
 from tests.helpers.record_openai_cassettes import (
     LONG_PROMPT,
@@ -92,14 +92,6 @@ class Reply:
         handler.close_connection = self.cut
 
 
-@attrs.define
-class Seen:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: Any
-
-
 def json_reply(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
     return Reply(status, {"Content-Type": "application/json", **(headers or {})}, [json.dumps(data).encode()])
 
@@ -108,17 +100,13 @@ def text_reply(text: str, status: int, content_type: str = "text/plain") -> Repl
     return Reply(status, {"Content-Type": content_type}, [text.encode()])
 
 
-def event(data: Any) -> bytes:
-    return b"data: " + (data if isinstance(data, bytes) else json.dumps(data).encode()) + b"\n\n"
-
-
 def sse_reply(*events: bytes, cut: bool = False) -> Reply:
     return Reply(200, {"Content-Type": "text/event-stream; charset=utf-8"}, list(events), chunked=True, cut=cut)
 
 
 def chunk(text: str, finish: str | None = None, **extra: Any) -> bytes:
     choice = {"text": text, "index": 0, "logprobs": None, "finish_reason": finish}
-    return event({"object": "text_completion", "model": "served", "choices": [choice], **extra})
+    return sse({"object": "text_completion", "model": "served", "choices": [choice], **extra})
 
 
 def completion(text: str = " and then", finish: str | None = "length", **choice: Any) -> dict[str, Any]:
@@ -131,8 +119,8 @@ def completion(text: str = " and then", finish: str | None = "length", **choice:
 
 
 class Stub(FaultServer):
-    """A ``FaultServer`` answering each request with the next of ``replies``; ``seen``
-    holds each request with its body decoded, ``base_url`` its ``/v1`` address."""
+    """A ``FaultServer`` answering each request with the next of ``replies``;
+    ``base_url`` is its ``/v1`` address."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -141,10 +129,6 @@ class Stub(FaultServer):
     def take(self, received: Received) -> Reply:
         super().take(received)
         return self.replies.pop(0) if self.replies else text_reply("nothing scripted", 599)
-
-    @property
-    def seen(self) -> list[Seen]:
-        return [Seen(r.method, r.path, dict(r.headers), r.json()) for r in self.received]
 
     @property
     def base_url(self) -> str:
@@ -640,7 +624,7 @@ def test_a_prompt_over_the_window_is_a_context_limit_error(
 def test_the_same_errors_inside_a_stream_are_typed_too(
     stub: Stub, status: int, body: dict[str, Any], limit: int | None, prompt_tokens: int | None
 ) -> None:
-    stub.replies.append(sse_reply(chunk(" so"), event(body)))
+    stub.replies.append(sse_reply(chunk(" so"), sse(body)))
     with pytest.raises(ContextLimitError) as caught_error:
         drain(openai(stub).stream("Once", Params()))
     assert (caught_error.value.limit, caught_error.value.prompt_tokens) == (limit, prompt_tokens)
@@ -673,7 +657,7 @@ def test_a_stream_yields_each_piece_and_returns_the_generation(stub: Stub) -> No
             chunk(" and"),
             chunk(" then", None, usage=None),
             chunk("", "length"),
-            event(b"[DONE]"),
+            sse(b"[DONE]"),
         )
     )
     pieces, generation = drain(openai(stub, "llama.cpp").stream("Once", Params(seed=3)))
@@ -686,7 +670,7 @@ def test_a_stream_yields_each_piece_and_returns_the_generation(stub: Stub) -> No
 def test_openai_dialect_streams_ask_for_usage_and_read_the_usage_only_chunk(stub: Stub) -> None:
     usage = {"prompt_tokens": 4, "completion_tokens": 2, "total_tokens": 6}
     stub.replies.append(
-        sse_reply(chunk(" a"), chunk(" b", "stop"), event({"choices": [], "usage": usage}), event(b"[DONE]"))
+        sse_reply(chunk(" a"), chunk(" b", "stop"), sse({"choices": [], "usage": usage}), sse(b"[DONE]"))
     )
     pieces, generation = drain(openai(stub, "vllm").stream("Once", Params()))
     assert stub.seen[0].body["stream_options"] == {"include_usage": True}
@@ -699,7 +683,7 @@ def test_openai_dialect_streams_ask_for_usage_and_read_the_usage_only_chunk(stub
 
 
 def test_tgi_streams_finish_reason_empty_until_the_last_chunk(stub: Stub) -> None:
-    stub.replies.append(sse_reply(chunk(" a", ""), chunk(" b", ""), chunk("", "eos_token"), event(b"[DONE]")))
+    stub.replies.append(sse_reply(chunk(" a", ""), chunk(" b", ""), chunk("", "eos_token"), sse(b"[DONE]")))
     pieces, generation = drain(openai(stub, "tgi").stream("Once", Params()))
     assert (pieces, generation.finish_reason) == ([" a", " b"], "eos")
     assert "stream_options" not in stub.seen[0].body
@@ -708,9 +692,9 @@ def test_tgi_streams_finish_reason_empty_until_the_last_chunk(stub: Stub) -> Non
 def test_streamed_logprobs_are_collected(stub: Stub) -> None:
     stub.replies.append(
         sse_reply(
-            event({"choices": [{"text": " a", "logprobs": {"tokens": [" a"], "token_logprobs": [-1.0]}}]}),
-            event({"choices": [{"text": " b", "logprobs": {"tokens": [" b"], "token_logprobs": [-2.0]}}]}),
-            event(b"[DONE]"),
+            sse({"choices": [{"text": " a", "logprobs": {"tokens": [" a"], "token_logprobs": [-1.0]}}]}),
+            sse({"choices": [{"text": " b", "logprobs": {"tokens": [" b"], "token_logprobs": [-2.0]}}]}),
+            sse(b"[DONE]"),
         )
     )
     _, generation = drain(openai(stub).stream("Once", Params(logprobs=0)))
@@ -729,7 +713,7 @@ def test_streamed_logprobs_are_collected(stub: Stub) -> None:
 def test_an_error_event_mid_stream_is_typed_and_keeps_the_text_so_far(
     stub: Stub, error: dict[str, Any], kind: type[Exception], text: str
 ) -> None:
-    stub.replies.append(sse_reply(chunk(" and"), chunk(" then"), event(error)))
+    stub.replies.append(sse_reply(chunk(" and"), chunk(" then"), sse(error)))
     stream = openai(stub).stream("Once", Params())
     assert [next(stream), next(stream)] == [" and", " then"]
     with pytest.raises(kind) as caught_error:
@@ -741,18 +725,18 @@ def test_an_error_event_mid_stream_is_typed_and_keeps_the_text_so_far(
 
 
 def test_trouble_after_done_does_not_spoil_a_finished_answer(stub: Stub) -> None:
-    stub.replies.append(sse_reply(chunk(" and", "length"), event(b"[DONE]"), b"\xff garbage", cut=True))
+    stub.replies.append(sse_reply(chunk(" and", "length"), sse(b"[DONE]"), b"\xff garbage", cut=True))
     pieces, generation = drain(openai(stub).stream("Once", Params()))
     assert (pieces, generation.text, generation.finish_reason) == ([" and"], " and", "length")
 
 
 def test_chunks_without_choices_carry_no_text(stub: Stub) -> None:
-    stub.replies.append(sse_reply(event({"object": "text_completion"}), chunk(" a"), event(b"[DONE]")))
+    stub.replies.append(sse_reply(sse({"object": "text_completion"}), chunk(" a"), sse(b"[DONE]")))
     assert drain(openai(stub).stream("Once", Params()))[0] == [" a"]
 
 
 def test_complete_stream_over_http_keeps_partial_text_and_the_story(stub: Stub) -> None:
-    stub.replies.append(sse_reply(chunk(" and"), chunk(" then"), event({"error": {"message": "boom"}})))
+    stub.replies.append(sse_reply(chunk(" and"), chunk(" then"), sse({"error": {"message": "boom"}})))
     story = Story.from_prompt("Once")
     before = story.to_dict()
     stream = complete_stream(story, Params(), openai(stub))
@@ -784,7 +768,7 @@ def test_a_connection_cut_mid_stream_is_a_transport_error_keeping_the_text(stub:
 
 
 def test_an_event_that_is_not_json_is_a_response_error_keeping_the_text(stub: Stub) -> None:
-    stub.replies.append(sse_reply(chunk(" and"), event(b"{not json"), event(b"[DONE]")))
+    stub.replies.append(sse_reply(chunk(" and"), sse(b"{not json"), sse(b"[DONE]")))
     with pytest.raises(ResponseError) as caught_error:
         drain(openai(stub).stream("Once", Params()))
     assert caught_error.value.message == f"an event from {stub.base_url} is not JSON: '{{not json'"
@@ -812,7 +796,7 @@ def test_a_server_that_ignores_stream_and_answers_json_gives_one_piece(stub: Stu
 
 
 def test_multibyte_text_split_across_events_and_reads_is_whole(stub: Stub) -> None:
-    whole = chunk("café ") + chunk("📖") + event(b"[DONE]")
+    whole = chunk("café ") + chunk("📖") + sse(b"[DONE]")
     stub.replies.append(sse_reply(*(whole[at : at + 3] for at in range(0, len(whole), 3))))
     pieces, generation = drain(openai(stub).stream("Once", Params()))
     assert (pieces, generation.text) == (["café ", "📖"], "café 📖")
@@ -821,9 +805,9 @@ def test_multibyte_text_split_across_events_and_reads_is_whole(stub: Stub) -> No
 def test_requests_and_streams_share_one_kept_alive_connection(stub: Stub) -> None:
     stub.replies += [
         json_reply(completion()),
-        sse_reply(chunk(" a"), event(b"[DONE]")),
+        sse_reply(chunk(" a"), sse(b"[DONE]")),
         json_reply(completion()),
-        sse_reply(chunk(" b"), event(b"[DONE]")),
+        sse_reply(chunk(" b"), sse(b"[DONE]")),
     ]
     transport = openai(stub)
     transport.generate("Once", Params())
@@ -834,7 +818,7 @@ def test_requests_and_streams_share_one_kept_alive_connection(stub: Stub) -> Non
 
 
 def test_closing_a_stream_early_closes_its_connection(stub: Stub) -> None:
-    stub.replies += [sse_reply(chunk(" a"), chunk(" b"), event(b"[DONE]")), json_reply(completion())]
+    stub.replies += [sse_reply(chunk(" a"), chunk(" b"), sse(b"[DONE]")), json_reply(completion())]
     transport = openai(stub)
     stream = transport.stream("Once", Params())
     assert next(stream) == " a"
@@ -938,7 +922,7 @@ def test_a_server_that_could_not_be_asked_is_asked_again(stub: Stub, monkeypatch
 
 
 def test_extra_body_is_sent_with_every_completion(stub: Stub) -> None:
-    stub.replies += [json_reply(completion()), sse_reply(chunk(" a", "length"), event(b"[DONE]"))]
+    stub.replies += [json_reply(completion()), sse_reply(chunk(" a", "length"), sse(b"[DONE]"))]
     transport = openai(stub, "llama.cpp", extra_body={"ignore_eos": True})
     transport.generate("Once", Params())
     drain(transport.stream("Once", Params()))
