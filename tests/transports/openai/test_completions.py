@@ -44,7 +44,7 @@ from complete.testing import recording
 from complete.transports.openai import completions as openai_transport
 from complete.transports.openai.completions import DIALECTS, OpenAICompletions
 from tests.conftest import CASSETTES
-from tests.helpers.fault_server import FaultServer, Handler, Received, sse
+from tests.helpers.fault_server import FaultServer, Received, Reply, events, respond, sse
 from tests.helpers.llama_server import API_KEY, MODEL_ALIAS, N_CTX
 from tests.helpers.record_openai_cassettes import (
     LONG_PROMPT,
@@ -63,45 +63,18 @@ CONTEXT_HINT = "Shorten the prompt (a Window trims the oldest text to fit), or l
 # -- a scripted loopback server --------------------------------------------------------
 
 
-@attrs.define
-class Reply:
-    """Exact bytes to answer one request with (a ``FaultServer`` reply)."""
-
-    status: int = 200
-    headers: dict[str, str] = attrs.Factory(dict)
-    parts: list[bytes] = attrs.Factory(list)
-    chunked: bool = False
-    cut: bool = False  # close the connection before the body is complete
-
-    def __call__(self, handler: Handler, received: Received) -> None:
-        headers = dict(self.headers)
-        size = sum(map(len, self.parts))
-        if self.chunked:
-            headers["Transfer-Encoding"] = "chunked"
-        else:
-            headers["Content-Length"] = str(size + 100 if self.cut else size)
-        handler.head(self.status, headers, reason="Scripted")
-        for part in self.parts:
-            if self.chunked:
-                handler.chunk(part)
-            else:
-                handler.wfile.write(part)
-                handler.wfile.flush()
-        if self.chunked and not self.cut:
-            handler.end_chunks()
-        handler.close_connection = self.cut
-
-
 def json_reply(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
-    return Reply(status, {"Content-Type": "application/json", **(headers or {})}, [json.dumps(data).encode()])
+    body = json.dumps(data).encode()
+    return respond(status, body, content_type="application/json", headers=headers, reason="Scripted")
 
 
 def text_reply(text: str, status: int, content_type: str = "text/plain") -> Reply:
-    return Reply(status, {"Content-Type": content_type}, [text.encode()])
+    return respond(status, text.encode(), content_type=content_type, reason="Scripted")
 
 
-def sse_reply(*events: bytes, cut: bool = False) -> Reply:
-    return Reply(200, {"Content-Type": "text/event-stream; charset=utf-8"}, list(events), chunked=True, cut=cut)
+def sse_reply(*parts: bytes, cut: bool = False) -> Reply:
+    """A chunked event stream; ``cut`` hangs up before its last chunk."""
+    return events(*parts, end=not cut, content_type="text/event-stream; charset=utf-8")
 
 
 def chunk(text: str, finish: str | None = None, **extra: Any) -> bytes:
