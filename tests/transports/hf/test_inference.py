@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,7 @@ from complete.errors import (
     ResponseError,
     TransportError,
 )
-from complete.testing import TOKEN_PATTERN, recording
+from complete.testing import TOKEN_PATTERN
 from complete.transports.credentials import token_places
 from complete.transports.hf.inference import HFInference
 from complete.transports.hf.wire import parse_generation, request_body
@@ -46,6 +45,7 @@ from complete.values.params import Params
 from complete.values.story import Story
 from complete.writing.core import complete, complete_stream
 from tests.conftest import CASSETTES, FAKE_TOKEN
+from tests.helpers.cassettes import replay
 from tests.helpers.fault_server import FaultServer, Handler, Received, Reply, events, json_reply, respond
 from tests.helpers.record_cassettes import REPLAY_TGI, SCENARIOS, Scenario, Target, record_hf
 from tests.helpers.responses import response
@@ -71,14 +71,6 @@ CONTEXT_HINT = (
     "The prompt and max_new_tokens together must fit the model's window: lower max_new_tokens, "
     "or give the Completer a window_size= so the oldest text is left out of the prompt."
 )
-
-
-@contextmanager
-def replay(name: str) -> Iterator[Any]:
-    """Replay one hand-written cassette; every interaction in it must be used."""
-    with recording(CASSETTES / name, record_mode="none") as cassette:
-        yield cassette
-    assert cassette.all_played, f"{name}: not every recorded request was made"
 
 
 def drain_until_error(pieces: Iterator[str]) -> tuple[list[str], CompleteError]:

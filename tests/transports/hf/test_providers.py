@@ -17,14 +17,12 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from complete import APIError, AuthError, Completer, Generation, ModelNotFoundError, ParamsError, ResponseError, cli
-from complete.testing import recording
 from complete.transports.credentials import token_places
 from complete.transports.hf.inference import HFInference
 from complete.transports.hf.providers import (
@@ -40,6 +38,7 @@ from complete.values.params import Params
 from complete.values.story import Story
 from complete.writing.core import complete_stream
 from tests.conftest import CASSETTES, FAKE_TOKEN
+from tests.helpers.cassettes import replay
 from tests.helpers.fault_server import FaultServer, json_reply, openai_chunk, redirect, respond, serve, sse
 from tests.transports.hf.test_routing import entry, served
 
@@ -48,13 +47,6 @@ PARAMS = Params(temperature=1.0, top_k=30, max_new_tokens=20)
 HUB = "https://huggingface.co"
 MODEL = "org/base-model"
 PROVIDER_ID = "org/Base-Model-Turbo"
-
-
-@contextmanager
-def replay(name: str) -> Iterator[Any]:
-    with recording(CASSETTES / name, record_mode="none") as cassette:
-        yield cassette
-    assert cassette.all_played, f"{name}: not every recorded request was made"
 
 
 # -- reading the Hub's answer --------------------------------------------------------------
