@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +14,7 @@ from complete.interchange.session_json import read_session, write_session
 from complete.testing import Cut, ScriptedTransport
 from complete.values import samplers
 from tests.conftest import child_environment
-from tests.helpers.scripted_cli import script_cli
+from tests.helpers.scripted_cli import run, script_cli
 
 
 @pytest.fixture
@@ -23,12 +22,6 @@ def scripted(monkeypatch: pytest.MonkeyPatch) -> ScriptedTransport:
     transport = ScriptedTransport([" there was a fox.", " It ran."])
     transport.chosen = script_cli(monkeypatch, transport, "complete: using a scripted backend (test).")  # type: ignore[attr-defined]
     return transport
-
-
-def run(argv: list[str], stdin: str = "") -> tuple[int, str]:
-    out = io.StringIO()
-    status = cli.main(argv, stdin=io.StringIO(stdin), stdout=out)
-    return status, out.getvalue()
 
 
 def test_prints_the_continuation_and_says_which_backend(

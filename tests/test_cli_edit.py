@@ -3,18 +3,17 @@ $EDITOR here), kept as an edit node, then continued."""
 
 from __future__ import annotations
 
-import io
 import shlex
 import sys
 from pathlib import Path
 
 import pytest
 
-from complete import Session, cli
+from complete import Session
 from complete.editor import edit_text
 from complete.interchange.session_json import read_session, write_session
 from complete.testing import ScriptedTransport
-from tests.helpers.scripted_cli import script_cli
+from tests.helpers.scripted_cli import run, script_cli
 
 EDITOR = """
 import pathlib, sys
@@ -47,11 +46,6 @@ def saved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Script
     path = tmp_path / "story.json"
     write_session(path, session)
     return path, transport
-
-
-def run(argv: list[str]) -> tuple[int, str]:
-    out = io.StringIO()
-    return cli.main(argv, stdin=io.StringIO(""), stdout=out), out.getvalue()
 
 
 def test_edit_saves_the_change_as_an_edit_node_then_continues_from_it(

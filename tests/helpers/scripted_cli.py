@@ -1,8 +1,10 @@
 """The command line with a scripted backend: what ``cli.choose`` (and, when asked,
-``cli.saved_transport``) return, patched for one test. The CLI's own parsing, printing
-and saving run as they are."""
+``cli.saved_transport``) return, patched for one test, and ``run`` to call it in
+process. The CLI's own parsing, printing and saving run as they are."""
 
 from __future__ import annotations
+
+import io
 
 import pytest
 
@@ -31,3 +33,10 @@ def script_cli(
     if resumed:
         monkeypatch.setattr(cli, "saved_transport", lambda description: Choice(transport, line))
     return chosen
+
+
+def run(argv: list[str], stdin: str = "") -> tuple[int, str]:
+    """``complete argv`` in this process, reading ``stdin``: its exit status and what it wrote to stdout."""
+    out = io.StringIO()
+    status = cli.main(argv, stdin=io.StringIO(stdin), stdout=out)
+    return status, out.getvalue()
