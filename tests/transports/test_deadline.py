@@ -1,6 +1,6 @@
 """Every call ends: a total deadline that a trickling or endless server cannot stretch.
 
-The fault matrix's four transports (``tests.transports.test_faults.TARGETS``), in both modes,
+The fault matrix's four transports (``tests.helpers.fault_targets.TARGETS``), in both modes,
 bare and wrapped in ``RetryingTransport``, against loopback servers that send their
 headers at once and then a body that never ends: one byte at a time (plain or
 chunked), server-sent ``: ping`` comments, an endless valid token stream, or nothing
@@ -41,7 +41,7 @@ from tests.helpers.fault_server import (
     trickle,
     without_info,
 )
-from tests.transports.test_faults import MODES, PROMPT, TARGETS, WRAPS, Target, first_piece, run
+from tests.helpers.fault_targets import MODES, PROMPT, TARGETS, WRAPS, Target, first_piece, run
 
 __all__ = ["fresh_server", "module_server"]  # the shared fixtures
 

@@ -45,15 +45,12 @@ from complete.errors import (
     ResponseError,
     TransportError,
 )
-from complete.transports.base import Transport
 from complete.transports.hf.inference import HFInference
 from complete.transports.http.edge import MAX_BODY_BYTES
 from complete.transports.http.sse import MAX_LINE_CHARS
 from complete.transports.openai.completions import OpenAICompletions
 from complete.transports.retrying import RetryingTransport
-from complete.values.params import Params
 from complete.values.story import Story
-from complete.writing.core import complete, complete_stream
 from tests.conftest import FAKE_TOKEN
 from tests.helpers.clock import FakeClock
 from tests.helpers.fault_server import (
@@ -82,14 +79,10 @@ from tests.helpers.fault_server import (
     vllm_error,
 )
 from tests.helpers.fault_server import fresh_server as server
+from tests.helpers.fault_targets import MODES, PARAMS, PROMPT, TARGETS, TIMEOUT, WRAPS, Target, first_piece, run
 
 __all__ = ["module_server", "server"]  # the shared fixtures, by the names these tests use
 
-PROMPT = "The lighthouse keeper climbed the stairs one last time."
-PARAMS = Params(max_new_tokens=8)
-TIMEOUT = (2.0, 5.0)
-"""Connect and read timeouts for every case: generous, so a busy machine never trips
-them when the server does answer."""
 STALL_TIMEOUT = (2.0, 0.1)
 """For the server that never answers: any read timeout fires, so a short one is safe."""
 ATTEMPTS = 3
@@ -98,52 +91,7 @@ BACKOFF = (1.0, 2.0)
 """RetryingTransport's waits with initial_wait=1 and no jitter, between 3 tries."""
 
 
-# -- the transports ----------------------------------------------------------------
-
-
-@attrs.frozen
-class Target:
-    """One transport under test and the protocol family it speaks."""
-
-    name: str
-    family: str  # "hf" or "openai"
-    build: Callable[[str, tuple[float, float]], Transport]
-    path: str  # where a generation request goes
-
-
-TARGETS = [
-    Target(
-        "hf-serverless",
-        "hf",
-        lambda url, timeout: HFInference("gpt2", token=FAKE_TOKEN, base_url=f"{url}/models", timeout=timeout),
-        "/models/gpt2",
-    ),
-    Target("hf-endpoint", "hf", lambda url, timeout: HFInference(token=FAKE_TOKEN, endpoint=url, timeout=timeout), "/"),
-    Target(
-        "openai",
-        "openai",
-        lambda url, timeout: OpenAICompletions(
-            f"{url}/v1", "gpt-3.5-turbo-instruct", api_key=FAKE_TOKEN, server="openai", timeout=timeout
-        ),
-        "/v1/completions",
-    ),
-    Target(
-        "llama.cpp",
-        "openai",
-        lambda url, timeout: OpenAICompletions(f"{url}/v1", server="llama.cpp", timeout=timeout),
-        "/v1/completions",
-    ),
-]
-MODES = ["generate", "stream"]
-WRAPS = ["bare", "retrying"]
-
-
 # -- what the servers send ------------------------------------------------------------
-
-
-def first_piece(target: Target) -> bytes:
-    """A complete event carrying the text " a"."""
-    return tgi_token(" a") if target.family == "hf" else openai_chunk(" a")
 
 
 def half_event(target: Target) -> bytes:
@@ -590,29 +538,6 @@ def refine(fault: Fault, target: Target, mode: str, expect: Expect) -> Expect:
 
 
 # -- running one case -----------------------------------------------------------------
-
-
-def run(story: Story, transport: Transport, mode: str) -> Story | CompleteError:
-    """``complete`` or ``complete_stream``; the new story, or the error it raised."""
-    if mode == "generate":
-        try:
-            return complete(story, PARAMS, transport)
-        except CompleteError as error:
-            return error
-    pieces: list[str] = []
-    new: Story | CompleteError | None = None
-    try:
-        for item in complete_stream(story, PARAMS, transport):
-            if isinstance(item, Story):
-                new = item
-            else:
-                pieces.append(item)
-    except CompleteError as error:
-        new = error
-    assert new is not None
-    received = new.partial if isinstance(new, CompleteError) else new.segment
-    assert received == "".join(pieces)  # exactly what reached the caller
-    return new
 
 
 @pytest.mark.parametrize("wrap", WRAPS)
