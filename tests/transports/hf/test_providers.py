@@ -40,12 +40,10 @@ from complete.writing.core import complete_stream
 from tests.conftest import CASSETTES, FAKE_TOKEN
 from tests.helpers.cassettes import replay
 from tests.helpers.fault_server import FaultServer, json_reply, openai_chunk, redirect, respond, serve, sse
-from tests.transports.hf.test_routing import entry, served
+from tests.helpers.provider_mappings import HUB, MODEL, entry, served
 
 PROMPT = "The lighthouse keeper climbed the stairs one last time."
 PARAMS = Params(temperature=1.0, top_k=30, max_new_tokens=20)
-HUB = "https://huggingface.co"
-MODEL = "org/base-model"
 PROVIDER_ID = "org/Base-Model-Turbo"
 
 

@@ -13,22 +13,10 @@ import warnings
 import pytest
 
 from complete import ModelNotFoundError
-from complete.transports.hf.providers import ModelProviders, ProviderMapping
 from complete.transports.hf.routing import Wire, choose_provider, route, router_url, ways_on
+from tests.helpers.provider_mappings import HUB, MODEL, entry, served
 
-HUB = "https://huggingface.co"
-MODEL = "org/base-model"
 MODELS_PAGE = "https://huggingface.co/models?inference_provider=all&pipeline_tag=text-generation"
-
-
-def entry(provider: str, task: str = "text-generation", status: str = "live", provider_id: str = "") -> ProviderMapping:
-    return ProviderMapping(
-        provider=provider, provider_id=provider_id or f"{provider}/{MODEL}", task=task, status=status
-    )
-
-
-def served(*entries: ProviderMapping, model: str = MODEL) -> ModelProviders:
-    return ModelProviders(model=model, asked=model, hub=HUB, entries=entries)
 
 
 # -- choosing a provider ---------------------------------------------------------------------
