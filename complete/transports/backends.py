@@ -50,7 +50,7 @@ def names() -> tuple[str, ...]:
 
 def entry(name: object) -> Backend | None:
     """The backend named ``name``, or None."""
-    return next((backend for backend in _TABLE.values() if backend.name == name), None)
+    return _TABLE.get(name) if isinstance(name, str) else None
 
 
 def choices(keyword: str) -> tuple[str, ...] | None:

@@ -27,7 +27,7 @@ from complete.errors import ParamsError
 from complete.values import checks
 from complete.values.phrases import compile_phrase
 
-__all__ = ["SERVERS", "Sampler", "Wire", "described", "of", "on", "sampler", "wire_names"]
+__all__ = ["SERVERS", "Sampler", "Wire", "check", "described", "facts", "of", "on", "sampler", "wire_names"]
 
 SERVERS = ("openai", "vllm", "llama.cpp", "tgi", "ollama", "hf")
 """The wires a sampler can travel on: the five dialects of OpenAI's completions API
@@ -163,7 +163,7 @@ def facts(kind: Kind, meaning: str, **facts: Any) -> dict[str, Sampler]:
 
 def check(params: type[Any], name: str, value: object) -> Any:
     """``value`` for ``params``' field ``name``, checked by the field's ``Sampler``."""
-    return of(attrs.fields_dict(params)[name]).check(name, value)
+    return of(getattr(attrs.fields(params), name)).check(name, value)  # attrs keeps fields by name
 
 
 def of(field: attrs.Attribute[Any]) -> Sampler:
